@@ -1,0 +1,33 @@
+/// An embedding vector of one face by one model. Vectors from FaceFind's embedders are L2-normalised, so
+/// cosine similarity is a dot product and euclidean distance is `sqrt(2 - 2 cos)`.
+public struct Embedding: Sendable, Equatable {
+    public var vector: [Float]
+
+    public init(_ vector: [Float]) { self.vector = vector }
+
+    /// The vector scaled to unit length (unchanged when it is all zeros).
+    public static func normalized(_ v: some Collection<Float>) -> Embedding {
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return Embedding(norm > 0 ? v.map { $0 / norm } : Array(v))
+    }
+}
+
+/// Turns face chips into embeddings. Implementations must be safe to call from several threads at once.
+public protocol FaceEmbedder: Sendable {
+    /// The catalog name, e.g. "facenet512".
+    var name: String { get }
+    var dimension: Int { get }
+    /// The crop this embedder uses (its training crop unless overridden).
+    var crop: CropPolicy { get }
+    /// The pixel normalisation this embedder uses.
+    var normalization: PixelNormalization { get }
+    /// L2-normalised embeddings, one per chip, in order.
+    func embed(_ chips: [FaceChip]) throws -> [Embedding]
+}
+
+extension FaceEmbedder {
+    /// The chip for `face` under this embedder's crop policy.
+    public func chip(for face: DetectedFace, in image: RGBImage) -> FaceChip {
+        FaceChip(face: face, in: image, policy: crop)
+    }
+}

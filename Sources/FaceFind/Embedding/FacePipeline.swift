@@ -1,0 +1,88 @@
+/// The choices that define how photos become embeddings: detector, embedder, crop, normalisation and the
+/// detection policy. Every front end (CLI, server, evaluation) builds its `FacePipeline` from one of these.
+public struct PipelineConfiguration: Sendable, Hashable {
+    public var detector: String
+    public var embedder: String
+    /// "margin" or "align5"; nil uses the embedder's training crop.
+    public var crop: String?
+    /// A `PixelNormalization` name; nil uses the embedder's.
+    public var normalization: String?
+    public var detection: DetectionOptions
+
+    public static let defaultDetector = "yunet"
+    public static let defaultEmbedder = "facenet512"
+
+    public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: String? = nil,
+                normalization: String? = nil, detection: DetectionOptions = DetectionOptions()) {
+        self.detector = detector
+        self.embedder = embedder
+        self.crop = crop
+        self.normalization = normalization
+        self.detection = detection
+    }
+
+    /// A crop policy by name for an embedder whose chips are `size` pixels square.
+    public static func cropPolicy(named name: String, size: Int) throws -> CropPolicy {
+        switch name {
+        case "margin":
+            // FaceNet's 44 px margin at 182 px before the centre 160, scaled to the chip size.
+            return .margin(margin: 22, resize: size + 22, size: size)
+        case "align5":
+            let k = Float(size) / 112
+            return .align5(template: CropPolicy.arcFaceTemplate.map { Point2($0.x * k, $0.y * k) }, size: size)
+        default:
+            throw PipelineError.badOption("unknown crop '\(name)' (use margin or align5)")
+        }
+    }
+}
+
+public enum PipelineError: Error, CustomStringConvertible {
+    case badOption(String)
+    public var description: String {
+        switch self { case .badOption(let message): return message }
+    }
+}
+
+/// A ready detector + embedder pair and the settings that identify their vectors in a store.
+public struct FacePipeline: Sendable {
+    public let configuration: PipelineConfiguration
+    public let finder: FaceFinder
+    public let embedder: any FaceEmbedder
+    public let settings: IndexSettings
+
+    public init(configuration: PipelineConfiguration, loader: ModelLoader) throws {
+        self.configuration = configuration
+        let detector = try loader.detector(named: configuration.detector)
+        let embedderSpec = try ModelLoader.spec(named: configuration.embedder, task: .embedder)
+        let size = embedderSpec.input.width ?? embedderSpec.embedder!.crop.outputSize
+        let crop = try configuration.crop.map { try PipelineConfiguration.cropPolicy(named: $0, size: size) }
+        let normalization = try configuration.normalization.map { name in
+            guard let n = PixelNormalization(name: name) else {
+                throw PipelineError.badOption("unknown normalization '\(name)' (use "
+                    + PixelNormalization.named.map(\.0).joined(separator: ", ") + ")")
+            }
+            return n
+        }
+        let embedder = try loader.embedder(named: configuration.embedder, crop: crop, normalization: normalization)
+        self.finder = FaceFinder(detector: detector, options: configuration.detection)
+        self.embedder = embedder
+        let detectorSpec = try ModelLoader.spec(named: configuration.detector, task: .detector)
+        self.settings = IndexSettings(
+            detector: detectorSpec.name, detectorSHA256: Self.fingerprint(detectorSpec),
+            embedder: embedderSpec.name, embedderSHA256: Self.fingerprint(embedderSpec),
+            crop: embedder.crop.name, normalization: embedder.normalization.name,
+            dimension: embedder.dimension, maxSide: configuration.detection.maxSide)
+    }
+
+    /// One hash for a model: its file's sha256, or the hash of all its files' hashes.
+    static func fingerprint(_ spec: ModelSpec) -> String {
+        spec.files.count == 1 ? spec.files[0].sha256 : SHA256.hex(Array(spec.files.map(\.sha256).joined().utf8))
+    }
+
+    /// Every face of `image` with its embedding (the whole image when no face is found).
+    public func embedFaces(in image: RGBImage) throws -> [StoredFace] {
+        let faces = try finder.faces(in: image)
+        let embeddings = try embedder.embed(faces.map { embedder.chip(for: $0, in: image) })
+        return zip(faces, embeddings).map { StoredFace(face: $0, embedding: $1) }
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+import Logging
+
+/// Tuning of an indexing run.
+public struct IndexingOptions: Sendable {
+    /// Worker threads, each running decode → detect → crop → embed on its own images. One per core keeps
+    /// every core busy without ONNX Runtime's threads competing (each session runs single-threaded).
+    public var workers: Int
+    /// Faces embedded per inference call.
+    public var batchSize: Int
+    /// Images written per transaction.
+    public var commitEvery: Int
+    /// Images with a side shorter than this are reported as unusable rather than embedded.
+    public var minSide: Int
+
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 16,
+                commitEvery: Int = 64, minSide: Int = 16) {
+        self.workers = max(1, workers)
+        self.batchSize = max(1, batchSize)
+        self.commitEvery = max(1, commitEvery)
+        self.minSide = minSide
+    }
+}
+
+/// Progress of a run, reported as images finish.
+public struct IndexProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var failed: Int
+    public var faces: Int
+    public var elapsed: Double
+}
+
+/// What a run did.
+public struct IndexReport: Sendable, Codable {
+    public var files: Int = 0
+    public var indexed: Int = 0
+    public var unchanged: Int = 0
+    public var removed: Int = 0
+    public var faces: Int = 0
+    /// Images where no detector threshold found a face, embedded whole.
+    public var wholeImage: Int = 0
+    public var failed: [Failure] = []
+    public var seconds: Double = 0
+
+    public struct Failure: Sendable, Codable, Equatable {
+        public var path: String
+        public var reason: String
+    }
+
+    public var imagesPerSecond: Double { seconds > 0 ? Double(indexed + failed.count) / seconds : 0 }
+}
+
+/// The file extensions indexing picks up (content is then checked by its bytes, not its name).
+public let imageFileExtensions: Set<String> = ["jpg", "jpeg", "png", "webp"]
+
+/// Streams photos through decode → detect → crop → embed → store with bounded memory: each worker holds at
+/// most one decoded photo and one batch of chips, and finished images are written in small transactions.
+public final class IndexingPipeline: Sendable {
+    public let finder: FaceFinder
+    public let embedder: any FaceEmbedder
+    public let decoder: ImageDecoder
+    public let store: any GalleryStore
+    public let options: IndexingOptions
+    private let logger = Logger(label: "facefind.index")
+
+    public init(finder: FaceFinder, embedder: any FaceEmbedder, store: any GalleryStore,
+                decoder: ImageDecoder = ImageDecoder(), options: IndexingOptions = IndexingOptions()) {
+        self.finder = finder
+        self.embedder = embedder
+        self.store = store
+        self.decoder = decoder
+        self.options = options
+    }
+
+    /// All image files under `directory`, sorted, as absolute standardised paths.
+    public static func imageFiles(under directory: String) throws -> [String] {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else {
+            throw GalleryError.notFound(root.path)
+        }
+        guard isDirectory.boolValue else {
+            return imageFileExtensions.contains(root.pathExtension.lowercased()) ? [root.path] : []
+        }
+        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        else { throw GalleryError.notFound(root.path) }
+        var paths: [String] = []
+        for case let url as URL in enumerator where imageFileExtensions.contains(url.pathExtension.lowercased()) {
+            paths.append(url.standardizedFileURL.path)
+        }
+        return paths.sorted()
+    }
+
+    /// Indexes `directory` incrementally: new files are added, changed ones (by content hash) re-embedded,
+    /// files gone from `directory` removed from the store, unchanged ones skipped.
+    public func index(directory: String, progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> IndexReport {
+        let files = try Self.imageFiles(under: directory)
+        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let known = try store.fileStates()
+        let present = Set(files)
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        let gone = known.keys.filter { ($0.hasPrefix(prefix) || $0 == root) && !present.contains($0) }
+        try store.remove(paths: gone)
+        var report = try index(files: files, known: known, progress: progress)
+        report.removed = gone.count
+        return report
+    }
+
+    /// Indexes exactly these files (skipping those unchanged since `known`).
+    public func index(files: [String], known: [String: FileState]? = nil,
+                      progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> IndexReport {
+        let known = try known ?? store.fileStates()
+        let start = Date()
+        let run = RunState(total: files.count)
+        let workers = min(options.workers, max(files.count, 1))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            var pending = PendingBatch()
+            while let i = run.next() {
+                let path = files[i]
+                switch prepare(path: path, known: known[path]) {
+                case .unchanged(let touched):
+                    run.unchanged(touched)
+                case .failed(let item):
+                    run.finish([item], store: store, commitEvery: options.commitEvery)
+                case .ready(let item, let image, let faces):
+                    pending.add(item: item, chips: faces.map { embedder.chip(for: $0, in: image) }, faces: faces)
+                    if pending.chips.count >= options.batchSize { run.finish(flush(&pending), store: store, commitEvery: options.commitEvery) }
+                }
+                if let progress { run.report(progress, since: start) }
+            }
+            run.finish(flush(&pending), store: store, commitEvery: options.commitEvery)
+        }
+        try run.close(store: store)
+        var report = run.report
+        report.files = files.count
+        report.seconds = Date().timeIntervalSince(start)
+        progress?(IndexProgress(done: files.count, total: files.count, failed: report.failed.count,
+                                faces: report.faces, elapsed: report.seconds))
+        return report
+    }
+
+    private enum Prepared {
+        case unchanged(touched: (String, FileState)?)
+        case failed(IndexedImage)
+        case ready(IndexedImage, RGBImage, [DetectedFace])
+    }
+
+    /// Reads, hashes, decodes and detects one file.
+    private func prepare(path: String, known: FileState?) -> Prepared {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        if let known, known.bytes == size, known.modified == modified { return .unchanged(touched: nil) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let state = FileState(sha256: "", bytes: size, modified: modified)
+            return .failed(IndexedImage(path: path, state: state, error: "cannot read file"))
+        }
+        let bytes = [UInt8](data)
+        let state = FileState(sha256: SHA256.hex(bytes), bytes: bytes.count, modified: modified)
+        if let known, known.sha256 == state.sha256 { return .unchanged(touched: (path, state)) }
+        do {
+            let image = try decoder.decode(bytes, name: path)
+            guard image.width >= options.minSide, image.height >= options.minSide else {
+                return .failed(IndexedImage(path: path, state: state, width: image.width, height: image.height,
+                    error: "image too small (\(image.width)x\(image.height)); at least \(options.minSide)x\(options.minSide) pixels needed"))
+            }
+            let faces = try finder.faces(in: image)
+            return .ready(IndexedImage(path: path, state: state, width: image.width, height: image.height), image, faces)
+        } catch let error as ImageDecodingError {
+            return .failed(IndexedImage(path: path, state: state, error: error.reason))
+        } catch {
+            return .failed(IndexedImage(path: path, state: state, error: "\(error)"))
+        }
+    }
+
+    /// Embeds the pending chips in one batch and returns the finished images.
+    private func flush(_ pending: inout PendingBatch) -> [IndexedImage] {
+        defer { pending = PendingBatch() }
+        guard !pending.items.isEmpty else { return [] }
+        do {
+            let embeddings = try embedder.embed(pending.chips)
+            var next = 0
+            return pending.items.map { entry in
+                var item = entry.item
+                item.faces = entry.faces.map { face in
+                    defer { next += 1 }
+                    return StoredFace(face: face, embedding: embeddings[next])
+                }
+                return item
+            }
+        } catch {
+            logger.error("embedding failed: \(error)")
+            return pending.items.map { entry in
+                var item = entry.item
+                item.error = "embedding failed: \(error)"
+                return item
+            }
+        }
+    }
+}
+
+/// Images of one worker waiting for their chips to be embedded together.
+private struct PendingBatch {
+    var items: [(item: IndexedImage, faces: [DetectedFace])] = []
+    var chips: [FaceChip] = []
+
+    mutating func add(item: IndexedImage, chips newChips: [FaceChip], faces: [DetectedFace]) {
+        items.append((item, faces))
+        chips += newChips
+    }
+}
+
+/// The shared state of a run: the next file to take, finished images waiting to be written, and counts.
+private final class RunState: @unchecked Sendable {
+    private let lock = NSLock()
+    private let writeLock = NSLock()
+    private var nextIndex = 0
+    private let total: Int
+    private var done = 0
+    private var buffer: [IndexedImage] = []
+    private var touched: [String: FileState] = [:]
+    private var writeError: Error?
+    private var lastReport = Date.distantPast
+    private(set) var report = IndexReport()
+
+    init(total: Int) { self.total = total }
+
+    func next() -> Int? {
+        lock.withLock {
+            guard nextIndex < total, writeError == nil else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    func unchanged(_ touch: (String, FileState)?) {
+        lock.withLock {
+            done += 1
+            report.unchanged += 1
+            if let touch { touched[touch.0] = touch.1 }
+        }
+    }
+
+    /// Queues finished images; writes a transaction when enough have gathered. The write happens outside the
+    /// state lock so other workers keep going, and under a write lock so transactions stay whole and ordered.
+    func finish(_ items: [IndexedImage], store: any GalleryStore, commitEvery: Int) {
+        guard !items.isEmpty else { return }
+        let batch: [IndexedImage]? = lock.withLock {
+            done += items.count
+            for item in items {
+                if let error = item.error {
+                    report.failed.append(.init(path: item.path, reason: error))
+                } else {
+                    report.indexed += 1
+                    report.faces += item.faces.count
+                    if item.faces.contains(where: \.face.isWholeImage) { report.wholeImage += 1 }
+                }
+            }
+            buffer += items
+            guard buffer.count >= commitEvery else { return nil }
+            defer { buffer = [] }
+            return buffer
+        }
+        if let batch { write(batch, store: store) }
+    }
+
+    private func write(_ batch: [IndexedImage], store: any GalleryStore) {
+        writeLock.withLock {
+            do { try store.write(batch) } catch { lock.withLock { writeError = writeError ?? error } }
+        }
+    }
+
+    func report(_ progress: @Sendable (IndexProgress) -> Void, since start: Date) {
+        let snapshot: IndexProgress? = lock.withLock {
+            let now = Date()
+            guard now.timeIntervalSince(lastReport) > 0.2 else { return nil }
+            lastReport = now
+            return IndexProgress(done: done, total: total, failed: report.failed.count, faces: report.faces,
+                                 elapsed: now.timeIntervalSince(start))
+        }
+        if let snapshot { progress(snapshot) }
+    }
+
+    func close(store: any GalleryStore) throws {
+        let (rest, touch) = lock.withLock { (buffer, touched) }
+        write(rest, store: store)
+        try store.touch(touch)
+        if let writeError { throw writeError }
+        report.failed.sort { $0.path < $1.path }
+    }
+}

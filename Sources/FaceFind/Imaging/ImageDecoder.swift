@@ -1,0 +1,167 @@
+import Foundation
+
+/// The image container formats FaceFind reads. Detected from the first bytes of the data, never from the file
+/// extension, because photo collections are full of PNGs named `.jpg` and extension-less downloads.
+public enum ImageFormat: String, Sendable {
+    case jpeg, png, webp
+}
+
+/// Why an image could not be decoded. Carries the file name so that a failure in a batch of thousands of photos
+/// points at the culprit directly.
+public struct ImageDecodingError: Error, CustomStringConvertible, Equatable {
+    /// The path or name the caller gave for the data.
+    public let file: String
+    /// A one-line human-readable explanation (empty file, not an image, the codec's message, pixel limit, errno).
+    public let reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
+    public var description: String { "\(file): \(reason)" }
+}
+
+/// Decodes JPEG, PNG and WebP data into 8-bit `RGBImage`s.
+///
+/// JPEGs are returned upright according to their EXIF orientation, as an image viewer shows them, because face
+/// detectors expect upright faces. Alpha channels are composited onto white (transparent areas look like paper,
+/// not like whatever colour the encoder left under alpha 0). A value type with no shared state: one decoder may be
+/// used from many threads at once (every call creates its own codec state).
+public struct ImageDecoder: Sendable {
+    /// The largest `width * height` accepted. Checked from the header before any pixel memory is allocated, so a
+    /// malicious or broken file claiming 100000x100000 pixels costs nothing. 50 MP covers every camera photo we
+    /// expect while bounding a decode to about 150 MB.
+    public var maxPixels: Int
+
+    public init(maxPixels: Int = 50_000_000) {
+        self.maxPixels = maxPixels
+    }
+
+    /// Reads and decodes the file at `path`.
+    public func decode(contentsOf path: String) throws(ImageDecodingError) -> RGBImage {
+        let bytes = try readFile(path)
+        return try decode(bytes, name: path)
+    }
+
+    /// Decodes in-memory file contents; `name` only labels errors.
+    public func decode(_ bytes: [UInt8], name: String) throws(ImageDecodingError) -> RGBImage {
+        guard !bytes.isEmpty else {
+            throw ImageDecodingError(file: name, reason: "empty file (0 bytes)")
+        }
+        guard let format = ImageDecoder.sniff(bytes) else {
+            throw ImageDecodingError(
+                file: name, reason: "not a JPEG, PNG or WebP image (\(ImageDecoder.describeUnknownStart(bytes)))")
+        }
+        switch format {
+        case .jpeg: return try decodeJPEG(bytes, name: name)
+        case .png: return try decodePNG(bytes, name: name)
+        case .webp: return try decodeWebP(bytes, name: name)
+        }
+    }
+
+    /// The format of `bytes` by magic number, or nil when it is none of the three.
+    public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if bytes.count >= 12, bytes.starts(with: Array("RIFF".utf8)), Array(bytes[8..<12]) == Array("WEBP".utf8) {
+            return .webp
+        }
+        return nil
+    }
+
+    // MARK: - Shared helpers for the format decoders
+
+    /// Throws when a header announces more pixels than `maxPixels` (or a non-positive size), before allocation.
+    func checkSize(width: Int, height: Int, name: String) throws(ImageDecodingError) {
+        guard width > 0, height > 0 else {
+            throw ImageDecodingError(file: name, reason: "invalid image size \(width)x\(height) in header")
+        }
+        // Width and height come from at most 32-bit header fields, so the product cannot overflow Int.
+        let count = width * height
+        if count > maxPixels {
+            let mp = { (n: Int) in String(format: "%.1f", Double(n) / 1e6) }
+            throw ImageDecodingError(
+                file: name,
+                reason: "\(width)x\(height) = \(mp(count)) MP exceeds the limit of \(mp(maxPixels)) MP")
+        }
+    }
+
+    /// Files bigger than this are refused before reading: no accepted image needs more, and reading a huge
+    /// non-image file by mistake (a video, a disk image) should fail fast instead of exhausting memory.
+    static let maxFileBytes = 1 << 30
+
+    /// Reads a whole file with POSIX calls so that failures carry the errno text ("No such file or directory").
+    private func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+        func failure(_ what: String) -> ImageDecodingError {
+            ImageDecodingError(file: path, reason: "\(what): \(String(cString: strerror(errno)))")
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw failure("cannot open file") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("cannot stat file") }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw ImageDecodingError(file: path, reason: "is a directory, not an image file")
+        }
+        let size = Int(info.st_size)
+        if size > ImageDecoder.maxFileBytes {
+            throw ImageDecodingError(
+                file: path, reason: "file is \(size / (1 << 20)) MiB, larger than any image accepted (1024 MiB)")
+        }
+        // Read until EOF rather than trusting st_size exactly (pipes, files growing while read).
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(size)
+        var chunk = [UInt8](repeating: 0, count: max(1 << 16, min(size + 1, 1 << 22)))
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("cannot read file")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > ImageDecoder.maxFileBytes {
+                throw ImageDecodingError(file: path, reason: "file is larger than any image accepted (1024 MiB)")
+            }
+        }
+        return bytes
+    }
+
+    /// A short description of data that is not a supported image, so the user can tell an HTML error page or a
+    /// HEIC photo from random garbage.
+    static func describeUnknownStart(_ bytes: [UInt8]) -> String {
+        func has(_ s: String, at offset: Int = 0) -> Bool {
+            let m = Array(s.utf8)
+            return bytes.count >= offset + m.count && Array(bytes[offset..<offset + m.count]) == m
+        }
+        if has("GIF87a") || has("GIF89a") { return "looks like a GIF image" }
+        if has("BM") && bytes.count >= 14 { return "looks like a BMP image" }
+        if bytes.starts(with: [0x49, 0x49, 0x2A, 0x00]) || bytes.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) {
+            return "looks like a TIFF image or camera raw file"
+        }
+        if has("ftyp", at: 4) {
+            if has("avif", at: 8) || has("avis", at: 8) { return "looks like an AVIF image" }
+            if has("heic", at: 8) || has("heix", at: 8) || has("mif1", at: 8) || has("msf1", at: 8) {
+                return "looks like a HEIC/HEIF image"
+            }
+            return "looks like an MP4/QuickTime-family file"
+        }
+        if has("RIFF") { return "a RIFF file that is not WebP" }
+        if has("%PDF") { return "looks like a PDF document" }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "looks like a ZIP archive" }
+        if bytes.starts(with: [0x1F, 0x8B]) { return "looks like gzip-compressed data" }
+        if bytes.starts(with: [0xFF, 0xD8]) { return "starts like a JPEG but the first marker is missing" }
+
+        let head = Array(bytes.prefix(16))
+        let isText = head.allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        if isText {
+            let snippet = String(decoding: head.prefix(12), as: UTF8.self)
+                .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+                .replacingOccurrences(of: "\t", with: "\\t")
+            return "starts with text \"\(snippet)\""
+        }
+        let hex = head.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+        return "starts with bytes \(hex)"
+    }
+}

@@ -1,0 +1,46 @@
+/// Builds detectors and embedders from catalog entries: the one place that maps a model family to the
+/// code that runs it.
+public struct ModelLoader: Sendable {
+    public let repository: ModelRepository
+    public let runtime: OnnxRuntime
+    public let sessionOptions: SessionOptions
+
+    public init(repository: ModelRepository = ModelRepository(), runtime: OnnxRuntime,
+                sessionOptions: SessionOptions = SessionOptions()) {
+        self.repository = repository
+        self.runtime = runtime
+        self.sessionOptions = sessionOptions
+    }
+
+    public static func spec(named name: String, task: ModelSpec.Task) throws -> ModelSpec {
+        guard let spec = ModelCatalog.spec(named: name) else {
+            throw ModelError.unknownModel(name, known: ModelCatalog.specs(task: task).map(\.name))
+        }
+        guard spec.task == task else { throw ModelError.wrongTask(model: name, expected: task) }
+        return spec
+    }
+
+    func session(_ spec: ModelSpec, role: String = "model") throws -> InferenceSession {
+        try InferenceSession(modelPath: try repository.installedPath(spec, role: role), options: sessionOptions,
+                             runtime: runtime)
+    }
+
+    public func detector(named name: String) throws -> any FaceDetector {
+        let spec = try Self.spec(named: name, task: .detector)
+        switch spec.detector?.family {
+        case "yunet":
+            return YuNetDetector(spec: spec, session: try session(spec))
+        case "mtcnn":
+            return MTCNNDetector(pnet: try session(spec, role: "pnet"), rnet: try session(spec, role: "rnet"),
+                                 onet: try session(spec, role: "onet"))
+        default:
+            throw ModelError.unknownModel("\(name) (detector family \(spec.detector?.family ?? "none"))", known: [])
+        }
+    }
+
+    public func embedder(named name: String, crop: CropPolicy? = nil,
+                         normalization: PixelNormalization? = nil) throws -> any FaceEmbedder {
+        let spec = try Self.spec(named: name, task: .embedder)
+        return try OnnxEmbedder(spec: spec, session: try session(spec), crop: crop, normalization: normalization)
+    }
+}

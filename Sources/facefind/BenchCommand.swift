@@ -1,0 +1,158 @@
+import ArgumentParser
+import FaceFind
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure images/s per stage, end-to-end indexing, search latency and peak memory.")
+
+    @Option(help: "Folder of photos to index.")
+    var folder = "../shared/faces/lfw-dev"
+
+    @Option(help: "Photos used for the per-stage measurements (decoded into memory first).")
+    var sample = 300
+
+    @Option(help: "Index file for the end-to-end run (default: a fresh temporary file, removed after).")
+    var db: String?
+
+    @Flag(help: "Print as JSON.")
+    var json = false
+
+    @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    struct Measurement: Encodable {
+        var onnxRuntime: String
+        var provider = "CPUExecutionProvider"
+        var workers: Int
+        var detector: String
+        var embedder: String
+        var images: Int
+        var faces: Int
+        var indexImagesPerSecond: Double
+        var indexPeakRSSMiB: Double
+        var decodeImagesPerSecond: Double
+        var detectImagesPerSecond: Double
+        var embedFacesPerSecond: Double
+        /// Indexing speed over the bound set by inference alone (detect + embed on pre-decoded photos).
+        var pipelineEfficiency: Double
+        var searchGalleryFaces: Int
+        var searchSingleMs: Double
+        var searchBatch64MsPerQuery: Double
+        var peakRSSMiB: Double
+    }
+
+    func run() throws {
+        runtime.bootstrapLogging()
+        do {
+            let workers = runtime.workerCount
+            let loader = try runtime.loader()
+            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: loader)
+
+            // 1. End to end, first, so that its peak memory is not inflated by the in-memory samples below.
+            let dbPath = db ?? NSTemporaryDirectory() + "facefind-bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
+            if db == nil { Self.removeDatabase(dbPath) }
+            defer { if db == nil { Self.removeDatabase(dbPath) } }
+            let store = try SQLiteGalleryStore(path: dbPath)
+            try store.bind(pipeline.settings)
+            let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store,
+                                           options: IndexingOptions(workers: workers))
+            let bar = ProgressBar(label: "indexing")
+            let report = try indexer.index(directory: folder) { bar.update($0) }
+            bar.finish()
+            let indexRSS = Self.peakRSSMiB()
+
+            // 2. Stages on a sample held in memory, each stage alone, all workers busy.
+            let files = Array(try IndexingPipeline.imageFiles(under: folder).prefix(sample))
+            let blobs = files.compactMap { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
+            let decoder = ImageDecoder()
+            let (images, decodeSeconds) = try Self.timeParallel(blobs, workers: workers) { try decoder.decode($0, name: "sample") }
+            let (faceLists, detectSeconds) = try Self.timeParallel(images, workers: workers) { try pipeline.finder.faces(in: $0) }
+            var chips: [FaceChip] = []
+            for (image, faces) in zip(images, faceLists) {
+                chips += faces.map { pipeline.embedder.chip(for: $0, in: image) }
+            }
+            let batches = stride(from: 0, to: chips.count, by: 16).map { Array(chips[$0..<min($0 + 16, chips.count)]) }
+            let (_, embedSeconds) = try Self.timeParallel(batches, workers: workers) { try pipeline.embedder.embed($0) }
+
+            // Model-only bound per image: detection time plus embedding of that image's faces.
+            let facesPerImage = Double(chips.count) / Double(max(images.count, 1))
+            let boundSecondsPerImage = detectSeconds / Double(images.count) + embedSeconds / Double(chips.count) * facesPerImage
+
+            // 3. Search over the indexed gallery.
+            let search = GallerySearch(matrix: try store.loadFaceMatrix())
+            let queries = (0..<min(64, search.matrix.faceCount)).map { Embedding(Array(search.matrix.vector(ofFace: $0 * 7 % search.matrix.faceCount))) }
+            var single: [Double] = []
+            for q in queries {
+                let t = Date()
+                _ = search.search(q, k: 10)
+                single.append(Date().timeIntervalSince(t))
+            }
+            single.sort()
+            let t = Date()
+            for q in queries { _ = search.search(q, k: 10) }
+            let batchPerQuery = Date().timeIntervalSince(t) / Double(max(queries.count, 1))
+
+            let result = Measurement(
+                onnxRuntime: loader.runtime.version, workers: workers, detector: pipeline.settings.detector,
+                embedder: pipeline.settings.embedder, images: report.indexed + report.failed.count, faces: report.faces,
+                indexImagesPerSecond: report.imagesPerSecond, indexPeakRSSMiB: indexRSS,
+                decodeImagesPerSecond: Double(images.count) / decodeSeconds,
+                detectImagesPerSecond: Double(images.count) / detectSeconds,
+                embedFacesPerSecond: Double(chips.count) / embedSeconds,
+                pipelineEfficiency: report.imagesPerSecond * boundSecondsPerImage,
+                searchGalleryFaces: search.matrix.faceCount,
+                searchSingleMs: (single.isEmpty ? 0 : single[single.count / 2]) * 1000,
+                searchBatch64MsPerQuery: batchPerQuery * 1000, peakRSSMiB: Self.peakRSSMiB())
+            if json { try printJSON(result); return }
+            print("""
+                FaceFind bench: \(result.detector) + \(result.embedder), \(workers) workers, ONNX Runtime \(result.onnxRuntime) (\(result.provider))
+                | stage | result |
+                |---|---|
+                | index end to end (\(result.images) photos, \(result.faces) faces) | \(String(format: "%.1f", result.indexImagesPerSecond)) images/s |
+                | peak RSS while indexing | \(String(format: "%.0f", result.indexPeakRSSMiB)) MiB |
+                | decode (\(images.count) photos) | \(String(format: "%.0f", result.decodeImagesPerSecond)) images/s |
+                | detect (incl. resize) | \(String(format: "%.1f", result.detectImagesPerSecond)) images/s |
+                | embed (batches of 16) | \(String(format: "%.1f", result.embedFacesPerSecond)) faces/s |
+                | pipeline efficiency (indexing / model-only bound) | \(String(format: "%.2f", result.pipelineEfficiency)) |
+                | search, 1 query over \(result.searchGalleryFaces) faces (median) | \(String(format: "%.3f", result.searchSingleMs)) ms |
+                | search, 64 queries back to back | \(String(format: "%.3f", result.searchBatch64MsPerQuery)) ms/query |
+                | peak RSS overall | \(String(format: "%.0f", result.peakRSSMiB)) MiB |
+                """)
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    static func removeDatabase(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// Runs `body` over `items` on `workers` threads and returns the results in order and the wall time.
+    static func timeParallel<T: Sendable, R: Sendable>(_ items: [T], workers: Int,
+                                                       _ body: @Sendable (T) throws -> R) throws -> ([R], Double) {
+        let results = ResultBox<R>(count: items.count)
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in stride(from: w, to: items.count, by: workers) { results.set(i, Result { try body(items[i]) }) }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        return (try results.values(), seconds)
+    }
+
+    static func peakRSSMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
+
+/// Results written by index from several threads.
+final class ResultBox<R: Sendable>: @unchecked Sendable {
+    private var slots: [Result<R, Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<R, Error>) { lock.withLock { slots[i] = r } }
+    func values() throws -> [R] { try slots.map { try $0!.get() } }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import FaceFind
+import Foundation
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure top-1/5/10 retrieval accuracy on a labelled query/gallery set.",
+        discussion: """
+            --detector, --embedder, --crop, --normalization and --metric take comma-separated lists; every
+            combination is evaluated. Embeddings are cached per setting, so a sweep embeds each photo once per
+            setting and a second run is fast.
+            """)
+
+    @Option(help: "Split file: {\"query\": [{\"path\", \"id\"}], \"gallery\": [...]}.")
+    var split: String?
+
+    @Option(help: "Folder of query photos (identity = parent folder name); use with --gallery.")
+    var queries: String?
+
+    @Option(help: "Folder of gallery photos (identity = parent folder name).")
+    var gallery: String?
+
+    @Option(help: "Detectors (comma list).")
+    var detector = PipelineConfiguration.defaultDetector
+
+    @Option(help: "Embedders (comma list).")
+    var embedder = PipelineConfiguration.defaultEmbedder
+
+    @Option(help: "Crops (comma list of margin, align5; 'default' = the embedder's own).")
+    var crop = "default"
+
+    @Option(help: "Normalisations (comma list of fixed, per-image, unit, none, symmetric; 'default' = the embedder's).")
+    var normalization = "default"
+
+    @Option(help: "Metrics (comma list of cosine, euclidean).")
+    var metric = "cosine"
+
+    @Option(help: "Which face of a query photo to search with: largest, center, score or all.")
+    var queryFace: QueryFaceChoice = .largest
+
+    @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
+    var maxSide = 960
+
+    @Option(help: "Detector confidence threshold (default: the detector's own).")
+    var threshold: Float?
+
+    @Option(help: "Folder for cached embeddings (default ~/.facefind/cache).")
+    var cache: String?
+
+    @Option(help: "Write per-query results, a CMC curve and a montage of failed queries into this folder.")
+    var report: String?
+
+    @Flag(help: "Print results as JSON.")
+    var json = false
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.bootstrapLogging()
+        do {
+            let set: LabelledSet
+            if let split {
+                set = try LabelledSet(splitFile: split)
+            } else if let queries, let gallery {
+                set = try LabelledSet(queriesFolder: queries, galleryFolder: gallery)
+            } else {
+                throw ValidationError("give --split FILE, or --queries DIR and --gallery DIR")
+            }
+            let metrics = try list(metric).map { name in
+                guard let m = DistanceMetric(rawValue: name) else { throw ValidationError("unknown metric \(name)") }
+                return m
+            }
+            let evaluator = Evaluator(
+                set: set, loader: try runtime.loader(),
+                cacheDirectory: cache ?? FaceFindHome.directory.appendingPathComponent("cache").path,
+                indexing: IndexingOptions(workers: runtime.workerCount))
+            var results: [EvaluationResult] = []
+            for d in try list(detector) {
+                for e in try list(embedder) {
+                    for c in try list(crop) {
+                        for n in try list(normalization) {
+                            let configuration = PipelineConfiguration(
+                                detector: d, embedder: e, crop: c == "default" ? nil : c,
+                                normalization: n == "default" ? nil : n,
+                                detection: DetectionOptions(threshold: threshold, maxSide: maxSide))
+                            let bar = ProgressBar(label: "\(d)+\(e) \(c) \(n)")
+                            results += try evaluator.evaluate(configuration, metrics: metrics, queryFace: queryFace) {
+                                bar.update($0)
+                            }
+                            bar.finish()
+                        }
+                    }
+                }
+            }
+            if let report { try EvaluationReport.write(results, to: report) }
+            if json {
+                var summary = results
+                for i in summary.indices { summary[i].outcomes = [] }
+                try printJSON(summary)
+            } else {
+                print(Self.table(results))
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    func list(_ value: String) throws -> [String] {
+        let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !items.isEmpty else { throw ValidationError("empty list '\(value)'") }
+        return items
+    }
+
+    /// A Markdown table, the shape of the founding report's Table 1.
+    static func table(_ results: [EvaluationResult]) -> String {
+        var lines = ["| detector | embedder | crop | normalization | metric | top-1 | top-5 | top-10 | queries | no face | images/s |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in results {
+            let speed = r.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "cached"
+            lines.append(String(format: "| %@ | %@ | %@ | %@ | %@ | %.3f | %.3f | %.3f | %d | %d | %@ |",
+                                r.detector, r.embedder, r.crop, r.normalization, r.metric.rawValue, r.top1, r.top5,
+                                r.top10, r.queries, r.facesNotFound, speed))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import FaceFind
+import Foundation
+import Logging
+
+@main
+struct FaceFindCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facefind",
+        abstract: "Find the photos that show the same person as a query photo.",
+        discussion: """
+            Index a folder once, then search it:
+              facefind index ~/Photos --db photos.sqlite
+              facefind search me.jpg --db photos.sqlite -k 10 --montage result.png
+            """,
+        version: "0.1.0",
+        subcommands: [IndexCommand.self, SearchCommand.self, EvaluateCommand.self, BenchCommand.self,
+                      ModelsCommand.self])
+}
+
+/// Options every command that runs models shares.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Folder of model files (default: $FACEFIND_MODELS or ~/.facefind/models).")
+    var models: String?
+
+    @Option(help: "Path of libonnxruntime.so (default: $FACEFIND_ORT_LIBRARY, ~/.facefind/lib, then the system).")
+    var ortLibrary: String?
+
+    @Option(help: "Worker threads (default: one per core).")
+    var threads: Int?
+
+    @Flag(name: .shortAndLong, help: "Log more.")
+    var verbose = false
+
+    func bootstrapLogging() {
+        let level: Logger.Level = verbose ? .debug : .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    var workerCount: Int { max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Sessions run single-threaded: parallelism comes from one worker per core, which measured faster
+    /// than ONNX Runtime's own threads competing with decoding.
+    func loader(intraOpThreads: Int = 1) throws -> ModelLoader {
+        ModelLoader(repository: ModelRepository(directory: models),
+                    runtime: try OnnxRuntime.shared(libraryPath: ortLibrary),
+                    sessionOptions: SessionOptions(intraOpThreads: intraOpThreads))
+    }
+}
+
+/// Options that choose the pipeline.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "Face detector: \(ModelCatalog.specs(task: .detector).map(\.name).joined(separator: ", ")).")
+    var detector = PipelineConfiguration.defaultDetector
+
+    @Option(help: "Face embedder: \(ModelCatalog.specs(task: .embedder).map(\.name).joined(separator: ", ")).")
+    var embedder = PipelineConfiguration.defaultEmbedder
+
+    @Option(help: "Crop: margin or align5 (default: the embedder's training crop).")
+    var crop: String?
+
+    @Option(help: "Pixel normalisation: fixed, per-image, unit, none, symmetric (default: the embedder's).")
+    var normalization: String?
+
+    @Option(help: "Detector confidence threshold (default: the detector's own).")
+    var threshold: Float?
+
+    @Option(help: "Lowest threshold tried when no face is found, before the whole image is used.")
+    var thresholdFloor: Float = 0.3
+
+    @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
+    var maxSide = 960
+
+    var detection: DetectionOptions {
+        DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide)
+    }
+
+    var configuration: PipelineConfiguration {
+        PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
+                              detection: detection)
+    }
+}
+
+/// Prints an error message naming the problem and exits non-zero, instead of a stack of Swift types.
+func fail(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode.failure
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import FaceFind
+import Foundation
+
+struct ModelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "List, install and verify the models FaceFind runs.",
+        subcommands: [List.self, Install.self, Verify.self, Inspect.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The model catalog and what is installed.")
+        @Option(help: "Folder of model files (default: $FACEFIND_MODELS or ~/.facefind/models).")
+        var models: String?
+        @Flag(help: "Print as JSON.")
+        var json = false
+
+        struct Row: Encodable {
+            var name: String, task: String, license: String, installed: Bool, verifiedHere: Bool, summary: String
+        }
+
+        func run() throws {
+            let repository = ModelRepository(directory: models)
+            let rows = ModelCatalog.all.map {
+                Row(name: $0.name, task: $0.task.rawValue, license: $0.license, installed: repository.isInstalled($0),
+                    verifiedHere: $0.verifiedHere, summary: $0.summary)
+            }
+            if json { try printJSON(rows); return }
+            print("models folder: \(repository.directory.path)")
+            for r in rows {
+                let status = (r.installed ? "installed" : "not installed") + (r.verifiedHere ? "" : ", not verified here")
+                print("\(r.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(r.task.padding(toLength: 9, withPad: " ", startingAt: 0)) \(status.padding(toLength: 15, withPad: " ", startingAt: 0))  \(r.license)\n    \(r.summary)")
+            }
+        }
+    }
+
+    struct Install: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install models, checking every file's sha256 (from --from, else from its download URL).")
+        @Argument(help: "Model names.")
+        var names: [String] = []
+        @Flag(help: "Install every model of the catalog that has a source.")
+        var all = false
+        @Option(help: "A folder (laid out like the models folder, or holding the files by name) or a file.")
+        var from: String?
+        @Option(help: "Folder of model files (default: $FACEFIND_MODELS or ~/.facefind/models).")
+        var models: String?
+
+        func run() throws {
+            let repository = ModelRepository(directory: models)
+            let specs: [ModelSpec]
+            if all {
+                specs = ModelCatalog.all.filter(\.verifiedHere)
+            } else {
+                specs = try names.map { name in
+                    guard let spec = ModelCatalog.spec(named: name) else {
+                        throw fail(ModelError.unknownModel(name, known: ModelCatalog.all.map(\.name)))
+                    }
+                    return spec
+                }
+            }
+            guard !specs.isEmpty else { throw ValidationError("name models to install, or --all") }
+            var failed = false
+            for spec in specs {
+                do {
+                    for line in try repository.install(spec, from: from) { print("\(spec.name): \(line)") }
+                } catch {
+                    failed = true
+                    FileHandle.standardError.write(Data("error: \(spec.name): \(error)\n".utf8))
+                }
+            }
+            if failed { throw ExitCode.failure }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check installed model files against their sha256.")
+        @Argument(help: "Model names (default: every installed model).")
+        var names: [String] = []
+        @Option(help: "Folder of model files (default: $FACEFIND_MODELS or ~/.facefind/models).")
+        var models: String?
+
+        func run() throws {
+            let repository = ModelRepository(directory: models)
+            let specs = names.isEmpty ? ModelCatalog.all.filter(repository.isInstalled)
+                                      : names.compactMap(ModelCatalog.spec(named:))
+            var failed = false
+            for spec in specs {
+                do {
+                    try repository.verify(spec)
+                    print("\(spec.name): ok")
+                } catch {
+                    failed = true
+                    print("\(spec.name): \(error)")
+                }
+            }
+            if failed { throw ExitCode.failure }
+        }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an ONNX file's inputs and outputs.")
+        @Argument(help: "ONNX files.")
+        var files: [String]
+        @OptionGroup var runtime: RuntimeOptions
+
+        func run() throws {
+            do {
+                let rt = try OnnxRuntime.shared(libraryPath: runtime.ortLibrary)
+                print("ONNX Runtime \(rt.version) (\(rt.libraryPath)); providers: \(try rt.availableProviders().joined(separator: ", "))")
+                for file in files {
+                    let session = try InferenceSession(modelPath: file, runtime: rt)
+                    print(file)
+                    for i in session.inputs { print("  input  \(i.name) \(i.shape)\(i.isFloat ? "" : " (not float)")") }
+                    for o in session.outputs { print("  output \(o.name) \(o.shape)\(o.isFloat ? "" : " (not float)")") }
+                }
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
