@@ -29,6 +29,9 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Worker threads (default: one per core).")
     var threads: Int?
 
+    @Option(help: "ONNX Runtime threads per inference (default 1: parallelism comes from the workers).")
+    var intraThreads = 1
+
     @Flag(name: .shortAndLong, help: "Log more.")
     var verbose = false
 
@@ -45,8 +48,9 @@ struct RuntimeOptions: ParsableArguments {
 
     /// Sessions run single-threaded: parallelism comes from one worker per core, which measured faster
     /// than ONNX Runtime's own threads competing with decoding.
-    func loader(intraOpThreads: Int = 1) throws -> ModelLoader {
-        ModelLoader(repository: ModelRepository(directory: models),
+    func loader(intraOpThreads: Int? = nil) throws -> ModelLoader {
+        let intraOpThreads = intraOpThreads ?? intraThreads
+        return ModelLoader(repository: ModelRepository(directory: models),
                     runtime: try OnnxRuntime.shared(libraryPath: ortLibrary),
                     sessionOptions: SessionOptions(intraOpThreads: intraOpThreads))
     }

@@ -51,7 +51,7 @@ private func noise(_ count: Int, seed: UInt32 = 12345) -> [UInt8] {
     }
 }
 
-private func close(_ a: RGB, _ b: RGB, tolerance: Int) -> Bool {
+private func isClose(_ a: RGB, _ b: RGB, tolerance: Int) -> Bool {
     abs(Int(a.r) - Int(b.r)) <= tolerance && abs(Int(a.g) - Int(b.g)) <= tolerance
         && abs(Int(a.b) - Int(b.b)) <= tolerance
 }
@@ -73,6 +73,10 @@ private let facesDirectory = URL(fileURLWithPath: #filePath)
     .appendingPathComponent("../shared/faces").standardized.path
 
 private func facePath(_ relative: String) -> String { facesDirectory + "/" + relative }
+
+private func readFace(_ relative: String) throws -> [UInt8] {
+    [UInt8](try #require(FileManager.default.contents(atPath: facePath(relative)), "missing \(facePath(relative))"))
+}
 
 /// Compresses pixels with TurboJPEG (the test's own encoder). `pixelFormat` TJPF_RGB (3 bytes per pixel) or
 /// TJPF_CMYK (4).
@@ -102,7 +106,9 @@ private func app1(exifTIFF tiff: [UInt8]) -> [UInt8] {
 
 /// A TIFF structure with two IFD0 entries, Make ("Cam") then Orientation = `orientation`, in either byte order.
 private func tiffWithOrientation(_ orientation: UInt16, littleEndian: Bool) -> [UInt8] {
-    func u16(_ v: UInt16) -> [UInt8] { littleEndian ? [UInt8(v & 0xFF), UInt8(v >> 8)] : [UInt8(v >> 8), UInt8(v & 0xFF)] }
+    func u16(_ v: UInt16) -> [UInt8] {
+        littleEndian ? [UInt8(v & 0xFF), UInt8(v >> 8)] : [UInt8(v >> 8), UInt8(v & 0xFF)]
+    }
     func u32(_ v: UInt32) -> [UInt8] {
         let b = [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
         return littleEndian ? b.reversed() : b
@@ -158,29 +164,33 @@ private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
 
 // MARK: - Bilinear resize (OpenCV INTER_LINEAR)
 
-@Suite("Resize")
-struct ResizeTests {
+@Suite("Imaging: resize")
+struct ImagingResizeTests {
     @Test("bilinear 2x2 -> 4x4 upscale matches hand-computed OpenCV values")
     func bilinearUpscale() {
-        // Source    0 100
-        //         200  40
-        // Columns: src x = (dx + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25 -> clamped to the edge at both ends, so
-        // columns are a, .75a + .25b, .25a + .75b, b. Horizontal rows (x 2048): row0 = 0, 51200, 153600, 204800;
-        // row1 = 409600, 327680, 163840, 81920.
-        // Rows: OpenCV keeps the vertical weights at the edges (row 0 = .25 * row0 + .75 * row0), so every output row
-        // is a blend with weights (512, 1536) or (1536, 512): v = (h0 >> 4) * b0 >> 16 + (h1 >> 4) * b1 >> 16,
-        // out = (v + 2) >> 2. E.g. out(1, 1) = (3200 * 1536 >> 16 = 75) + (20480 * 512 >> 16 = 160) = 235 -> 59
-        // (exact 58.75); out(2, 2) = 75 + 240 = 315 -> 79 (78.75); out(1, 2) = 25 + 480 = 505 -> 126 (126.25).
-        let source = grey(2, 2, [0, 100, 200, 40])
+        // Source  210 160
+        //         130  60
+        // Columns: src x = (dx + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25; OpenCV clamps these onto the edge
+        // pixels, so the column weights (x 2048) are (2048, 0), (1536, 512), (512, 1536), (0, 2048).
+        // Horizontal rows, then >> 4:   row0 = 430080 404480 353280 327680 -> 26880 25280 22080 20480
+        //                               row1 = 266240 230400 158720 122880 -> 16640 14400  9920  7680
+        // Rows: src y = -0.25, 0.25, 0.75, 1.25 as well, but vertically OpenCV keeps the weights and only clamps
+        // the row index, so output row 0 is row0 * 512 + row0 * 1536 and row 3 is row1 * 1536 + row1 * 512.
+        // Each output: v = (h0 * b0 >> 16) + (h1 * b1 >> 16), out = (v + 2) >> 2. With b = 512 that is h / 128,
+        // with 1536 it is 3h / 128, both floored. For example:
+        //   out(1, 0) = 25280 / 128 -> 197 + 75840 / 128 -> 592 = 789 -> 197  (exact 197.5 would round to 198)
+        //   out(1, 1) = 592 + 14400 / 128 -> 112 = 704 -> 176                 (exact 176.25)
+        //   out(2, 2) = 22080 / 128 -> 172 + 29760 / 128 -> 232 = 404 -> 101  (exact 101.25)
+        //   out(1, 3) = 43200 / 128 -> 337 + 112 = 449 -> 112                 (exact 112.5 would round to 113)
+        let source = grey(2, 2, [210, 160, 130, 60])
         let result = source.resized(width: 4, height: 4)
         #expect(result.width == 4 && result.height == 4)
         #expect(channel0(result) == [
-            0, 25, 75, 100,
-            50, 59, 76, 85,
-            150, 126, 79, 55,
-            200, 160, 80, 40,
+            210, 197, 172, 160,
+            190, 176, 149, 135,
+            150, 134, 101, 85,
+            130, 112, 77, 60,
         ])
-        #expect(result.pixels.count == 48)
     }
 
     @Test("bilinear 4x4 -> 2x2 is the rounded mean of each 2x2 block")
@@ -272,8 +282,8 @@ struct ResizeTests {
 
 // MARK: - Crop and warp
 
-@Suite("Crop and warp")
-struct CropWarpTests {
+@Suite("Imaging: crop and warp")
+struct ImagingCropWarpTests {
     @Test("crop inside the image copies the pixels")
     func cropInside() {
         let image = distinct(4, 3)
@@ -352,8 +362,8 @@ struct CropWarpTests {
 
 // MARK: - EXIF orientation
 
-@Suite("EXIF orientation")
-struct EXIFTests {
+@Suite("Imaging: EXIF orientation")
+struct ImagingEXIFTests {
     @Test("parser reads orientation in both byte orders")
     func parserBothByteOrders() {
         let soi: [UInt8] = [0xFF, 0xD8], eoi: [UInt8] = [0xFF, 0xD9]
@@ -390,12 +400,9 @@ struct EXIFTests {
     @Test("parser reads real camera files")
     func parserOnPhotos() throws {
         // Both carry Orientation = 1 ("upper-left"): one little-endian EXIF (Canon/Photoshop), one big-endian.
-        let little = try #require(FileManager.default.contents(atPath: facePath("scenes/id01/img1.jpg")))
-        let big = try #require(FileManager.default.contents(atPath: facePath("scenes/id07/img20.jpg")))
-        #expect(exifOrientation(jpeg: [UInt8](little)) == 1)
-        #expect(exifOrientation(jpeg: [UInt8](big)) == 1)
-        let noExif = try #require(FileManager.default.contents(atPath: facePath("lfw-dev/AJ_Cook/AJ_Cook_0001.jpg")))
-        #expect(exifOrientation(jpeg: [UInt8](noExif)) == nil)
+        #expect(exifOrientation(jpeg: try readFace("scenes/id01/img1.jpg")) == 1)
+        #expect(exifOrientation(jpeg: try readFace("scenes/id07/img20.jpg")) == 1)
+        #expect(exifOrientation(jpeg: try readFace("lfw-dev/AJ_Cook/AJ_Cook_0001.jpg")) == nil)
     }
 
     @Test("applyingEXIFOrientation for all eight values")
@@ -440,20 +447,20 @@ struct EXIFTests {
             + Array(plain.dropFirst(2))
         let decoded = try ImageDecoder().decode(rotatedJPEG, name: "rotated.jpg")
         #expect(decoded.width == 8 && decoded.height == 16)
-        #expect(close(decoded[1, 3], RGB(255, 0, 0), tolerance: 12))
-        #expect(close(decoded[6, 3], RGB(0, 255, 0), tolerance: 12))
-        #expect(close(decoded[4, 12], RGB(0, 0, 255), tolerance: 12))
+        #expect(isClose(decoded[1, 3], RGB(255, 0, 0), tolerance: 12))
+        #expect(isClose(decoded[6, 3], RGB(0, 255, 0), tolerance: 12))
+        #expect(isClose(decoded[4, 12], RGB(0, 0, 255), tolerance: 12))
         // Without the EXIF block the same data decodes as stored.
         let unrotated = try ImageDecoder().decode(plain, name: "plain.jpg")
         #expect(unrotated.width == 16 && unrotated.height == 8)
-        #expect(close(unrotated[2, 1], RGB(0, 255, 0), tolerance: 12))
+        #expect(isClose(unrotated[2, 1], RGB(0, 255, 0), tolerance: 12))
     }
 }
 
 // MARK: - Decoding
 
-@Suite("Decoding")
-struct DecodingTests {
+@Suite("Imaging: decoding")
+struct ImagingDecodingTests {
     @Test("format is sniffed from magic bytes")
     func sniffing() {
         #expect(ImageDecoder.sniff([0xFF, 0xD8, 0xFF, 0xE0]) == .jpeg)
@@ -487,14 +494,14 @@ struct DecodingTests {
         let greyJPEG = try makeJPEG(RGBImage(width: 16, height: 16, fill: RGB(100, 100, 100)).pixels,
                                     width: 16, height: 16, subsampling: TJSAMP_GRAY)
         let greyImage = try ImageDecoder().decode(greyJPEG, name: "grey.jpg")
-        #expect(colours(greyImage).allSatisfy { close($0, RGB(100, 100, 100), tolerance: 1) })
+        #expect(colours(greyImage).allSatisfy { isClose($0, RGB(100, 100, 100), tolerance: 1) })
         // CMYK: TurboJPEG writes a YCCK JPEG with an Adobe marker, so the values count as Adobe-inverted:
         // R = C * K / 255. (C, M, Y, K) = (128, 255, 0, 200) -> (128*200/255 = 100.4, 200, 0).
         let cmyk = [UInt8](repeating: 0, count: 16 * 16 * 4).enumerated().map { i, _ in [128, 255, 0, 200][i % 4] }
             .map(UInt8.init)
         let cmykJPEG = try makeJPEG(cmyk, width: 16, height: 16, pixelFormat: TJPF_CMYK)
         let cmykImage = try ImageDecoder().decode(cmykJPEG, name: "cmyk.jpg")
-        #expect(colours(cmykImage).allSatisfy { close($0, RGB(100, 200, 0), tolerance: 3) })
+        #expect(colours(cmykImage).allSatisfy { isClose($0, RGB(100, 200, 0), tolerance: 3) })
     }
 
     @Test("PNG round trip is lossless")
@@ -534,7 +541,8 @@ struct DecodingTests {
         #expect(decoded16[0].r == 0 && decoded16[0].g == 255 && (185...190).contains(decoded16[0].b), "\(decoded16)")
         #expect(decoded16[1] == RGB(255, 0, 255))
         // Palette: indices 2 0 1 1 into red, green, blue.
-        let palettePNG = try makePNG(format: UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_COLORMAP), width: 4, height: 1, bytes: [2, 0, 1, 1],
+        let paletteFormat = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_COLORMAP)
+        let palettePNG = try makePNG(format: paletteFormat, width: 4, height: 1, bytes: [2, 0, 1, 1],
                                      colormap: [255, 0, 0, 0, 255, 0, 0, 0, 255], colormapEntries: 3)
         #expect(colours(try decoder.decode(palettePNG, name: "p.png"))
             == [RGB(0, 0, 255), RGB(255, 0, 0), RGB(0, 255, 0), RGB(0, 255, 0)])
@@ -551,18 +559,24 @@ struct DecodingTests {
             guard size > 0 else { throw SetupError("WebP encoding failed") }
             return Array(UnsafeBufferPointer(start: buffer, count: size))
         }
-        let lossless = try encoded { out in image.pixels.withUnsafeBufferPointer { WebPEncodeLosslessRGB($0.baseAddress, 9, 6, 27, out) } }
+        let lossless = try encoded { out in
+            image.pixels.withUnsafeBufferPointer { WebPEncodeLosslessRGB($0.baseAddress, 9, 6, 27, out) }
+        }
         #expect(ImageDecoder.sniff(lossless) == .webp)
         #expect(try ImageDecoder().decode(lossless, name: "x.webp") == image)
 
         let flat = RGBImage(width: 16, height: 16, fill: RGB(200, 60, 20))
-        let lossy = try encoded { out in flat.pixels.withUnsafeBufferPointer { WebPEncodeRGB($0.baseAddress, 16, 16, 48, 100, out) } }
+        let lossy = try encoded { out in
+            flat.pixels.withUnsafeBufferPointer { WebPEncodeRGB($0.baseAddress, 16, 16, 48, 100, out) }
+        }
         let lossyImage = try ImageDecoder().decode(lossy, name: "lossy.webp")
-        #expect(colours(lossyImage).allSatisfy { close($0, RGB(200, 60, 20), tolerance: 6) })
+        #expect(colours(lossyImage).allSatisfy { isClose($0, RGB(200, 60, 20), tolerance: 6) })
 
         // Alpha: opaque pixel kept, transparent pixel composited on white.
         let rgba: [UInt8] = [10, 20, 30, 255, 40, 50, 60, 0]
-        let alpha = try encoded { out in rgba.withUnsafeBufferPointer { WebPEncodeLosslessRGBA($0.baseAddress, 2, 1, 8, out) } }
+        let alpha = try encoded { out in
+            rgba.withUnsafeBufferPointer { WebPEncodeLosslessRGBA($0.baseAddress, 2, 1, 8, out) }
+        }
         #expect(colours(try ImageDecoder().decode(alpha, name: "a.webp")) == [RGB(10, 20, 30), .white])
 
         let truncated = Array(lossless.prefix(lossless.count / 2))
@@ -573,7 +587,7 @@ struct DecodingTests {
 
     @Test("concurrent decodes are independent")
     func concurrentDecodes() async throws {
-        let bytes = [UInt8](try #require(FileManager.default.contents(atPath: facePath("lfw-dev/AJ_Cook/AJ_Cook_0001.jpg"))))
+        let bytes = try readFace("lfw-dev/AJ_Cook/AJ_Cook_0001.jpg")
         let truncated = Array(bytes.prefix(bytes.count / 2))
         let reference = try ImageDecoder().decode(bytes, name: "ref")
         let results = await withTaskGroup(of: (Bool, Bool).self) { group in
@@ -595,8 +609,8 @@ struct DecodingTests {
 
 // MARK: - Decoding errors
 
-@Suite("Decoding errors")
-struct DecodingErrorTests {
+@Suite("Imaging: decoding errors")
+struct ImagingDecodingErrorTests {
     @Test("empty data")
     func empty() throws {
         let error = try #require(decodingError([], name: "empty.jpg"))
@@ -617,7 +631,7 @@ struct DecodingErrorTests {
 
     @Test("a JPEG cut in half is reported as truncated")
     func truncatedJPEG() throws {
-        let bytes = [UInt8](try #require(FileManager.default.contents(atPath: facePath("lfw-dev/AJ_Cook/AJ_Cook_0001.jpg"))))
+        let bytes = try readFace("lfw-dev/AJ_Cook/AJ_Cook_0001.jpg")
         let error = try #require(decodingError(Array(bytes.prefix(bytes.count / 2)), name: "half.jpg"))
         #expect(error.description == "half.jpg: truncated JPEG data (Premature end of JPEG file)")
         // Cut inside the header: still a clear JPEG error naming the file.
@@ -646,7 +660,7 @@ struct DecodingErrorTests {
         png.replaceSubrange(16..<20, with: side)
         png.replaceSubrange(20..<24, with: side)
         let crc = crc32(png[12..<29])
-        png.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)])
+        png.replaceSubrange(29..<33, with: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> $0) })
         let error = try #require(decodingError(png, name: "huge.png"))
         #expect(error.description == "huge.png: 100000x100000 = 10000.0 MP exceeds the limit of 50.0 MP")
 
@@ -659,7 +673,8 @@ struct DecodingErrorTests {
 
         // A custom limit applies to real images too.
         let small = ImageDecoder(maxPixels: 100)
-        let limited = try #require(decodingError(try RGBImage(width: 20, height: 10).pngData(), name: "s.png", decoder: small))
+        let smallPNG = try RGBImage(width: 20, height: 10).pngData()
+        let limited = try #require(decodingError(smallPNG, name: "s.png", decoder: small))
         #expect(limited.reason == "20x10 = 0.0 MP exceeds the limit of 0.0 MP")
     }
 
@@ -676,8 +691,8 @@ struct DecodingErrorTests {
 
 // MARK: - Drawing
 
-@Suite("Drawing")
-struct DrawingTests {
+@Suite("Imaging: drawing")
+struct ImagingDrawingTests {
     @Test("fill sets exactly the clipped rectangle")
     func fill() {
         var image = RGBImage(width: 4, height: 3)

@@ -22,14 +22,22 @@ extension RGBImage {
     /// box around a face never covers pixels outside the box).
     public mutating func strokeRect(x: Int, y: Int, width w: Int, height h: Int, color: RGB, thickness: Int = 1) {
         guard w > 0, h > 0, thickness > 0 else { return }
-        if 2 * thickness >= w || 2 * thickness >= h {
+        // Written so that no sum can overflow, whatever the inputs: an edge whose position overflows is off-image.
+        if thickness >= w - thickness || thickness >= h - thickness {  // the outline covers the whole rectangle
             fill(x: x, y: y, width: w, height: h, color: color)
             return
         }
-        fill(x: x, y: y, width: w, height: thickness, color: color)                          // top
-        fill(x: x, y: y + h - thickness, width: w, height: thickness, color: color)          // bottom
-        fill(x: x, y: y + thickness, width: thickness, height: h - 2 * thickness, color: color)  // left
-        fill(x: x + w - thickness, y: y + thickness, width: thickness, height: h - 2 * thickness, color: color)
+        let inner = h - 2 * thickness
+        fill(x: x, y: y, width: w, height: thickness, color: color)                               // top
+        if let bottom = sum(y, h - thickness) {
+            fill(x: x, y: bottom, width: w, height: thickness, color: color)                      // bottom
+        }
+        if let top = sum(y, thickness) {
+            fill(x: x, y: top, width: thickness, height: inner, color: color)                     // left
+            if let right = sum(x, w - thickness) {
+                fill(x: right, y: top, width: thickness, height: inner, color: color)             // right
+            }
+        }
     }
 
     /// Draws a straight line (Bresenham) with a square pen `thickness` pixels wide. A point (x, y) lies in pixel
@@ -38,6 +46,8 @@ extension RGBImage {
     public mutating func drawLine(from start: Point2, to end: Point2, color: RGB, thickness: Int = 1) {
         guard thickness > 0, width > 0, height > 0,
               start.x.isFinite, start.y.isFinite, end.x.isFinite, end.y.isFinite else { return }
+        // Absurdly wide pens are capped at about twice the image size, which keeps the arithmetic small.
+        let thickness = Swift.min(thickness, 2 * Swift.max(width, height) + 2)
         // Clip against the image grown by the pen size (Liang-Barsky), in Double to keep huge inputs exact enough.
         let margin = Double(thickness + 1)
         guard let (a, b) = clipSegment(
@@ -84,15 +94,18 @@ extension RGBImage {
     /// "\n" starts a new line; characters outside printable ASCII draw as '?'. With a `background`, each line's
     /// cells are filled first, which keeps labels readable on busy photos.
     public mutating func drawText(_ text: String, x: Int, y: Int, scale: Int = 1, color: RGB, background: RGB? = nil) {
-        guard scale > 0 else { return }
+        // Glyphs bigger than any image are pointless; the cap keeps all position arithmetic far from overflow.
+        guard scale > 0, scale <= 1 << 16 else { return }
         let cellWidth = BitmapFont.glyphWidth * scale, cellHeight = BitmapFont.glyphHeight * scale
         for (lineIndex, line) in RGBImage.textLines(text).enumerated() {
-            let top = y + lineIndex * cellHeight
+            guard let top = sum(y, lineIndex * cellHeight), top < height else { break }  // lines only go down
+            if top + cellHeight <= 0 { continue }
             if let background {
                 fill(x: x, y: top, width: line.count * cellWidth, height: cellHeight, color: background)
             }
             for (column, code) in line.enumerated() {
-                let left = x + column * cellWidth
+                guard let left = sum(x, column * cellWidth), left < width else { break }
+                if left + cellWidth <= 0 { continue }
                 for (row, bits) in BitmapFont.glyph(code).enumerated() where bits != 0 {
                     for bit in 0..<BitmapFont.glyphWidth where bits & (1 << bit) != 0 {
                         fill(x: left + bit * scale, y: top + row * scale, width: scale, height: scale, color: color)
@@ -124,6 +137,12 @@ extension RGBImage {
         }
         return lines
     }
+}
+
+/// a + b, or nil when it overflows (then the position is far outside any image).
+private func sum(_ a: Int, _ b: Int) -> Int? {
+    let (result, overflow) = a.addingReportingOverflow(b)
+    return overflow ? nil : result
 }
 
 /// The part of [start, start + length) inside [0, limit), or nil when empty. Overflow-safe for any inputs.

@@ -101,7 +101,7 @@ public struct ImageDecoder: Sendable {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("cannot stat file") }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        if Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR) {
             throw ImageDecodingError(file: path, reason: "is a directory, not an image file")
         }
         let size = Int(info.st_size)

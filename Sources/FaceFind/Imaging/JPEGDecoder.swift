@@ -66,9 +66,9 @@ extension ImageDecoder {
     /// warning texts (JWRN_* in jerror.h).
     private static func jpegError(_ handle: tjhandle, bytes: [UInt8], name: String) -> ImageDecodingError? {
         let message = tjMessage(handle)
-        let warningTexts = ["Corrupt JPEG data:", "Premature end of JPEG file", "Warning:", "Unknown Adobe color transform",
-                            "Inconsistent progression sequence", "Invalid SOS parameters for sequential JPEG",
-                            "Application transferred too many scanlines"]
+        let warningTexts = ["Corrupt JPEG data:", "Premature end of JPEG file", "Warning:",
+                            "Unknown Adobe color transform", "Inconsistent progression sequence",
+                            "Invalid SOS parameters for sequential JPEG", "Application transferred too many scanlines"]
         let isWarning = tjGetErrorCode(handle) == TJERR_WARNING.rawValue
             && warningTexts.contains { message.hasPrefix($0) }
         if isWarning {

@@ -174,7 +174,9 @@ extension RGBImage {
                             var p = row + dx * fx * 3
                             let o = dx * 3
                             for _ in 0..<fx {
-                                sums[o] &+= Int(src[p]); sums[o + 1] &+= Int(src[p + 1]); sums[o + 2] &+= Int(src[p + 2])
+                                sums[o] &+= Int(src[p])
+                                sums[o + 1] &+= Int(src[p + 1])
+                                sums[o + 2] &+= Int(src[p + 2])
                                 p += 3
                             }
                         }
