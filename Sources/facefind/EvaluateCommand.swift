@@ -42,6 +42,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
     var maxSide = 960
 
+    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
+    var minSide = 640
+
     @Option(help: "Detector confidence threshold (default: the detector's own).")
     var threshold: Float?
 
@@ -83,7 +86,7 @@ struct EvaluateCommand: ParsableCommand {
                             let configuration = PipelineConfiguration(
                                 detector: d, embedder: e, crop: c == "default" ? nil : c,
                                 normalization: n == "default" ? nil : n,
-                                detection: DetectionOptions(threshold: threshold, maxSide: maxSide))
+                                detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide))
                             let bar = ProgressBar(label: "\(d)+\(e) \(c) \(n)")
                             results += try evaluator.evaluate(configuration, metrics: metrics, queryFace: queryFace) {
                                 bar.update($0)

@@ -15,7 +15,7 @@ struct FaceFindCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [IndexCommand.self, SearchCommand.self, EvaluateCommand.self, BenchCommand.self,
-                      ModelsCommand.self])
+                      ModelsCommand.self, ServeCommand.self])
 }
 
 /// Options every command that runs models shares.
@@ -79,8 +79,11 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
     var maxSide = 960
 
+    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
+    var minSide = 640
+
     var detection: DetectionOptions {
-        DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide)
+        DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide)
     }
 
     var configuration: PipelineConfiguration {

@@ -48,9 +48,7 @@ struct SearchCommand: ParsableCommand {
             guard let settings = try store.settings() else {
                 throw GalleryError.notFound("\(db) holds no index; run `facefind index FOLDER --db \(db)` first")
             }
-            let configuration = PipelineConfiguration(
-                detector: settings.detector, embedder: settings.embedder, crop: settings.crop,
-                normalization: settings.normalization, detection: DetectionOptions(maxSide: settings.maxSide))
+            let configuration = PipelineConfiguration(matching: settings)
             let pipeline = try FacePipeline(configuration: configuration,
                                             loader: try runtime.loader(intraOpThreads: runtime.workerCount))
             let search = GallerySearch(matrix: try store.loadFaceMatrix())

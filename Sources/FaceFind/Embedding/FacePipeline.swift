@@ -21,6 +21,13 @@ public struct PipelineConfiguration: Sendable, Hashable {
         self.detection = detection
     }
 
+    /// The configuration that reproduces the embeddings of a store built with `settings` (for searching it).
+    public init(matching settings: IndexSettings) {
+        self.init(detector: settings.detector, embedder: settings.embedder, crop: settings.crop,
+                  normalization: settings.normalization,
+                  detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide))
+    }
+
     /// A crop policy by name for an embedder whose chips are `size` pixels square.
     public static func cropPolicy(named name: String, size: Int) throws -> CropPolicy {
         switch name {
@@ -71,7 +78,8 @@ public struct FacePipeline: Sendable {
             detector: detectorSpec.name, detectorSHA256: Self.fingerprint(detectorSpec),
             embedder: embedderSpec.name, embedderSHA256: Self.fingerprint(embedderSpec),
             crop: embedder.crop.name, normalization: embedder.normalization.name,
-            dimension: embedder.dimension, maxSide: configuration.detection.maxSide)
+            dimension: embedder.dimension, maxSide: configuration.detection.maxSide,
+            minSide: configuration.detection.minSide)
     }
 
     /// One hash for a model: its file's sha256, or the hash of all its files' hashes.

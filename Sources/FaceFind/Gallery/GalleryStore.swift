@@ -11,28 +11,30 @@ public struct IndexSettings: Sendable, Hashable, Codable {
     public var normalization: String
     public var dimension: Int
     public var maxSide: Int
+    public var minSide: Int
 
     public init(detector: String, detectorSHA256: String, embedder: String, embedderSHA256: String,
-                crop: String, normalization: String, dimension: Int, maxSide: Int) {
+                crop: String, normalization: String, dimension: Int, maxSide: Int, minSide: Int) {
         self.detector = detector; self.detectorSHA256 = detectorSHA256
         self.embedder = embedder; self.embedderSHA256 = embedderSHA256
         self.crop = crop; self.normalization = normalization
-        self.dimension = dimension; self.maxSide = maxSide
+        self.dimension = dimension; self.maxSide = maxSide; self.minSide = minSide
     }
 
     var fields: [(String, String)] {
         [("detector", detector), ("detector_sha256", detectorSHA256), ("embedder", embedder),
          ("embedder_sha256", embedderSHA256), ("crop", crop), ("normalization", normalization),
-         ("dimension", String(dimension)), ("max_side", String(maxSide))]
+         ("dimension", String(dimension)), ("max_side", String(maxSide)), ("min_side", String(minSide))]
     }
 
     init?(fields: [String: String]) {
         guard let d = fields["detector"], let ds = fields["detector_sha256"], let e = fields["embedder"],
               let es = fields["embedder_sha256"], let c = fields["crop"], let n = fields["normalization"],
-              let dim = fields["dimension"].flatMap(Int.init), let m = fields["max_side"].flatMap(Int.init)
+              let dim = fields["dimension"].flatMap(Int.init), let m = fields["max_side"].flatMap(Int.init),
+              let minSide = fields["min_side"].flatMap(Int.init)
         else { return nil }
         self.init(detector: d, detectorSHA256: ds, embedder: e, embedderSHA256: es, crop: c, normalization: n,
-                  dimension: dim, maxSide: m)
+                  dimension: dim, maxSide: m, minSide: minSide)
     }
 
     /// Human-readable differences from `other`, empty when equal.
@@ -130,6 +132,13 @@ public protocol GalleryStore: Sendable {
     func touch(_ states: [String: FileState]) throws
     func remove(paths: [String]) throws
     func images(offset: Int, limit: Int) throws -> [ImageRecord]
+    /// One image by id, nil when there is none.
+    func image(id: Int64) throws -> ImageRecord?
+    /// The faces of one image, in detection order.
+    func faces(ofImage id: Int64) throws -> [DetectedFace]
+    /// Removes images (and their faces) by id; returns how many existed.
+    @discardableResult
+    func remove(ids: [Int64]) throws -> Int
     func failedImages() throws -> [ImageRecord]
     func counts() throws -> (images: Int, faces: Int, failed: Int)
     /// Every face embedding, for exact search.

@@ -177,6 +177,28 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
+    public func image(id: Int64) throws -> ImageRecord? {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchOne(db, sql: Self.recordSQL + " WHERE i.id = ?", arguments: [id]).map(Self.record)
+            }
+        }
+    }
+
+    @discardableResult
+    public func remove(ids: [Int64]) throws -> Int {
+        try wrap {
+            try pool.write { db in
+                var removed = 0
+                for id in ids {
+                    try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id])
+                    removed += db.changesCount
+                }
+                return removed
+            }
+        }
+    }
+
     public func failedImages() throws -> [ImageRecord] {
         try wrap {
             try pool.read { db in

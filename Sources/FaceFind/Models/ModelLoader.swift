@@ -33,6 +33,16 @@ public struct ModelLoader: Sendable {
         case "mtcnn":
             return MTCNNDetector(pnet: try session(spec, role: "pnet"), rnet: try session(spec, role: "rnet"),
                                  onet: try session(spec, role: "onet"))
+        case "scrfd":
+            return try SCRFDDetector(spec: spec, session: try session(spec))
+        case "retinaface":
+            return try RetinaFaceDetector(spec: spec, session: try session(spec))
+        case "yolo":
+            return try YOLOFaceDetector(spec: spec, session: try session(spec))
+        case "blazeface":
+            return try BlazeFaceDetector(spec: spec, session: try session(spec))
+        case "ultraface":
+            return try UltraFaceDetector(spec: spec, session: try session(spec))
         default:
             throw ModelError.unknownModel("\(name) (detector family \(spec.detector?.family ?? "none"))", known: [])
         }

@@ -111,13 +111,50 @@ public enum PixelNormalization: Sendable, Hashable, Codable {
     }
 }
 
-/// Detector-specific settings.
+/// Detector-specific settings. Besides the family, they hold the decoder's parameters (output names, strides,
+/// anchors, priors, letterboxing), so that another model of a known family is a catalog entry, not new code.
+/// Fields a family does not use stay nil.
 public struct DetectorSettings: Sendable, Hashable, Codable {
-    /// Which decoder reads the outputs, e.g. "yunet", "mtcnn".
+    /// Which decoder reads the outputs, e.g. "yunet", "mtcnn", "scrfd", "retinaface", "yolo", "blazeface",
+    /// "ultraface".
     public var family: String
     public var defaultThreshold: Float
     public var nmsThreshold: Float
     public var predictsLandmarks: Bool
+    /// Output tensor names in the order the family's decoder reads them (documented on each detector).
+    public var outputs: [String]?
+    /// How a photo is placed in a fixed-size input; nil: `.topLeft`. Dynamic inputs take the photo as it is,
+    /// padded right and bottom to `InputSpec.sizeMultiple`.
+    public var fit: ImageFit?
+    /// The 0...255 value of padding pixels before normalisation (YOLO letterbox: 114); nil: 0.
+    public var padValue: Float?
+    /// Per-channel means subtracted from 0...255 pixels, in tensor channel order, replacing the mean of
+    /// `InputSpec.normalization` (its scale still applies). RetinaFace (BGR): 104, 117, 123.
+    public var channelMeans: [Float]?
+    /// Strides of the detection heads, in the order of `outputs` (SCRFD) or of the priors (RetinaFace).
+    public var strides: [Int]?
+    /// Anchors per feature-map location (SCRFD: 2).
+    public var anchorsPerLocation: Int?
+    /// RetinaFace prior box sizes in input pixels, one list per stride.
+    public var priorMinSizes: [[Float]]?
+    /// RetinaFace box-coding variances: centre, size.
+    public var variances: [Float]?
+    /// BlazeFace's SSD anchor grid.
+    public var ssdAnchors: SSDAnchorOptions?
+    /// Where values sit in a single-output YOLO head.
+    public var yolo: YOLOLayout?
+
+    public init(family: String, defaultThreshold: Float, nmsThreshold: Float, predictsLandmarks: Bool,
+                outputs: [String]? = nil, fit: ImageFit? = nil, padValue: Float? = nil,
+                channelMeans: [Float]? = nil, strides: [Int]? = nil, anchorsPerLocation: Int? = nil,
+                priorMinSizes: [[Float]]? = nil, variances: [Float]? = nil, ssdAnchors: SSDAnchorOptions? = nil,
+                yolo: YOLOLayout? = nil) {
+        self.family = family; self.defaultThreshold = defaultThreshold; self.nmsThreshold = nmsThreshold
+        self.predictsLandmarks = predictsLandmarks; self.outputs = outputs; self.fit = fit
+        self.padValue = padValue; self.channelMeans = channelMeans; self.strides = strides
+        self.anchorsPerLocation = anchorsPerLocation; self.priorMinSizes = priorMinSizes
+        self.variances = variances; self.ssdAnchors = ssdAnchors; self.yolo = yolo
+    }
 }
 
 /// Embedder-specific settings.

@@ -1,0 +1,67 @@
+import Foundation
+
+/// SCRFD (insightface, Guo et al. 2021): heads at several strides, each location with `anchorsPerLocation`
+/// anchor points at the cell's top-left corner. Per anchor: a face score (already a probability), a box as
+/// distances from the point to its left, top, right and bottom edges, and optionally 5 landmarks as offsets,
+/// all in strides. Decoding follows insightface's `scrfd.py`.
+///
+/// Catalog settings: `outputs` = the score outputs of every stride, then the box outputs, then (for `kps` models)
+/// the landmark outputs, each group in `strides` order; `strides`; `anchorsPerLocation`.
+public final class SCRFDDetector: FaceDetector {
+    public let name: String
+    public let defaultThreshold: Float
+    public let predictsLandmarks: Bool
+    let session: InferenceSession
+    let input: InputSpec
+    let settings: DetectorSettings
+    let outputNames: [String]
+    let strides: [Int]
+    let anchorsPerLocation: Int
+
+    public init(spec: ModelSpec, session: InferenceSession) throws {
+        let settings = try DetectorInput.require(spec.detector, "detector", spec)
+        self.name = spec.name
+        self.session = session
+        self.input = spec.input
+        self.settings = settings
+        self.defaultThreshold = settings.defaultThreshold
+        self.strides = try DetectorInput.require(settings.strides, "strides", spec)
+        self.anchorsPerLocation = settings.anchorsPerLocation ?? 1
+        self.outputNames = try DetectorInput.outputNames(spec, session: session,
+                                                         count: [2 * strides.count, 3 * strides.count])
+        self.predictsLandmarks = outputNames.count == 3 * strides.count
+    }
+
+    public func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] {
+        guard image.width > 0, image.height > 0 else { return [] }
+        let (tensor, place) = DetectorInput.tensor(for: image, input: input, settings: settings)
+        let outputs = try session.run(tensor, inputName: input.name, outputNames: outputNames)
+        let n = strides.count
+        var faces: [DetectedFace] = []
+        for (i, stride) in strides.enumerated() {
+            faces += Self.decode(scores: outputs[i].data, boxes: outputs[n + i].data,
+                                 keypoints: predictsLandmarks ? outputs[2 * n + i].data : nil, stride: stride,
+                                 columns: place.tensorWidth / stride, anchorsPerLocation: anchorsPerLocation,
+                                 threshold: threshold)
+        }
+        return DetectorInput.finish(faces, placement: place, nmsThreshold: settings.nmsThreshold)
+    }
+
+    /// One stride's outputs as faces in tensor pixels, score ≥ `threshold`, before NMS. Anchor i sits at
+    /// location i / anchorsPerLocation of a map `columns` wide. Pure, for tests.
+    static func decode(scores: [Float], boxes: [Float], keypoints: [Float]?, stride: Int, columns: Int,
+                       anchorsPerLocation: Int, threshold: Float) -> [DetectedFace] {
+        var faces: [DetectedFace] = []
+        let s = Float(stride)
+        for i in scores.indices where scores[i] >= threshold {
+            let location = i / anchorsPerLocation
+            let point = Point2(Float(location % columns * stride), Float(location / columns * stride))
+            let box = AnchorDecoding.distanceBox(from: point, distances: boxes[(4 * i)..<(4 * i + 4)], stride: s)
+            let landmarks = keypoints.map {
+                Landmarks5(AnchorDecoding.offsetPoints(from: point, offsets: $0[(10 * i)..<(10 * i + 10)], stride: s))
+            }
+            faces.append(DetectedFace(box: box, score: scores[i], landmarks: landmarks))
+        }
+        return faces
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import FaceFind
+
+/// The claims of the core issue, measured on the shared labelled sets, and the `facefind` binary itself.
+@Suite("End to end", .serialized)
+struct EndToEndTests {
+    /// The `facefind` binary of the same build as these tests.
+    static func facefindBinary() throws -> String {
+        var candidates: [String] = []
+        if let executable = Bundle.main.executableURL?.deletingLastPathComponent() {
+            candidates.append(executable.appendingPathComponent("facefind").path)
+            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("facefind").path)
+        }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                            .appendingPathComponent("facefind").path)
+        for config in ["release", "debug"] {
+            candidates.append(TestData.packageRoot.appendingPathComponent(".build/\(config)/facefind").path)
+        }
+        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
+                            "facefind binary not built; run scripts/setup.sh")
+    }
+
+    @Test func lfwDevAccuracyWithYuNetAndFaceNet512() throws {
+        let set = try LabelledSet(splitFile: TestData.faces + "/lfw-dev-split.json")
+        #expect(set.queries.count == 526 && set.gallery.count == 3161)
+        let evaluator = Evaluator(set: set, loader: try TestData.loader(), cacheDirectory: try TestData.temporaryFolder())
+        let results = try evaluator.evaluate(PipelineConfiguration(), metrics: [.cosine, .euclidean])
+        let cosine = results[0], euclidean = results[1]
+        #expect(cosine.top1 >= 0.95, "top-1 \(cosine.top1)")
+        #expect(cosine.top5 >= 0.98, "top-5 \(cosine.top5)")
+        #expect(cosine.top10 >= cosine.top5 && cosine.top5 >= cosine.top1)
+        // Unit vectors: euclidean distance is a monotone function of cosine, so the rankings agree.
+        #expect(euclidean.top1 == cosine.top1 && euclidean.top5 == cosine.top5)
+        #expect(cosine.facesNotFound == 0)
+    }
+
+    @Test func scenesEveryQueryHasAFaceAndTop1IsPerfect() throws {
+        let set = try LabelledSet(splitFile: TestData.faces + "/scenes-split.json")
+        let evaluator = Evaluator(set: set, loader: try TestData.loader(), cacheDirectory: try TestData.temporaryFolder())
+        let result = try evaluator.evaluate(PipelineConfiguration(), metrics: [.cosine])[0]
+        #expect(result.queries == 13)
+        #expect(result.facesNotFound == 0)
+        #expect(result.top1 == 1.0, "failed: \(result.outcomes.filter { $0.firstHitRank != 1 }.map(\.path))")
+    }
+
+    @Test func killedIndexingResumesWithoutRedoingFinishedImages() throws {
+        let folder = try TestData.temporaryFolder()
+        let all = try IndexingPipeline.imageFiles(under: TestData.faces + "/lfw-dev")
+        for (i, path) in all.prefix(400).enumerated() {
+            try FileManager.default.copyItem(atPath: path, toPath: String(format: "%@/%04d.jpg", folder, i))
+        }
+        let db = folder + ".sqlite"
+        let binary = try Self.facefindBinary()
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: binary)
+        first.arguments = ["index", folder, "--db", db, "--models", TestData.models]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // Kill it once a few batches are committed but well before the end.
+        var committed = 0
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, first.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            committed = (try? SQLiteGalleryStore(path: db).counts().images) ?? 0
+            if committed >= 128 { break }
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal, "indexing finished before it could be killed")
+        let survived = try SQLiteGalleryStore(path: db).counts().images
+        #expect(survived >= 128 && survived < 400)
+
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: binary)
+        second.arguments = ["index", folder, "--db", db, "--models", TestData.models, "--json"]
+        let output = Pipe()
+        second.standardOutput = output
+        second.standardError = FileHandle.nullDevice
+        try second.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        let report = try JSONDecoder().decode(IndexReport.self, from: data)
+        #expect(report.unchanged == survived, "every image written before the kill is skipped")
+        #expect(report.indexed + report.failed.count == 400 - survived)
+        #expect(try SQLiteGalleryStore(path: db).counts().images == 400)
+    }
+
+    @Test func cliIndexesSearchesAndDrawsTheMontage() throws {
+        let folder = try TestData.temporaryFolder()
+        for n in ["Abdullah_Gul/Abdullah_Gul_0002.jpg", "Abdullah_Gul/Abdullah_Gul_0003.jpg",
+                  "AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"] {
+            try FileManager.default.copyItem(atPath: TestData.face("lfw-dev/" + n),
+                                             toPath: folder + "/" + URL(fileURLWithPath: n).lastPathComponent)
+        }
+        let db = folder + ".sqlite", montage = folder + "-montage.png", submission = folder + "-submission.json"
+        let binary = try Self.facefindBinary()
+        func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = arguments + ["--models", TestData.models]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let index = try run(["index", folder, "--db", db])
+        #expect(index.status == 0, "\(index.output)")
+        let query = TestData.face("lfw-dev/Abdullah_Gul/Abdullah_Gul_0001.jpg")
+        let search = try run(["search", query, "--db", db, "-k", "3", "--json", "--montage", montage,
+                              "--submission", submission])
+        #expect(search.status == 0, "\(search.output)")
+        struct Result: Decodable { struct M: Decodable { var path: String; var score: Float }; var results: [M] }
+        let results = try JSONDecoder().decode([Result].self, from: Data(search.output.utf8))
+        #expect(results[0].results.count == 3)
+        #expect(results[0].results[0].path.contains("Abdullah_Gul"))
+        #expect(results[0].results[1].path.contains("Abdullah_Gul"))
+        let picture = try ImageDecoder().decode(contentsOf: montage)
+        #expect(picture.width > 4 * ResultMontage.tile && picture.height > ResultMontage.tile)
+        let map = try JSONDecoder().decode([String: [String]].self, from: Data(contentsOf: URL(fileURLWithPath: submission)))
+        #expect(map["Abdullah_Gul_0001.jpg"]?.first?.hasPrefix("Abdullah_Gul") == true)
+
+        // Another embedder on the same index is refused with a clear message.
+        let mixed = try run(["index", folder, "--db", db, "--embedder", "mobilefacenet"])
+        #expect(mixed.status != 0 && mixed.output.contains("embedder: index has facenet512, requested mobilefacenet"))
+    }
+}

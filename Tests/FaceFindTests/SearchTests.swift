@@ -1,0 +1,145 @@
+import Testing
+@testable import FaceFind
+
+@Suite("Search and metrics")
+struct SearchTests {
+    /// Three images: A with faces (1,0) and (0,1), B with (0.6,0.8), C with (-1,0).
+    func matrix() -> FaceMatrix {
+        var m = FaceMatrix(dimension: 2)
+        m.appendImage(id: 1, path: "A")
+        m.appendFace(id: 10, box: Box(x: 0, y: 0, width: 1, height: 1), isWholeImage: false, vector: [1, 0])
+        m.appendFace(id: 11, box: Box(x: 5, y: 5, width: 1, height: 1), isWholeImage: false, vector: [0, 1])
+        m.appendImage(id: 2, path: "B")
+        m.appendFace(id: 20, box: Box(x: 0, y: 0, width: 2, height: 2), isWholeImage: false, vector: [0.6, 0.8])
+        m.appendImage(id: 3, path: "C")
+        m.appendFace(id: 30, box: Box(x: 0, y: 0, width: 3, height: 3), isWholeImage: true, vector: [-1, 0])
+        return m
+    }
+
+    @Test func galleryImageScoresByItsBestFace() {
+        // Query (0, 1): A's second face scores 1, B scores 0.8, C scores 0.
+        let matches = GallerySearch(matrix: matrix()).search(Embedding([0, 1]), k: 3)
+        #expect(matches.map(\.path) == ["A", "B", "C"])
+        #expect(matches.map(\.score) == [1, 0.8, 0])
+        #expect(matches[0].faceID == 11 && matches[0].box == Box(x: 5, y: 5, width: 1, height: 1))
+        #expect(matches.map(\.rank) == [1, 2, 3])
+        #expect(matches[2].isWholeImage)
+    }
+
+    @Test func euclideanRanksByDistance() {
+        // Query (0.6, 0.8): B at distance 0; A's nearest face (0,1): sqrt(0.36 + 0.04) = sqrt(0.4); C: sqrt(2.56+0.64).
+        let matches = GallerySearch(matrix: matrix()).search(Embedding([0.6, 0.8]), k: 2, metric: .euclidean)
+        #expect(matches.map(\.path) == ["B", "A"])
+        #expect(abs(matches[0].score) < 1e-3)
+        #expect(abs(matches[1].score - Float(0.4).squareRoot()) < 1e-5)
+    }
+
+    @Test func topKSelectsLargestStably() {
+        #expect(topK([0.1, 0.9, 0.5, 0.9, 0.3], k: 3) == [1, 3, 2])
+        #expect(topK([3, 1, 2], k: 10) == [0, 2, 1])
+        #expect(topK([], k: 3).isEmpty)
+    }
+
+    @Test func dotProductMatchesScalarLoop() {
+        let a = (0..<37).map { Float($0) * 0.5 }, b = (0..<37).map { Float(37 - $0) }
+        let expected = zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+        let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in dot(pa.baseAddress!, pb.baseAddress!, 37) } }
+        #expect(abs(got - expected) < 1e-2)
+    }
+
+    @Test func filterKeepsChosenImagesAndTheirFaces() {
+        let sub = matrix().filter { $0 != "A" }
+        #expect(sub.images.map(\.path) == ["B", "C"])
+        #expect(sub.faceCount == 2 && sub.faceImage == [0, 1] && Array(sub.vector(ofFace: 1)) == [-1, 0])
+    }
+
+    @Test func cmcAndTopK() {
+        // Ranks 1, 3, none, 2: top-1 1/4, top-2 2/4, top-3 3/4, never 4/4.
+        let ranks: [Int?] = [1, 3, nil, 2]
+        #expect(RetrievalMetrics.cmc(firstHitRanks: ranks, maxRank: 4) == [0.25, 0.5, 0.75, 0.75])
+        #expect(RetrievalMetrics.topK(firstHitRanks: ranks, k: 1) == 0.25)
+        #expect(RetrievalMetrics.topK(firstHitRanks: ranks, k: 5) == 0.75)
+        #expect(RetrievalMetrics.firstHitRank(["x", "y", "z"], id: "z") == 3)
+        #expect(RetrievalMetrics.firstHitRank(["x"], id: "q") == nil)
+    }
+
+    @Test func queryFaceChoice() {
+        let faces = [
+            DetectedFace(box: Box(x: 0, y: 0, width: 50, height: 50), score: 0.99),   // largest, corner
+            DetectedFace(box: Box(x: 90, y: 90, width: 20, height: 20), score: 0.7),  // centred
+            DetectedFace(box: Box(x: 150, y: 0, width: 30, height: 30), score: 0.5),
+        ]
+        #expect(QueryFaceChoice.largest.choose(from: faces, imageWidth: 200, imageHeight: 200) == [0])
+        #expect(QueryFaceChoice.center.choose(from: faces, imageWidth: 200, imageHeight: 200) == [1])
+        #expect(QueryFaceChoice.score.choose(from: faces, imageWidth: 200, imageHeight: 200) == [0])
+        #expect(QueryFaceChoice.all.choose(from: faces, imageWidth: 200, imageHeight: 200) == [0, 1, 2])
+    }
+}
+
+@Suite("Hashing and tensors")
+struct HashingAndTensorTests {
+    @Test func sha256KnownVectors() {
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // 56 bytes: the padding spills into a second block.
+        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // Fed in pieces of 1, 63 and the rest: the same digest as one piece.
+        let bytes = (0..<300).map { UInt8($0 % 251) }
+        var pieces = SHA256()
+        pieces.update(bytes[0..<1]); pieces.update(bytes[1..<64]); pieces.update(bytes[64...])
+        #expect(pieces.finalize().map { String(format: "%02x", $0) }.joined() == SHA256.hex(bytes))
+    }
+
+    @Test func imageTensorLayoutsOrderAndNormalisation() {
+        // A 2x1 image: pixel 0 = (10, 20, 30), pixel 1 = (40, 50, 60); slot 3x1 pre-filled with -9.
+        let image = RGBImage(width: 2, height: 1, pixels: [10, 20, 30, 40, 50, 60])
+        var nchw = [Float](repeating: -9, count: 9)
+        ImageTensor.write(image, into: &nchw, index: 0, width: 3, height: 1, layout: .nchw, colorOrder: .bgr,
+                          normalization: .none)
+        #expect(nchw == [30, 60, -9, 20, 50, -9, 10, 40, -9])
+        var nhwc = [Float](repeating: 0, count: 12)
+        ImageTensor.write(image, into: &nhwc, index: 1, width: 2, height: 1, layout: .nhwc, colorOrder: .rgb,
+                          normalization: .fixed)
+        #expect(nhwc[6] == (10 - 127.5) / 128 && nhwc[11] == (60 - 127.5) / 128 && nhwc[0] == 0)
+    }
+
+    @Test func perImageStandardisation() {
+        // Values 0 and 255 (three channels each): mean 127.5, std 127.5 -> -1 and 1.
+        let image = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 255, 255, 255])
+        var out = [Float](repeating: 0, count: 6)
+        ImageTensor.write(image, into: &out, index: 0, width: 2, height: 1, layout: .nhwc, colorOrder: .rgb,
+                          normalization: .perImageStandardization)
+        #expect(out.map { ($0 * 1000).rounded() / 1000 } == [-1, -1, -1, 1, 1, 1])
+        // A flat image: std floored at 1/sqrt(6), values all 0 after subtracting the mean.
+        var flat = [Float](repeating: 7, count: 6)
+        ImageTensor.write(RGBImage(width: 2, height: 1, pixels: [9, 9, 9, 9, 9, 9]), into: &flat, index: 0, width: 2,
+                          height: 1, layout: .nhwc, colorOrder: .rgb, normalization: .perImageStandardization)
+        #expect(flat == [0, 0, 0, 0, 0, 0])
+    }
+
+    @Test func thresholdsStepDownToTheFloor() throws {
+        struct Fixed: FaceDetector {
+            let name = "fixed"; let defaultThreshold: Float = 0.6; let predictsLandmarks = false
+            func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] { [] }
+        }
+        let finder = FaceFinder(detector: Fixed(), options: DetectionOptions(thresholdFloor: 0.3, thresholdStep: 0.1))
+        #expect(finder.thresholds.map { ($0 * 100).rounded() } == [60, 50, 40, 30])
+        // Nothing found at any threshold: the whole image stands in.
+        let faces = try finder.faces(in: RGBImage(width: 40, height: 30))
+        #expect(faces == [DetectedFace.wholeImage(width: 40, height: 30)])
+    }
+
+    @Test func marginCropMatchesTrainingCrop() {
+        // A 100x100 box at (50, 50) in a 300x300 image: enlarged by 22 -> (28, 28)-(172, 172), 144 px,
+        // resized to 182, centre 160 kept.
+        var image = RGBImage(width: 300, height: 300, fill: .black)
+        image[100, 100] = .white
+        let chip = FaceChip(face: DetectedFace(box: Box(x: 50, y: 50, width: 100, height: 100), score: 1),
+                            in: image, policy: .margin(margin: 22, resize: 182, size: 160))
+        #expect(chip.image.width == 160 && chip.image.height == 160)
+        // The white pixel at 100 maps to (100 - 28 + 0.5) * 182 / 144 - 0.5 - 11 ≈ 80.1 in the chip.
+        let brightest = (0..<160).max { chip.image[$0, 80].r < chip.image[$1, 80].r }!
+        #expect(abs(brightest - 80) <= 1)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+@testable import FaceFind
+
+/// Where the shared test data lives: `../shared` beside the package root (three levels above this file).
+enum TestData {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared").standardized
+    static let faces = shared.appendingPathComponent("faces").path
+    static let models = shared.appendingPathComponent("models").path
+
+    static func face(_ relative: String) -> String { faces + "/" + relative }
+
+    /// Loads models straight from the shared folder (tests never depend on what set-up installed).
+    static func loader(intraOpThreads: Int = 1) throws -> ModelLoader {
+        ModelLoader(repository: ModelRepository(directory: models), runtime: try OnnxRuntime.shared(),
+                    sessionOptions: SessionOptions(intraOpThreads: intraOpThreads))
+    }
+
+    static func decode(_ relative: String) throws -> RGBImage {
+        try ImageDecoder().decode(contentsOf: face(relative))
+    }
+
+    /// A fresh empty folder under the system temporary folder.
+    static func temporaryFolder(_ name: String = #function) throws -> String {
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        let path = NSTemporaryDirectory() + "facefind-tests-\(safe)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
