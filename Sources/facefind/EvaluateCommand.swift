@@ -24,8 +24,14 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Detectors (comma list).")
     var detector = PipelineConfiguration.defaultDetector
 
-    @Option(help: "Embedders (comma list).")
+    @Option(help: "Embedders (comma list); join several with '+' to fuse their scores, with optional weights: facenet512+dlib:0.5+mobilefacenet.")
     var embedder = PipelineConfiguration.defaultEmbedder
+
+    @Option(help: "Mirrored test-time augmentation: off, on, or off,on to measure both.")
+    var flip = "off"
+
+    @Option(help: "Re-ranking by query expansion: off, on, or off,on to measure both.")
+    var rerank = "off"
 
     @Option(help: "Crops (comma list of margin, align5; 'default' = the embedder's own).")
     var crop = "default"
@@ -83,15 +89,23 @@ struct EvaluateCommand: ParsableCommand {
                 for e in try list(embedder) {
                     for c in try list(crop) {
                         for n in try list(normalization) {
-                            let configuration = PipelineConfiguration(
-                                detector: d, embedder: e, crop: c == "default" ? nil : c,
-                                normalization: n == "default" ? nil : n,
-                                detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide))
-                            let bar = ProgressBar(label: "\(d)+\(e) \(c) \(n)")
-                            results += try evaluator.evaluate(configuration, metrics: metrics, queryFace: queryFace) {
-                                bar.update($0)
+                            for f in try switches(flip, "flip") {
+                                let members = try Self.fusionMembers(e).map { name, weight in
+                                    (configuration: PipelineConfiguration(
+                                        detector: d, embedder: name, crop: c == "default" ? nil : c,
+                                        normalization: n == "default" ? nil : n,
+                                        detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide),
+                                        flip: f), weight: weight)
+                                }
+                                for r in try switches(rerank, "rerank") {
+                                    for m in metrics {
+                                        let bar = ProgressBar(label: "\(d)+\(e) \(c) \(n)\(f ? " flip" : "")")
+                                        let plan = EvaluationPlan(members: members, metric: m, queryFace: queryFace, rerank: r)
+                                        results.append(try evaluator.evaluate(plan) { bar.update($0) })
+                                        bar.finish()
+                                    }
+                                }
                             }
-                            bar.finish()
                         }
                     }
                 }
@@ -111,21 +125,46 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
+    /// "off", "on" or "off,on" as booleans.
+    func switches(_ value: String, _ name: String) throws -> [Bool] {
+        try list(value).map { item in
+            switch item {
+            case "off", "no", "false": return false
+            case "on", "yes", "true": return true
+            default: throw ValidationError("--\(name) takes off, on or off,on")
+            }
+        }
+    }
+
+    /// "a+b:0.5+c" as (name, weight) pairs; weight 1 where none is given.
+    static func fusionMembers(_ value: String) throws -> [(String, Float)] {
+        try value.split(separator: "+").map { part in
+            let pieces = part.split(separator: ":")
+            guard let name = pieces.first, pieces.count <= 2 else { throw ValidationError("bad embedder '\(part)'") }
+            guard let weight = pieces.count == 2 ? Float(pieces[1]) : 1 else {
+                throw ValidationError("bad weight in '\(part)'")
+            }
+            return (String(name), weight)
+        }
+    }
+
     func list(_ value: String) throws -> [String] {
         let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !items.isEmpty else { throw ValidationError("empty list '\(value)'") }
         return items
     }
 
-    /// A Markdown table, the shape of the founding report's Table 1.
+    /// A Markdown table, the shape of the founding report's Table 1, with the open-set figures after it.
     static func table(_ results: [EvaluationResult]) -> String {
-        var lines = ["| detector | embedder | crop | normalization | metric | top-1 | top-5 | top-10 | queries | no face | images/s |",
-                     "|---|---|---|---|---|---|---|---|---|---|---|"]
+        var lines = ["| detector | embedder | crop | normalization | flip | rerank | metric | top-1 | top-5 | top-10 | TAR@FAR1e-3 | queries | no face | images/s |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results {
             let speed = r.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "cached"
-            lines.append(String(format: "| %@ | %@ | %@ | %@ | %@ | %.3f | %.3f | %.3f | %d | %d | %@ |",
-                                r.detector, r.embedder, r.crop, r.normalization, r.metric.rawValue, r.top1, r.top5,
-                                r.top10, r.queries, r.facesNotFound, speed))
+            let tar = r.verification.map { String(format: "%.3f", $0.tarAtFar1e3) } ?? "-"
+            lines.append(String(format: "| %@ | %@ | %@ | %@ | %@ | %@ | %@ | %.3f | %.3f | %.3f | %@ | %d | %d | %@ |",
+                                r.detector, r.embedder, r.crop, r.normalization, r.flip ? "on" : "off",
+                                r.rerank ? "on" : "off", r.metric.rawValue, r.top1, r.top5, r.top10, tar, r.queries,
+                                r.facesNotFound, speed))
         }
         return lines.joined(separator: "\n")
     }

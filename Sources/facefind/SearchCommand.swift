@@ -19,6 +19,9 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "cosine or euclidean.")
     var metric: DistanceMetric = .cosine
 
+    @Option(help: "Matches scoring worse than this are flagged unknown (cosine similarity, or euclidean distance); default: the embedder's calibrated threshold for cosine.")
+    var threshold: Float?
+
     @Option(help: "Which face of a query photo to search with: largest, center, score or all.")
     var queryFace: QueryFaceChoice = .largest
 
@@ -52,6 +55,8 @@ struct SearchCommand: ParsableCommand {
             let pipeline = try FacePipeline(configuration: configuration,
                                             loader: try runtime.loader(intraOpThreads: runtime.workerCount))
             let search = GallerySearch(matrix: try store.loadFaceMatrix())
+            let threshold = self.threshold ?? (metric == .cosine
+                ? ModelCatalog.spec(named: settings.embedder)?.embedder?.matchThreshold : nil)
             let decoder = ImageDecoder()
             var queryFiles: [String] = []
             for q in queries { queryFiles += try IndexingPipeline.imageFiles(under: q) }
@@ -63,7 +68,7 @@ struct SearchCommand: ParsableCommand {
                     let faces = try pipeline.embedFaces(in: image)
                     let chosen = queryFace.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
                     let matches = Evaluator.rank(faces: faces, choice: queryFace, search: search, metric: metric, k: k,
-                                                 imageWidth: image.width, imageHeight: image.height)
+                                                 imageWidth: image.width, imageHeight: image.height, threshold: threshold)
                     results.append(QueryResult(query: path, faces: faces.map(\.face), chosenFaces: chosen, results: matches))
                     submissionMap[URL(fileURLWithPath: path).lastPathComponent] =
                         matches.map { URL(fileURLWithPath: $0.path).lastPathComponent }
@@ -91,10 +96,13 @@ struct SearchCommand: ParsableCommand {
                     if let error = r.error { print("\(r.query): \(error)"); continue }
                     let whole = r.faces.allSatisfy(\.isWholeImage) ? " (no face found: whole image used)" : ""
                     print("\(r.query): \(r.faces.count) face(s)\(whole)")
+                    if let first = r.results.first, first.unknown {
+                        print("  no gallery photo passes the match threshold: unknown person")
+                    }
                     for m in r.results {
                         let b = m.box
-                        print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]", m.rank, m.score, m.path,
-                                     b.x, b.y, b.width, b.height))
+                        print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@", m.rank, m.score, m.path,
+                                     b.x, b.y, b.width, b.height, m.unknown ? "  (unknown person)" : ""))
                     }
                 }
             }

@@ -40,12 +40,19 @@ public struct InputPlacement: Sendable, Hashable {
                               scaleX: Float(cw) / Float(imageWidth), scaleY: Float(ch) / Float(imageHeight))
     }
 
-    /// A photo in a dynamic input: unscaled, padded right and bottom to the next multiple of `multiple`.
-    public static func dynamic(imageWidth: Int, imageHeight: Int, multiple: Int) -> InputPlacement {
+    /// A photo in a dynamic input: unscaled (or shrunk so that its longer side is at most `maxSide`), padded right
+    /// and bottom to the next multiple of `multiple`.
+    public static func dynamic(imageWidth: Int, imageHeight: Int, multiple: Int, maxSide: Int? = nil) -> InputPlacement {
         let m = max(multiple, 1)
-        return InputPlacement(tensorWidth: (imageWidth + m - 1) / m * m, tensorHeight: (imageHeight + m - 1) / m * m,
-                              contentWidth: imageWidth, contentHeight: imageHeight, offsetX: 0, offsetY: 0,
-                              scaleX: 1, scaleY: 1)
+        var (cw, ch) = (imageWidth, imageHeight)
+        if let maxSide, max(imageWidth, imageHeight) > maxSide {
+            let s = Double(maxSide) / Double(max(imageWidth, imageHeight))
+            cw = max(1, min(maxSide, Int((Double(imageWidth) * s).rounded())))
+            ch = max(1, min(maxSide, Int((Double(imageHeight) * s).rounded())))
+        }
+        return InputPlacement(tensorWidth: (cw + m - 1) / m * m, tensorHeight: (ch + m - 1) / m * m,
+                              contentWidth: cw, contentHeight: ch, offsetX: 0, offsetY: 0,
+                              scaleX: Float(cw) / Float(imageWidth), scaleY: Float(ch) / Float(imageHeight))
     }
 
     /// A tensor point in photo pixels.
@@ -67,14 +74,15 @@ public struct InputPlacement: Sendable, Hashable {
 /// The input side shared by the detector families: photo to tensor as `InputSpec` and `DetectorSettings` say, and
 /// the common ending (back to photo pixels, then non-maximum suppression).
 public enum DetectorInput {
-    /// Where `image` goes in the model's input: fixed inputs per `settings.fit`, dynamic ones padded to
-    /// `input.sizeMultiple`.
+    /// Where `image` goes in the model's input: fixed inputs per `settings.fit`, dynamic ones shrunk to
+    /// `settings.maxInputSide` if larger, then padded to `input.sizeMultiple`.
     public static func placement(for image: RGBImage, input: InputSpec, settings: DetectorSettings) -> InputPlacement {
         if let w = input.width, let h = input.height {
             return .fixed(imageWidth: image.width, imageHeight: image.height, tensorWidth: w, tensorHeight: h,
                           fit: settings.fit ?? .topLeft)
         }
-        return .dynamic(imageWidth: image.width, imageHeight: image.height, multiple: input.sizeMultiple)
+        return .dynamic(imageWidth: image.width, imageHeight: image.height, multiple: input.sizeMultiple,
+                        maxSide: settings.maxInputSide)
     }
 
     /// The input tensor (batch of one) for `image`, and where the photo is in it. The photo is resized with

@@ -21,6 +21,8 @@ public protocol FaceEmbedder: Sendable {
     var crop: CropPolicy { get }
     /// The pixel normalisation this embedder uses.
     var normalization: PixelNormalization { get }
+    /// Whether each face is also embedded mirrored and the two averaged.
+    var flip: Bool { get }
     /// L2-normalised embeddings, one per chip, in order.
     func embed(_ chips: [FaceChip]) throws -> [Embedding]
 }

@@ -8,24 +8,28 @@ public struct PipelineConfiguration: Sendable, Hashable {
     /// A `PixelNormalization` name; nil uses the embedder's.
     public var normalization: String?
     public var detection: DetectionOptions
+    /// Embed each face mirrored too and average (test-time augmentation).
+    public var flip: Bool
 
     public static let defaultDetector = "yunet"
     public static let defaultEmbedder = "facenet512"
 
     public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: String? = nil,
-                normalization: String? = nil, detection: DetectionOptions = DetectionOptions()) {
+                normalization: String? = nil, detection: DetectionOptions = DetectionOptions(), flip: Bool = false) {
         self.detector = detector
         self.embedder = embedder
         self.crop = crop
         self.normalization = normalization
         self.detection = detection
+        self.flip = flip
     }
 
     /// The configuration that reproduces the embeddings of a store built with `settings` (for searching it).
     public init(matching settings: IndexSettings) {
         self.init(detector: settings.detector, embedder: settings.embedder, crop: settings.crop,
                   normalization: settings.normalization,
-                  detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide))
+                  detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide),
+                  flip: settings.augmentation == "flip")
     }
 
     /// A crop policy by name for an embedder whose chips are `size` pixels square.
@@ -70,7 +74,8 @@ public struct FacePipeline: Sendable {
             }
             return n
         }
-        let embedder = try loader.embedder(named: configuration.embedder, crop: crop, normalization: normalization)
+        let embedder = try loader.embedder(named: configuration.embedder, crop: crop, normalization: normalization,
+                                          flip: configuration.flip)
         self.finder = FaceFinder(detector: detector, options: configuration.detection)
         self.embedder = embedder
         let detectorSpec = try ModelLoader.spec(named: configuration.detector, task: .detector)
@@ -79,7 +84,7 @@ public struct FacePipeline: Sendable {
             embedder: embedderSpec.name, embedderSHA256: Self.fingerprint(embedderSpec),
             crop: embedder.crop.name, normalization: embedder.normalization.name,
             dimension: embedder.dimension, maxSide: configuration.detection.maxSide,
-            minSide: configuration.detection.minSide)
+            minSide: configuration.detection.minSide, augmentation: configuration.flip ? "flip" : "none")
     }
 
     /// One hash for a model: its file's sha256, or the hash of all its files' hashes.

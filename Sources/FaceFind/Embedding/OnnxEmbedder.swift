@@ -10,10 +10,13 @@ public final class OnnxEmbedder: FaceEmbedder {
     let input: InputSpec
     let outputName: String?
     let maxBatch: Int
+    /// Test-time augmentation: each face is embedded as is and mirrored, and the two vectors are averaged
+    /// (faces are near-symmetric, so the average cancels some pose and lighting noise).
+    public let flip: Bool
 
     /// `crop` and `normalization` override the catalog's (for experiments such as the report's Table 1).
     public init(spec: ModelSpec, session: InferenceSession, crop: CropPolicy? = nil,
-                normalization: PixelNormalization? = nil, maxBatch: Int = 32) throws {
+                normalization: PixelNormalization? = nil, flip: Bool = false, maxBatch: Int = 32) throws {
         guard let settings = spec.embedder else { throw ModelError.wrongTask(model: spec.name, expected: .embedder) }
         self.name = spec.name
         self.session = session
@@ -22,6 +25,7 @@ public final class OnnxEmbedder: FaceEmbedder {
         self.dimension = settings.dimension
         self.normalization = normalization ?? spec.input.normalization
         self.maxBatch = settings.fixedBatchOfOne ? 1 : maxBatch
+        self.flip = flip
         var policy = crop ?? settings.crop
         // A crop policy carries its own output size; the network's input size wins.
         if let size = spec.input.width {
@@ -37,6 +41,16 @@ public final class OnnxEmbedder: FaceEmbedder {
     }
 
     public func embed(_ chips: [FaceChip]) throws -> [Embedding] {
+        guard flip else { return try embedUnaugmented(chips) }
+        // Mirrored chips go in the same batches as the originals.
+        let mirrored = chips.map { FaceChip(image: $0.image.applyingEXIFOrientation(2)) }
+        let both = try embedUnaugmented(chips + mirrored)
+        return (0..<chips.count).map { i in
+            Embedding.normalized(zip(both[i].vector, both[i + chips.count].vector).map { $0 + $1 })
+        }
+    }
+
+    private func embedUnaugmented(_ chips: [FaceChip]) throws -> [Embedding] {
         var result: [Embedding] = []
         result.reserveCapacity(chips.count)
         var start = 0

@@ -4,7 +4,7 @@ import Foundation
 public struct QueryOutcome: Sendable, Codable {
     public var path: String
     public var id: String
-    /// 1-based rank of the first gallery photo of the same identity; nil when not in the ranking.
+    /// 1-based rank of the first gallery photo of the same identity; nil when not in the top 20.
     public var firstHitRank: Int?
     /// True when no face was found and the whole query photo was embedded.
     public var wholeImage: Bool
@@ -21,14 +21,29 @@ public struct QueryOutcome: Sendable, Codable {
     }
 }
 
+/// Open-set figures from all query x gallery pairs: how many same-person pairs pass a threshold that lets
+/// through a given fraction of different-person pairs.
+public struct VerificationFigures: Sendable, Codable, Equatable {
+    public var positivePairs: Int
+    public var negativePairs: Int
+    /// True-accept rate at a false-accept rate of 1e-2, and the score threshold that gives it.
+    public var tarAtFar1e2: Double
+    public var thresholdAtFar1e2: Float
+    public var tarAtFar1e3: Double
+    public var thresholdAtFar1e3: Float
+}
+
 /// One row of the results table.
 public struct EvaluationResult: Sendable, Codable {
     public var detector: String
+    /// One embedder, or several joined by "+" for score fusion.
     public var embedder: String
     public var crop: String
     public var normalization: String
     public var metric: DistanceMetric
     public var queryFace: QueryFaceChoice
+    public var flip: Bool
+    public var rerank: Bool
     public var top1: Double
     public var top5: Double
     public var top10: Double
@@ -40,79 +55,243 @@ public struct EvaluationResult: Sendable, Codable {
     public var facesNotFound: Int
     /// Indexing speed of the photos embedded in this run (nil when every embedding came from the cache).
     public var imagesPerSecond: Double?
+    /// Scores are cosine similarities (or euclidean distances) for one model; z-scores for fused models.
+    public var verification: VerificationFigures?
     public var outcomes: [QueryOutcome]
 }
 
+/// What to compare and how: one or more embedders (fused when several), and the ranking options.
+public struct EvaluationPlan: Sendable {
+    /// Each pipeline with its fusion weight.
+    public var members: [(configuration: PipelineConfiguration, weight: Float)]
+    public var metric: DistanceMetric
+    public var queryFace: QueryFaceChoice
+    /// Re-rank with α-query expansion over the top `expansionDepth` results.
+    public var rerank: Bool
+    public var expansionDepth: Int = 2
+    public var expansionPower: Float = 3
+
+    public init(members: [(configuration: PipelineConfiguration, weight: Float)], metric: DistanceMetric = .cosine,
+                queryFace: QueryFaceChoice = .largest, rerank: Bool = false) {
+        self.members = members
+        self.metric = metric
+        self.queryFace = queryFace
+        self.rerank = rerank
+    }
+}
+
 /// Runs a labelled retrieval experiment. Embeddings are cached per setting in a store under
-/// `cacheDirectory`, so a sweep over metrics, or a second run, embeds each photo once per setting.
+/// `cacheDirectory`, so a sweep over metrics, fusions or re-ranking embeds each photo once per setting.
 public struct Evaluator: Sendable {
     public let set: LabelledSet
     public let loader: ModelLoader
     public let cacheDirectory: String
     public let indexing: IndexingOptions
+    /// Gallery photos in split order, without repeats, and their identities.
+    private let galleryPaths: [String]
+    private let galleryIDs: [String]
 
     public init(set: LabelledSet, loader: ModelLoader, cacheDirectory: String, indexing: IndexingOptions = IndexingOptions()) {
         self.set = set
         self.loader = loader
         self.cacheDirectory = cacheDirectory
         self.indexing = indexing
+        var seen = Set<String>()
+        let unique = set.gallery.filter { seen.insert($0.path).inserted }
+        galleryPaths = unique.map(\.path)
+        galleryIDs = unique.map(\.id)
     }
 
-    public func evaluate(_ configuration: PipelineConfiguration, metrics: [DistanceMetric],
-                         queryFace: QueryFaceChoice = .largest,
-                         progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> [EvaluationResult] {
-        guard !set.queries.isEmpty else { throw EvaluationError.noQueries }
+    /// One embedder's view of the whole set: the gallery matrix mapped onto `galleryPaths`, and the queries' faces.
+    struct ModelRun {
+        var settings: IndexSettings
+        var search: GallerySearch
+        /// For each image slot of `search.matrix`, its position in `galleryPaths`.
+        var position: [Int]
+        var queries: [String: StoredImage]
+        var imagesPerSecond: Double?
+    }
+
+    /// Embeds (or loads from the cache) every photo of the set with one pipeline.
+    func run(_ configuration: PipelineConfiguration, progress: (@Sendable (IndexProgress) -> Void)?) throws -> ModelRun {
         let pipeline = try FacePipeline(configuration: configuration, loader: loader)
         let key = SHA256.hex(Array(pipeline.settings.fields.map { "\($0.0)=\($0.1)" }.joined(separator: "\n").utf8))
         let store = try SQLiteGalleryStore(path: "\(cacheDirectory)/eval-\(key.prefix(16)).sqlite")
         try store.bind(pipeline.settings)
-        let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store,
-                                       options: indexing)
+        let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store, options: indexing)
         let report = try indexer.index(files: set.allPaths, progress: progress)
-        let speed = report.indexed + report.failed.count > 0 ? report.imagesPerSecond : nil
+        let positions = Dictionary(galleryPaths.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let matrix = try store.loadFaceMatrix().filter { positions[$0] != nil }
+        return ModelRun(settings: pipeline.settings, search: GallerySearch(matrix: matrix),
+                        position: matrix.images.map { positions[$0.path]! },
+                        queries: try store.storedFaces(paths: Set(set.queries.map(\.path))),
+                        imagesPerSecond: report.indexed + report.failed.count > 0 ? report.imagesPerSecond : nil)
+    }
 
-        let galleryPaths = Set(set.gallery.map(\.path))
-        let identity = Dictionary(set.gallery.map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
-        let search = GallerySearch(matrix: try store.loadFaceMatrix().filter { galleryPaths.contains($0) })
-        let queryFaces = try store.storedFaces(paths: Set(set.queries.map(\.path)))
-
+    /// The classic single-model sweep over metrics.
+    public func evaluate(_ configuration: PipelineConfiguration, metrics: [DistanceMetric],
+                         queryFace: QueryFaceChoice = .largest, rerank: Bool = false,
+                         progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> [EvaluationResult] {
+        let run = try self.run(configuration, progress: progress)
         return metrics.map { metric in
-            var outcomes: [QueryOutcome] = []
-            for query in set.queries {
-                let stored = queryFaces[query.path]
-                let faces = stored?.faces ?? []
-                let matches = Self.rank(faces: faces, choice: queryFace, search: search, metric: metric, k: 20,
-                                        imageWidth: stored?.width ?? 0, imageHeight: stored?.height ?? 0)
-                let ids = matches.map { identity[$0.path] ?? "" }
-                outcomes.append(QueryOutcome(
-                    path: query.path, id: query.id, firstHitRank: RetrievalMetrics.firstHitRank(ids, id: query.id),
-                    wholeImage: faces.isEmpty || faces.allSatisfy(\.face.isWholeImage),
-                    queryFace: queryFace.choose(from: faces.map(\.face), imageWidth: stored?.width ?? 0,
-                                                imageHeight: stored?.height ?? 0).first.map { faces[$0].face },
-                    top: matches.prefix(10).map { .init(path: $0.path, id: identity[$0.path] ?? "", score: $0.score, box: $0.box) }))
-            }
-            let ranks = outcomes.map(\.firstHitRank)
-            return EvaluationResult(
-                detector: pipeline.settings.detector, embedder: pipeline.settings.embedder,
-                crop: pipeline.settings.crop, normalization: pipeline.settings.normalization, metric: metric,
-                queryFace: queryFace,
-                top1: RetrievalMetrics.topK(firstHitRanks: ranks, k: 1),
-                top5: RetrievalMetrics.topK(firstHitRanks: ranks, k: 5),
-                top10: RetrievalMetrics.topK(firstHitRanks: ranks, k: 10),
-                cmc: RetrievalMetrics.cmc(firstHitRanks: ranks, maxRank: 20),
-                queries: outcomes.count, galleryImages: search.matrix.images.count,
-                facesNotFound: outcomes.filter(\.wholeImage).count, imagesPerSecond: speed, outcomes: outcomes)
+            score(EvaluationPlan(members: [(configuration, 1)], metric: metric, queryFace: queryFace, rerank: rerank),
+                  runs: [run])
         }
     }
 
+    /// Evaluates a plan (one embedder, or a weighted fusion of several).
+    public func evaluate(_ plan: EvaluationPlan, progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> EvaluationResult {
+        guard !set.queries.isEmpty else { throw EvaluationError.noQueries }
+        let runs = try plan.members.map { try run($0.configuration, progress: progress) }
+        return score(plan, runs: runs)
+    }
+
+    /// Per gallery position, the best score of any chosen query face (larger is closer), and the gallery face
+    /// that gave it (an index into the run's matrix, -1 when the image has none).
+    func galleryScores(_ run: ModelRun, queryVectors: [Embedding], metric: DistanceMetric) -> (scores: [Float], faces: [Int]) {
+        var scores = [Float](repeating: -.infinity, count: galleryPaths.count)
+        var faces = [Int](repeating: -1, count: galleryPaths.count)
+        for vector in queryVectors {
+            let (s, f) = run.search.imageScores(vector, metric: metric)
+            for slot in s.indices where s[slot] > scores[run.position[slot]] {
+                scores[run.position[slot]] = s[slot]
+                faces[run.position[slot]] = f[slot]
+            }
+        }
+        return (scores, faces)
+    }
+
+    func score(_ plan: EvaluationPlan, runs: [ModelRun]) -> EvaluationResult {
+        var outcomes: [QueryOutcome] = []
+        var positives: [Float] = [], negatives: [Float] = []
+        negatives.reserveCapacity(set.queries.count * galleryPaths.count)
+        let weights = plan.members.map(\.weight)
+        for query in set.queries {
+            // The chosen faces of this query, per model (each model has its own detection run).
+            var vectors: [[Embedding]] = []
+            var chosenFace: DetectedFace?
+            var wholeImage = false
+            for run in runs {
+                let stored = run.queries[query.path]
+                let faces = stored?.faces ?? []
+                let chosen = plan.queryFace.choose(from: faces.map(\.face), imageWidth: stored?.width ?? 0,
+                                                   imageHeight: stored?.height ?? 0)
+                vectors.append(chosen.map { faces[$0].embedding })
+                if chosenFace == nil, let first = chosen.first { chosenFace = faces[first].face }
+                wholeImage = wholeImage || faces.isEmpty || faces.allSatisfy(\.face.isWholeImage)
+            }
+            var perModel = zip(runs, vectors).map { galleryScores($0, queryVectors: $1, metric: plan.metric) }
+            var combined = Self.fuse(perModel.map(\.scores), weights: weights)
+            if plan.rerank {
+                let top = topK(combined, k: plan.expansionDepth)
+                for m in runs.indices {
+                    let expanded = vectors[m].map { q in
+                        Self.expand(q, with: top.compactMap { g in
+                            let face = perModel[m].faces[g]
+                            guard face >= 0 else { return nil }
+                            let neighbour = runs[m].search.matrix.vector(ofFace: face)
+                            let similarity = zip(q.vector, neighbour).reduce(0) { $0 + $1.0 * $1.1 }
+                            return (neighbour, similarity)
+                        }, power: plan.expansionPower)
+                    }
+                    perModel[m] = galleryScores(runs[m], queryVectors: expanded, metric: plan.metric)
+                }
+                combined = Self.fuse(perModel.map(\.scores), weights: weights)
+            }
+            for (g, id) in galleryIDs.enumerated() where combined[g] > -.infinity {
+                if id == query.id { positives.append(combined[g]) } else { negatives.append(combined[g]) }
+            }
+            let ranked = topK(combined, k: 20)
+            outcomes.append(QueryOutcome(
+                path: query.path, id: query.id,
+                firstHitRank: RetrievalMetrics.firstHitRank(ranked.map { galleryIDs[$0] }, id: query.id),
+                wholeImage: wholeImage, queryFace: chosenFace,
+                top: ranked.prefix(10).map { g in
+                    let face = perModel[0].faces[g]
+                    let box = face >= 0 ? runs[0].search.matrix.faceBoxes[face] : Box(x: 0, y: 0, width: 0, height: 0)
+                    let raw = runs.count == 1 && plan.metric == .euclidean ? (-combined[g]).squareRoot() : combined[g]
+                    return .init(path: galleryPaths[g], id: galleryIDs[g], score: raw, box: box)
+                }))
+        }
+        let ranks = outcomes.map(\.firstHitRank)
+        let first = runs[0].settings
+        var verification = Self.verification(positives: positives, negatives: negatives)
+        if runs.count == 1, plan.metric == .euclidean, var v = verification {
+            // Scores were minus squared distances: report thresholds as distances.
+            v.thresholdAtFar1e2 = (-v.thresholdAtFar1e2).squareRoot()
+            v.thresholdAtFar1e3 = (-v.thresholdAtFar1e3).squareRoot()
+            verification = v
+        }
+        return EvaluationResult(
+            detector: first.detector,
+            embedder: runs.count == 1 ? first.embedder : zip(runs, weights).map { run, w in
+                w == 1 ? run.settings.embedder : "\(run.settings.embedder):\(w)" }.joined(separator: "+"),
+            crop: runs.count == 1 ? first.crop : "own", normalization: runs.count == 1 ? first.normalization : "own",
+            metric: plan.metric, queryFace: plan.queryFace, flip: first.augmentation == "flip", rerank: plan.rerank,
+            top1: RetrievalMetrics.topK(firstHitRanks: ranks, k: 1),
+            top5: RetrievalMetrics.topK(firstHitRanks: ranks, k: 5),
+            top10: RetrievalMetrics.topK(firstHitRanks: ranks, k: 10),
+            cmc: RetrievalMetrics.cmc(firstHitRanks: ranks, maxRank: 20),
+            queries: outcomes.count, galleryImages: galleryPaths.count,
+            facesNotFound: outcomes.filter(\.wholeImage).count,
+            imagesPerSecond: runs.count == 1 ? runs[0].imagesPerSecond : nil,
+            verification: verification, outcomes: outcomes)
+    }
+
+    /// Combines per-model gallery scores. One model: unchanged. Several: each model's scores are
+    /// standardised over the gallery (their scales differ from model to model), then weighted and summed.
+    static func fuse(_ scores: [[Float]], weights: [Float]) -> [Float] {
+        guard scores.count > 1 else { return scores[0] }
+        var fused = [Float](repeating: 0, count: scores[0].count)
+        for (model, w) in zip(scores, weights) {
+            let finite = model.filter { $0 > -.infinity }
+            guard !finite.isEmpty else { continue }
+            let mean = finite.reduce(0, +) / Float(finite.count)
+            let variance = finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(finite.count)
+            let std = max(variance.squareRoot(), 1e-6)
+            for i in fused.indices {
+                fused[i] = model[i] > -.infinity && fused[i] > -.infinity ? fused[i] + w * (model[i] - mean) / std : -.infinity
+            }
+        }
+        return fused
+    }
+
+    /// α-query expansion: the query plus its nearest gallery faces weighted by similarity^power, renormalised.
+    static func expand(_ query: Embedding, with neighbours: [(ArraySlice<Float>, Float)], power: Float) -> Embedding {
+        var sum = query.vector
+        for (vector, similarity) in neighbours where similarity > 0 {
+            let w = pow(similarity, power)
+            for (i, v) in vector.enumerated() { sum[i] += w * v }
+        }
+        return Embedding.normalized(sum)
+    }
+
+    /// TAR at FAR 1e-2 and 1e-3 from pair scores (larger = more alike); nil without enough pairs.
+    public static func verification(positives: [Float], negatives: [Float]) -> VerificationFigures? {
+        guard !positives.isEmpty, negatives.count >= 1000 else { return nil }
+        let sortedNegatives = negatives.sorted(by: >)
+        func at(_ far: Double) -> (Double, Float) {
+            // The threshold lets through at most `far` of the negatives: scores strictly above it.
+            let allowed = Int(Double(sortedNegatives.count) * far)
+            let threshold = sortedNegatives[min(allowed, sortedNegatives.count - 1)]
+            let accepted = positives.filter { $0 > threshold }.count
+            return (Double(accepted) / Double(positives.count), threshold)
+        }
+        let (t2, th2) = at(1e-2), (t3, th3) = at(1e-3)
+        return VerificationFigures(positivePairs: positives.count, negativePairs: negatives.count,
+                                   tarAtFar1e2: t2, thresholdAtFar1e2: th2, tarAtFar1e3: t3, thresholdAtFar1e3: th3)
+    }
+
     /// Ranks gallery images for a query photo's faces; with several chosen faces an image keeps its best score.
-    public static func rank(faces: [StoredFace], choice: QueryFaceChoice, search: GallerySearch,
-                            metric: DistanceMetric, k: Int, imageWidth: Int, imageHeight: Int) -> [Match] {
+    public static func rank(faces: [StoredFace], choice: QueryFaceChoice, search: GallerySearch, metric: DistanceMetric,
+                            k: Int, imageWidth: Int, imageHeight: Int, threshold: Float? = nil) -> [Match] {
         let chosen = choice.choose(from: faces.map(\.face), imageWidth: imageWidth, imageHeight: imageHeight)
-        if chosen.count == 1 { return search.search(faces[chosen[0]].embedding, k: k, metric: metric) }
+        if chosen.count == 1 {
+            return search.search(faces[chosen[0]].embedding, k: k, metric: metric, threshold: threshold)
+        }
         var best: [Int64: Match] = [:]
         for i in chosen {
-            for match in search.search(faces[i].embedding, k: k, metric: metric) {
+            for match in search.search(faces[i].embedding, k: k, metric: metric, threshold: threshold) {
                 let better = best[match.imageID].map { metric.higherIsCloser ? match.score > $0.score : match.score < $0.score } ?? true
                 if better { best[match.imageID] = match }
             }

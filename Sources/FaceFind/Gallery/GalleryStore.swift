@@ -12,19 +12,24 @@ public struct IndexSettings: Sendable, Hashable, Codable {
     public var dimension: Int
     public var maxSide: Int
     public var minSide: Int
+    /// "none", or "flip" for mirrored test-time augmentation.
+    public var augmentation: String
 
     public init(detector: String, detectorSHA256: String, embedder: String, embedderSHA256: String,
-                crop: String, normalization: String, dimension: Int, maxSide: Int, minSide: Int) {
+                crop: String, normalization: String, dimension: Int, maxSide: Int, minSide: Int,
+                augmentation: String = "none") {
         self.detector = detector; self.detectorSHA256 = detectorSHA256
         self.embedder = embedder; self.embedderSHA256 = embedderSHA256
         self.crop = crop; self.normalization = normalization
         self.dimension = dimension; self.maxSide = maxSide; self.minSide = minSide
+        self.augmentation = augmentation
     }
 
     var fields: [(String, String)] {
         [("detector", detector), ("detector_sha256", detectorSHA256), ("embedder", embedder),
          ("embedder_sha256", embedderSHA256), ("crop", crop), ("normalization", normalization),
-         ("dimension", String(dimension)), ("max_side", String(maxSide)), ("min_side", String(minSide))]
+         ("dimension", String(dimension)), ("max_side", String(maxSide)), ("min_side", String(minSide)),
+         ("augmentation", augmentation)]
     }
 
     init?(fields: [String: String]) {
@@ -34,7 +39,7 @@ public struct IndexSettings: Sendable, Hashable, Codable {
               let minSide = fields["min_side"].flatMap(Int.init)
         else { return nil }
         self.init(detector: d, detectorSHA256: ds, embedder: e, embedderSHA256: es, crop: c, normalization: n,
-                  dimension: dim, maxSide: m, minSide: minSide)
+                  dimension: dim, maxSide: m, minSide: minSide, augmentation: fields["augmentation"] ?? "none")
     }
 
     /// Human-readable differences from `other`, empty when equal.

@@ -18,7 +18,7 @@ extension ModelCatalog {
                 family: "scrfd", defaultThreshold: 0.5, nmsThreshold: 0.4, predictsLandmarks: true,
                 outputs: ["score_8", "score_16", "score_32", "bbox_8", "bbox_16", "bbox_32",
                           "kps_8", "kps_16", "kps_32"],
-                strides: [8, 16, 32], anchorsPerLocation: 2),
+                maxInputSide: 640, strides: [8, 16, 32], anchorsPerLocation: 2),
             embedder: nil, verifiedHere: true),
         ModelSpec(
             name: "scrfd-2.5g", task: .detector,

@@ -126,6 +126,9 @@ public struct DetectorSettings: Sendable, Hashable, Codable {
     /// How a photo is placed in a fixed-size input; nil: `.topLeft`. Dynamic inputs take the photo as it is,
     /// padded right and bottom to `InputSpec.sizeMultiple`.
     public var fit: ImageFit?
+    /// Dynamic inputs only: a photo whose longer side exceeds this is first shrunk to it (SCRFD: 640, insightface's
+    /// detection size, beyond which its largest anchors miss close-up faces); nil: no limit.
+    public var maxInputSide: Int?
     /// The 0...255 value of padding pixels before normalisation (YOLO letterbox: 114); nil: 0.
     public var padValue: Float?
     /// Per-channel means subtracted from 0...255 pixels, in tensor channel order, replacing the mean of
@@ -145,12 +148,13 @@ public struct DetectorSettings: Sendable, Hashable, Codable {
     public var yolo: YOLOLayout?
 
     public init(family: String, defaultThreshold: Float, nmsThreshold: Float, predictsLandmarks: Bool,
-                outputs: [String]? = nil, fit: ImageFit? = nil, padValue: Float? = nil,
+                outputs: [String]? = nil, fit: ImageFit? = nil, maxInputSide: Int? = nil, padValue: Float? = nil,
                 channelMeans: [Float]? = nil, strides: [Int]? = nil, anchorsPerLocation: Int? = nil,
                 priorMinSizes: [[Float]]? = nil, variances: [Float]? = nil, ssdAnchors: SSDAnchorOptions? = nil,
                 yolo: YOLOLayout? = nil) {
         self.family = family; self.defaultThreshold = defaultThreshold; self.nmsThreshold = nmsThreshold
         self.predictsLandmarks = predictsLandmarks; self.outputs = outputs; self.fit = fit
+        self.maxInputSide = maxInputSide
         self.padValue = padValue; self.channelMeans = channelMeans; self.strides = strides
         self.anchorsPerLocation = anchorsPerLocation; self.priorMinSizes = priorMinSizes
         self.variances = variances; self.ssdAnchors = ssdAnchors; self.yolo = yolo
@@ -167,6 +171,9 @@ public struct EmbedderSettings: Sendable, Hashable, Codable {
     public var crop: CropPolicy
     /// Whether the largest batch the graph accepts is 1 (then inference runs face by face).
     public var fixedBatchOfOne: Bool
+    /// The cosine similarity below which a match is reported as "unknown person": the threshold at a
+    /// false-accept rate of 1e-3 on lfw-dev (`facefind evaluate --split lfw-dev-split.json`), nil if not measured.
+    public var matchThreshold: Float? = nil
 }
 
 /// How a face is cut out of the photo for an embedder.

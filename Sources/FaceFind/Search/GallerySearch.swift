@@ -19,6 +19,8 @@ public struct Match: Sendable, Equatable, Codable {
     public var faceID: Int64
     public var box: Box
     public var isWholeImage: Bool
+    /// True when the score does not pass the match threshold: probably not the query's person.
+    public var unknown: Bool = false
 }
 
 /// Exact search over a `FaceMatrix`: every face is scored, a gallery image takes the score of its best face,
@@ -35,13 +37,12 @@ public struct GallerySearch: Sendable {
         }
     }
 
-    /// The `k` best gallery images for `query` (k is clamped to the gallery size).
-    public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine) -> [Match] {
+    /// For every gallery image, the score of its best face against `query`, oriented so that larger is
+    /// closer (cosine similarity, or minus the squared euclidean distance), and which face that was.
+    public func imageScores(_ query: Embedding, metric: DistanceMetric = .cosine) -> (scores: [Float], faces: [Int]) {
         let d = matrix.dimension
         precondition(query.vector.count == d, "query has \(query.vector.count) dimensions, gallery \(d)")
-        guard matrix.faceCount > 0, k > 0 else { return [] }
         let queryNorm = query.vector.reduce(0) { $0 + $1 * $1 }
-        // Per image: the best face's score, oriented so that larger is better.
         var best = [Float](repeating: -.infinity, count: matrix.images.count)
         var bestFace = [Int](repeating: -1, count: matrix.images.count)
         query.vector.withUnsafeBufferPointer { q in
@@ -56,12 +57,21 @@ public struct GallerySearch: Sendable {
                 }
             }
         }
+        return (best, bestFace)
+    }
+
+    /// The `k` best gallery images for `query` (k is clamped to the gallery size). With a `threshold`,
+    /// matches whose score is worse than it are flagged `unknown` (similarity below, or distance above).
+    public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine, threshold: Float? = nil) -> [Match] {
+        guard matrix.faceCount > 0, k > 0 else { return [] }
+        let (best, bestFace) = imageScores(query, metric: metric)
         return topK(best, k: k).enumerated().map { rank, image in
             let face = bestFace[image]
             let score = metric == .cosine ? best[image] : (-best[image]).squareRoot()
+            let unknown = threshold.map { metric.higherIsCloser ? score < $0 : score > $0 } ?? false
             return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
                          score: score, faceID: matrix.faceIDs[face], box: matrix.faceBoxes[face],
-                         isWholeImage: matrix.faceIsWholeImage[face])
+                         isWholeImage: matrix.faceIsWholeImage[face], unknown: unknown)
         }
     }
 }
