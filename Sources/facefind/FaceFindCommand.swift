@@ -82,13 +82,16 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
     var minSide = 640
 
+    @Flag(help: "Also embed each face mirrored and average the two (test-time augmentation).")
+    var flip = false
+
     var detection: DetectionOptions {
         DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide)
     }
 
     var configuration: PipelineConfiguration {
         PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
-                              detection: detection)
+                              detection: detection, flip: flip)
     }
 }
 

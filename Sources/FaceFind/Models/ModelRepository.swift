@@ -64,7 +64,7 @@ public struct ModelRepository: Sendable {
             let p = path(of: file)
             guard FileManager.default.fileExists(atPath: p) else { throw ModelError.notInstalled(model: spec.name, path: p) }
             let actual = try SHA256.hex(fileAt: p)
-            guard actual == file.sha256 else {
+            guard file.sha256.isEmpty || actual == file.sha256 else {
                 throw ModelError.checksumMismatch(path: p, expected: file.sha256, actual: actual)
             }
         }
@@ -78,7 +78,8 @@ public struct ModelRepository: Sendable {
         var report: [String] = []
         for file in spec.files {
             let target = path(of: file)
-            if FileManager.default.fileExists(atPath: target), (try? SHA256.hex(fileAt: target)) == file.sha256 {
+            if FileManager.default.fileExists(atPath: target),
+               file.sha256.isEmpty || (try? SHA256.hex(fileAt: target)) == file.sha256 {
                 report.append("\(file.path): already installed")
                 continue
             }
@@ -95,8 +96,12 @@ public struct ModelRepository: Sendable {
             } else {
                 throw ModelError.noSource(model: spec.name, file: file.path)
             }
+            try extractIfArchive(staged, member: (file.path as NSString).lastPathComponent)
             let actual = try SHA256.hex(fileAt: staged)
-            guard actual == file.sha256 else {
+            if file.sha256.isEmpty {
+                // Upstream publishes no hash we could pin (weights never seen here): record what was installed.
+                report.append("\(file.path): sha256 not pinned in the catalog; installed file has \(actual)")
+            } else if actual != file.sha256 {
                 try? FileManager.default.removeItem(atPath: staged)
                 throw ModelError.checksumMismatch(path: staged, expected: file.sha256, actual: actual)
             }
@@ -104,6 +109,33 @@ public struct ModelRepository: Sendable {
             try FileManager.default.moveItem(atPath: staged, toPath: target)
         }
         return report
+    }
+
+    /// Model packs (insightface's buffalo_l.zip, antelopev2.zip) are zip archives: the named member replaces
+    /// the staged archive. Uses Info-ZIP's `unzip`, present on Debian-like systems.
+    private func extractIfArchive(_ staged: String, member: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: staged) else { return }
+        let magic = try handle.read(upToCount: 4) ?? Data()
+        try? handle.close()
+        guard magic == Data([0x50, 0x4b, 0x03, 0x04]) else { return }
+        let extracted = staged + ".member"
+        FileManager.default.createFile(atPath: extracted, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: extracted))
+        let unzip = Process()
+        unzip.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
+        unzip.arguments = ["-p", staged, member, "*/\(member)"]
+        unzip.standardOutput = out
+        unzip.standardError = FileHandle.nullDevice
+        try unzip.run()
+        unzip.waitUntilExit()
+        try out.close()
+        let size = (try? FileManager.default.attributesOfItem(atPath: extracted)[.size] as? NSNumber)?.intValue ?? 0
+        guard size > 0 else {
+            try? FileManager.default.removeItem(atPath: extracted)
+            throw ModelError.noSource(model: member, file: "\(member) inside the archive \(staged)")
+        }
+        try FileManager.default.removeItem(atPath: staged)
+        try FileManager.default.moveItem(atPath: extracted, toPath: staged)
     }
 
     private func localCandidate(for file: ModelFile, in source: String) -> String? {

@@ -21,6 +21,12 @@ public struct Match: Sendable, Equatable, Codable {
     public var isWholeImage: Bool
     /// True when the score does not pass the match threshold: probably not the query's person.
     public var unknown: Bool = false
+
+    public init(rank: Int, imageID: Int64, path: String, score: Float, faceID: Int64, box: Box, isWholeImage: Bool,
+                unknown: Bool = false) {
+        self.rank = rank; self.imageID = imageID; self.path = path; self.score = score
+        self.faceID = faceID; self.box = box; self.isWholeImage = isWholeImage; self.unknown = unknown
+    }
 }
 
 /// Exact search over a `FaceMatrix`: every face is scored, a gallery image takes the score of its best face,
@@ -78,7 +84,7 @@ public struct GallerySearch: Sendable {
 
 /// Indices of the `k` largest values, largest first; ties keep the lower index first. A bounded insertion
 /// list: O(n log k)-like for the small k of retrieval, no sort of all n.
-func topK(_ values: [Float], k: Int) -> [Int] {
+public func topK(_ values: [Float], k: Int) -> [Int] {
     let k = min(k, values.count)
     guard k > 0 else { return [] }
     var selected: [Int] = []
