@@ -49,7 +49,10 @@ struct EvaluateCommand: ParsableCommand {
     var maxSide = 960
 
     @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
-    var minSide = 640
+    var minSide = 448
+
+    @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (0: keep all).")
+    var minFace: Float = 40
 
     @Option(help: "Detector confidence threshold (default: the detector's own).")
     var threshold: Float?
@@ -94,7 +97,8 @@ struct EvaluateCommand: ParsableCommand {
                                     (configuration: PipelineConfiguration(
                                         detector: d, embedder: name, crop: c == "default" ? nil : c,
                                         normalization: n == "default" ? nil : n,
-                                        detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide),
+                                        detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide,
+                                                            minFaceSize: minFace),
                                         flip: f), weight: weight)
                                 }
                                 for r in try switches(rerank, "rerank") {

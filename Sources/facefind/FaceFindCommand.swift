@@ -80,13 +80,17 @@ struct PipelineOptions: ParsableArguments {
     var maxSide = 960
 
     @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
-    var minSide = 640
+    var minSide = 448
+
+    @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (0: keep all).")
+    var minFace: Float = 40
 
     @Flag(help: "Also embed each face mirrored and average the two (test-time augmentation).")
     var flip = false
 
     var detection: DetectionOptions {
-        DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide)
+        DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide,
+                         minFaceSize: minFace)
     }
 
     var configuration: PipelineConfiguration {

@@ -12,17 +12,23 @@ public struct DetectionOptions: Sendable, Hashable, Codable {
     public var maxSide: Int
     /// Smaller photos are enlarged for detection until their longer side reaches this: detectors place
     /// boxes and landmarks more precisely on faces of a hundred pixels or more, and the embedder's crop is
-    /// only as good as the box (0 turns enlarging off). On lfw-dev's 250 px photos, 640 lifts YuNet + FaceNet-512
-    /// top-1 from 0.949 to 0.956 (`facefind evaluate --split lfw-dev-split.json --min-side 0` vs the default).
+    /// only as good as the box (0 turns enlarging off). On lfw-dev's 250 px photos YuNet + FaceNet-512 top-1 is
+    /// 0.949 at 0, 0.952 at 448 and 0.956 at 640 (`facefind evaluate --split lfw-dev-split.json --min-side N`);
+    /// 448 is the default because detection at 640 costs more than the embedder on such photos.
     public var minSide: Int
+    /// Faces whose box is narrower than this many pixels in the photo are dropped, except the photo's largest
+    /// face: they are too small to recognise reliably, and in crowded photos they cost embedding time and
+    /// add distractors (0 keeps every face).
+    public var minFaceSize: Float
 
     public init(threshold: Float? = nil, thresholdFloor: Float = 0.3, thresholdStep: Float = 0.1, maxSide: Int = 960,
-                minSide: Int = 640) {
+                minSide: Int = 448, minFaceSize: Float = 40) {
         self.threshold = threshold
         self.thresholdFloor = thresholdFloor
         self.thresholdStep = thresholdStep
         self.maxSide = maxSide
         self.minSide = minSide
+        self.minFaceSize = minFaceSize
     }
 
     /// The scale at which a `width` x `height` photo is detected on.
@@ -66,9 +72,22 @@ public struct FaceFinder: Sendable {
             height: max(1, Int((Float(image.height) * scale).rounded())), filter: scale < 1 ? .area : .bilinear)
         for threshold in thresholds {
             let found = try detector.detect(copy, threshold: threshold)
-            if !found.isEmpty { return scale == 1 ? found : found.map { $0.scaled(by: 1 / scale) } }
+            if !found.isEmpty {
+                let faces = scale == 1 ? found : found.map { $0.scaled(by: 1 / scale) }
+                return Self.dropSmall(faces, below: options.minFaceSize)
+            }
         }
         return [.wholeImage(width: image.width, height: image.height)]
+    }
+}
+
+extension FaceFinder {
+    /// `faces` without those narrower than `size`, keeping the largest face in any case.
+    static func dropSmall(_ faces: [DetectedFace], below size: Float) -> [DetectedFace] {
+        guard size > 0, let largest = faces.indices.max(by: { faces[$0].box.area < faces[$1].box.area }) else {
+            return faces
+        }
+        return faces.indices.filter { $0 == largest || faces[$0].box.width >= size }.map { faces[$0] }
     }
 }
 

@@ -28,7 +28,8 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public init(matching settings: IndexSettings) {
         self.init(detector: settings.detector, embedder: settings.embedder, crop: settings.crop,
                   normalization: settings.normalization,
-                  detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide),
+                  detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide,
+                                              minFaceSize: Float(settings.minFaceSize)),
                   flip: settings.augmentation == "flip")
     }
 
@@ -84,7 +85,8 @@ public struct FacePipeline: Sendable {
             embedder: embedderSpec.name, embedderSHA256: Self.fingerprint(embedderSpec),
             crop: embedder.crop.name, normalization: embedder.normalization.name,
             dimension: embedder.dimension, maxSide: configuration.detection.maxSide,
-            minSide: configuration.detection.minSide, augmentation: configuration.flip ? "flip" : "none")
+            minSide: configuration.detection.minSide, augmentation: configuration.flip ? "flip" : "none",
+            minFaceSize: Int(configuration.detection.minFaceSize))
     }
 
     /// One hash for a model: its file's sha256, or the hash of all its files' hashes.

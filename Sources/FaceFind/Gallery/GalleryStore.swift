@@ -14,22 +14,25 @@ public struct IndexSettings: Sendable, Hashable, Codable {
     public var minSide: Int
     /// "none", or "flip" for mirrored test-time augmentation.
     public var augmentation: String
+    /// Faces narrower than this were not stored (except each photo's largest).
+    public var minFaceSize: Int
 
     public init(detector: String, detectorSHA256: String, embedder: String, embedderSHA256: String,
                 crop: String, normalization: String, dimension: Int, maxSide: Int, minSide: Int,
-                augmentation: String = "none") {
+                augmentation: String = "none", minFaceSize: Int = 0) {
         self.detector = detector; self.detectorSHA256 = detectorSHA256
         self.embedder = embedder; self.embedderSHA256 = embedderSHA256
         self.crop = crop; self.normalization = normalization
         self.dimension = dimension; self.maxSide = maxSide; self.minSide = minSide
         self.augmentation = augmentation
+        self.minFaceSize = minFaceSize
     }
 
     var fields: [(String, String)] {
         [("detector", detector), ("detector_sha256", detectorSHA256), ("embedder", embedder),
          ("embedder_sha256", embedderSHA256), ("crop", crop), ("normalization", normalization),
          ("dimension", String(dimension)), ("max_side", String(maxSide)), ("min_side", String(minSide)),
-         ("augmentation", augmentation)]
+         ("augmentation", augmentation), ("min_face", String(minFaceSize))]
     }
 
     init?(fields: [String: String]) {
@@ -39,7 +42,8 @@ public struct IndexSettings: Sendable, Hashable, Codable {
               let minSide = fields["min_side"].flatMap(Int.init)
         else { return nil }
         self.init(detector: d, detectorSHA256: ds, embedder: e, embedderSHA256: es, crop: c, normalization: n,
-                  dimension: dim, maxSide: m, minSide: minSide, augmentation: fields["augmentation"] ?? "none")
+                  dimension: dim, maxSide: m, minSide: minSide, augmentation: fields["augmentation"] ?? "none",
+                  minFaceSize: fields["min_face"].flatMap(Int.init) ?? 0)
     }
 
     /// Human-readable differences from `other`, empty when equal.
