@@ -183,24 +183,15 @@ struct DlibTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["FACEFIND_DLIB_LFW"] == "1"))
     func lfwDevTopOne() throws {
         let set = try LabelledSet(splitFile: TestData.faces + "/lfw-dev-split.json")
-        var embedder = try Self.embedder()
-        if let t = ProcessInfo.processInfo.environment["FACEFIND_DLIB_TEMPLATE"] {  // EXPERIMENT
-            let v = t.split(separator: ",").compactMap { Float($0) }
-            let session = try InferenceSession(modelPath: try Self.modelPath(), options: SessionOptions(intraOpThreads: 1),
-                                               runtime: try OnnxRuntime.shared())
-            embedder = try OnnxEmbedder(spec: Self.spec, session: session,
-                                        crop: .align5(template: (0..<5).map { Point2(v[2 * $0], v[2 * $0 + 1]) }, size: 150),
-                                        flip: ProcessInfo.processInfo.environment["FACEFIND_DLIB_FLIP"] == "1")
-        }
+        let embedder = try Self.embedder()
         let finder = try Self.finder()
         let paths = set.allPaths
-        let chosenEmbedder = embedder
         let results = Mutex<[String: [(face: DetectedFace, embedding: Embedding, size: (Int, Int))]]>([:])
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             for path in stride(from: worker, to: paths.count, by: 2).map({ paths[$0] }) {
                 guard let image = try? ImageDecoder().decode(contentsOf: path),
                       let faces = try? finder.faces(in: image),
-                      let vectors = try? chosenEmbedder.embed(faces.map { chosenEmbedder.chip(for: $0, in: image) })
+                      let vectors = try? embedder.embed(faces.map { embedder.chip(for: $0, in: image) })
                 else { continue }
                 let entry = zip(faces, vectors).map { (face: $0, embedding: $1, size: (image.width, image.height)) }
                 results.withLock { $0[path] = entry }
