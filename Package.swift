@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
     targets: [
         // Our own declarations of the part of the ONNX Runtime C API we call, plus a dlopen loader.
@@ -30,14 +34,42 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The HTTP service and web page (`facefind serve`), an opt-in module over the library.
+        .target(
+            name: "FaceFindServer",
+            dependencies: [
+                "FaceFind",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // GalleryStore on PostgreSQL + pgvector (`--store postgres://...`).
+        .target(
+            name: "FaceFindPostgres",
+            dependencies: [
+                "FaceFind",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "facefind",
             dependencies: [
-                "FaceFind",
+                "FaceFind", "FaceFindServer", "FaceFindPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "FaceFindTests", dependencies: ["FaceFind"]),
+        .testTarget(name: "FaceFindPostgresTests", dependencies: ["FaceFindPostgres"]),
+        .testTarget(
+            name: "FaceFindServerTests",
+            dependencies: [
+                "FaceFindServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

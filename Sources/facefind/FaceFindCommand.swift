@@ -15,7 +15,7 @@ struct FaceFindCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [IndexCommand.self, SearchCommand.self, EvaluateCommand.self, BenchCommand.self,
-                      ModelsCommand.self])
+                      ModelsCommand.self, ServeCommand.self])
 }
 
 /// Options every command that runs models shares.

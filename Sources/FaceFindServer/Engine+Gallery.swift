@@ -1,0 +1,138 @@
+import FaceFind
+import Foundation
+
+extension Engine {
+    /// Smallest side accepted for a gallery photo, as `facefind index` does.
+    static let minSide = 16
+
+    /// Adds photos to the gallery, all or none: every photo is decoded and checked before anything is written,
+    /// so one bad file in a batch is reported (400, naming it) and nothing is added. Each photo is saved in the
+    /// uploads folder as `<label>/<first 16 hex of its sha256>-<name>` with the extension of its real format,
+    /// then indexed by the library's `IndexingPipeline` exactly as `facefind index` would index that folder
+    /// (same detection, same batch embedding, one store transaction). A second upload of the same bytes and
+    /// name replaces the first instead of duplicating it.
+    func add(_ uploads: [ImageUpload], label: String?) throws -> [ImageJSON] {
+        let folder = Self.sanitize(label ?? "", fallback: "unnamed")
+        var files: [(path: String, bytes: [UInt8])] = []
+        for upload in uploads {
+            let image: RGBImage
+            do {
+                image = try timed("decode") { try uploadDecoder.decode(upload.bytes, name: upload.name) }.0
+            } catch let error as ImageDecodingError {
+                throw APIError.from(error, name: upload.name)
+            }
+            guard image.width >= Self.minSide, image.height >= Self.minSide else {
+                throw APIError.badRequest("\(upload.name) is too small (\(image.width)x\(image.height)); at least "
+                                          + "\(Self.minSide)x\(Self.minSide) pixels are needed", code: "too_small")
+            }
+            let format = ImageDecoder.sniff(upload.bytes) ?? .jpeg
+            let stem = Self.sanitize((upload.name as NSString).deletingPathExtension, fallback: "photo")
+            let ext = format == .jpeg ? "jpg" : format.rawValue
+            files.append(("\(uploadsDirectory)/\(folder)/\(SHA256.hex(upload.bytes).prefix(16))-\(stem).\(ext)",
+                          upload.bytes))
+        }
+        let paths = files.map(\.path)
+
+        // Files first, then the store in one transaction: a crash in between leaves at most unreferenced
+        // files, never a gallery entry without its photo.
+        var created: [String] = []
+        let indexer = IndexingPipeline(
+            finder: pipeline.finder, embedder: pipeline.embedder, store: store, decoder: uploadDecoder,
+            options: IndexingOptions(workers: 1, batchSize: 16, commitEvery: max(1, files.count), minSide: Self.minSide))
+        let report: IndexReport
+        do {
+            for file in files {
+                let existed = FileManager.default.fileExists(atPath: file.path)
+                _ = try timed("file_write") { try Self.writeAtomically(file.bytes, to: file.path) }
+                if !existed { created.append(file.path) }
+            }
+            // `known: [:]`: index these files even if the same path was indexed before (a re-upload).
+            report = try timed("detect_embed_store") {
+                try index.modify { try indexer.index(files: paths, known: [:]) }
+            }.0
+        } catch {
+            for path in created { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+        if !report.failed.isEmpty {
+            // Decoding was checked above, so this is an inference failure: undo the whole request.
+            try? index.modify { try store.remove(paths: paths) }
+            for path in created { try? FileManager.default.removeItem(atPath: path) }
+            let reasons = report.failed.map { "\(URL(fileURLWithPath: $0.path).lastPathComponent): \($0.reason)" }
+            throw APIError(.internalServerError, code: "indexing_failed",
+                           "could not index: " + reasons.joined(separator: "; "))
+        }
+        updateGalleryGauges()
+
+        // New ids come from the reloaded matrix (every indexed image has at least one face, the whole image
+        // standing in when none is found).
+        let ids = Dictionary(index.current.matrix.images.map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<Int64>()
+        return try paths.compactMap { path in
+            guard let id = ids[path], seen.insert(id).inserted, let record = try store.image(id: id) else { return nil }
+            thumbnails.remove(id: id)  // an id can be reused after a delete
+            return json(record)
+        }
+    }
+
+    /// Removes an image from the gallery; its file too when it is an upload (files elsewhere belong to the
+    /// user's photo collection and are never touched).
+    func delete(id: Int64) throws {
+        guard let record = try store.image(id: id) else {
+            throw APIError.notFound("no gallery image with id \(id)")
+        }
+        let removed = try timed("store_write") { try index.modify { try store.remove(ids: [id]) } }.0
+        guard removed > 0 else { throw APIError.notFound("no gallery image with id \(id)") }
+        thumbnails.remove(id: id)
+        updateGalleryGauges()
+        if URL(fileURLWithPath: record.path).standardizedFileURL.path.hasPrefix(uploadsDirectory + "/") {
+            try? FileManager.default.removeItem(atPath: record.path)
+        }
+    }
+
+    func page(offset: Int, limit: Int) throws -> GalleryPageJSON {
+        let records = try store.images(offset: offset, limit: limit)
+        let counts = try store.counts()
+        let total = counts.images + counts.failed
+        return GalleryPageJSON(images: records.map { json($0) }, offset: offset, limit: limit, total: total,
+                               nextOffset: offset + records.count < total ? offset + records.count : nil)
+    }
+
+    func image(id: Int64) throws -> ImageJSON {
+        guard let record = try store.image(id: id) else { throw APIError.notFound("no gallery image with id \(id)") }
+        return json(record, faces: try store.faces(ofImage: id))
+    }
+
+    /// A name made safe as one path component: no separators, control characters or leading dots, at most
+    /// 100 characters; `fallback` when nothing is left.
+    static func sanitize(_ name: String, fallback: String) -> String {
+        var cleaned = String(name.unicodeScalars.map { scalar -> Character in
+            if scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control { return "_" }
+            return Character(scalar)
+        })
+        cleaned = cleaned.trimmingCharacters(in: .whitespacesAndNewlines)
+        while cleaned.hasPrefix(".") { cleaned.removeFirst() }
+        cleaned = String(cleaned.prefix(100)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return cleaned.isEmpty ? fallback : cleaned
+    }
+
+    /// Writes through a temporary file and a rename, so a reader never sees half a photo; returns the mtime.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws -> Double {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let temporary = "\(folder)/.upload-\(UUID().uuidString)"
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+            // rename(2) replaces an existing file atomically.
+            guard rename(temporary, path) == 0 else {
+                throw APIError(.internalServerError, code: "storage",
+                               "cannot save the upload: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+    }
+}

@@ -1,0 +1,109 @@
+import FaceFind
+import Foundation
+
+/// Which face of the query photo to search with.
+enum FaceSelection: Sendable, Equatable {
+    /// A policy: largest, center, score or all.
+    case choice(QueryFaceChoice)
+    /// One face by its index in the detected list (the page's "click a face").
+    case index(Int)
+
+    init?(_ text: String) {
+        if let choice = QueryFaceChoice(rawValue: text.lowercased()) {
+            self = .choice(choice)
+        } else if let index = Int(text), index >= 0 {
+            self = .index(index)
+        } else {
+            return nil
+        }
+    }
+}
+
+struct SearchOptions: Sendable {
+    var k: Int
+    var metric: DistanceMetric
+    var face: FaceSelection
+    /// Nil: the server's default for the metric.
+    var threshold: Float?
+}
+
+/// An image sent by a client: its bytes and the names it came with.
+struct ImageUpload: Sendable {
+    /// File name from the request (multipart filename or `filename=`), for messages and gallery names.
+    var name: String
+    var bytes: [UInt8]
+}
+
+extension Engine {
+    /// Finds the faces of the query photo and ranks the gallery images for the chosen one(s).
+    func search(_ upload: ImageUpload, options: SearchOptions, waited: Double) throws -> SearchJSON {
+        let image: RGBImage
+        let decodeMs: Double
+        do {
+            (image, decodeMs) = try timed("decode") { try uploadDecoder.decode(upload.bytes, name: upload.name) }
+        } catch let error as ImageDecodingError {
+            throw APIError.from(error, name: upload.name)
+        }
+        let (faces, detectMs) = try timed("detect_embed") { try pipeline.embedFaces(in: image) }
+        let chosen: [Int]
+        switch options.face {
+        case .choice(let choice):
+            chosen = choice.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
+        case .index(let i):
+            guard i < faces.count else {
+                throw APIError.badRequest("face=\(i) does not exist: the photo has \(faces.count) face(s), "
+                                          + "numbered from 0", code: "bad_face")
+            }
+            chosen = [i]
+        }
+        let threshold = options.threshold ?? self.threshold(for: options.metric)
+        let snapshot = index.current
+        let (ranked, searchMs) = timed("search") {
+            Self.rank(faces: faces, chosen: chosen, search: snapshot, metric: options.metric, k: options.k)
+        }
+        let results: [ResultJSON] = try ranked.compactMap { match, queryFace in
+            // The record may be gone if the image was deleted after the snapshot was taken: skip it.
+            guard let record = try store.image(id: match.imageID) else { return nil }
+            let (name, label) = names(ofPath: record.path)
+            let unknown = options.metric.higherIsCloser ? match.score < threshold : match.score > threshold
+            return ResultJSON(
+                rank: match.rank, id: match.imageID, path: match.path, name: name, label: label, score: match.score,
+                unknown: unknown, box: match.box, faceId: match.faceID, wholeImage: match.isWholeImage,
+                queryFace: queryFace, width: record.width, height: record.height,
+                thumbnail: Self.thumbnailURL(match.imageID))
+        }
+        return SearchJSON(
+            query: .init(name: upload.name, width: image.width, height: image.height),
+            faces: faces.enumerated().map { FaceJSON(index: $0.offset, face: $0.element.face) },
+            chosenFaces: chosen, metric: options.metric, k: options.k, threshold: threshold,
+            unknown: !results.contains { !$0.unknown }, results: results,
+            timings: .init(queueMs: waited * 1000, decodeMs: decodeMs, detectEmbedMs: detectMs, searchMs: searchMs))
+    }
+
+    /// The top `k` gallery images for the chosen faces, each with the query face that matched it. With several
+    /// chosen faces an image keeps its best score over them (as `Evaluator.rank` does), and we also keep which
+    /// face that was, so the page can show it.
+    static func rank(faces: [StoredFace], chosen: [Int], search: GallerySearch, metric: DistanceMetric,
+                     k: Int) -> [(Match, Int)] {
+        var best: [Int64: (Match, Int)] = [:]
+        for i in chosen {
+            for match in search.search(faces[i].embedding, k: k, metric: metric) {
+                let better = best[match.imageID].map {
+                    metric.higherIsCloser ? match.score > $0.0.score : match.score < $0.0.score
+                } ?? true
+                if better { best[match.imageID] = (match, i) }
+            }
+        }
+        let ordered = best.values.sorted {
+            if $0.0.score != $1.0.score {
+                return metric.higherIsCloser ? $0.0.score > $1.0.score : $0.0.score < $1.0.score
+            }
+            return $0.0.imageID < $1.0.imageID
+        }
+        return ordered.prefix(k).enumerated().map { rank, pair in
+            var match = pair.0
+            match.rank = rank + 1
+            return (match, pair.1)
+        }
+    }
+}

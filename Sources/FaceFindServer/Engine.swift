@@ -1,0 +1,98 @@
+import FaceFind
+import Foundation
+
+/// The work behind the endpoints, free of HTTP: decode, detect, embed, search, and gallery changes.
+/// Every method is synchronous and may take a CPU for a while; callers run them on a `WorkQueue` thread.
+final class Engine: Sendable {
+    let store: any GalleryStore
+    let pipeline: FacePipeline
+    let configuration: ServerConfiguration
+    let metrics: ServerMetrics
+    let index: SearchIndex
+    let thumbnails: ThumbnailCache
+    let repository: ModelRepository
+    let runtimeVersion: String
+    /// Decodes uploads, with the server's pixel limit.
+    let uploadDecoder: ImageDecoder
+    /// Decodes gallery files for thumbnails: they were accepted when indexed, so the library's default limit.
+    let galleryDecoder = ImageDecoder()
+    /// Uploads folder, absolute and without trailing slash, for recognising uploaded paths.
+    let uploadsDirectory: String
+    /// The "unknown" limits in force: configured, else derived from the embedder's catalog entry.
+    let cosineThreshold: Float
+    let euclideanThreshold: Float
+
+    /// When the catalog has no measured threshold for the embedder (0.5 is near FaceNet-512's).
+    static let fallbackCosineThreshold: Float = 0.5
+
+    /// Opens the pipeline the store was built with (or the default one for an empty store, which is then
+    /// bound to it) and loads the search matrix.
+    init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
+         metrics: ServerMetrics) throws {
+        let pipelineConfiguration = try store.settings().map { PipelineConfiguration(matching: $0) }
+            ?? PipelineConfiguration()
+        pipeline = try FacePipeline(configuration: pipelineConfiguration, loader: loader)
+        // Also checks that the models installed here are the ones the store's vectors came from.
+        try store.bind(pipeline.settings)
+        self.store = store
+        self.configuration = configuration
+        self.metrics = metrics
+        index = try SearchIndex(store: store)
+        thumbnails = ThumbnailCache(capacityBytes: configuration.thumbnailCacheBytes)
+        repository = loader.repository
+        runtimeVersion = loader.runtime.version
+        uploadDecoder = ImageDecoder(maxPixels: configuration.maxPixels)
+        uploadsDirectory = URL(fileURLWithPath: configuration.uploadsDirectory).standardizedFileURL.path
+        let cosine = configuration.cosineThreshold
+            ?? ModelCatalog.spec(named: pipeline.settings.embedder)?.embedder?.matchThreshold
+            ?? Self.fallbackCosineThreshold
+        cosineThreshold = cosine
+        euclideanThreshold = configuration.euclideanThreshold ?? (2 - 2 * min(max(cosine, -1), 1)).squareRoot()
+        updateGalleryGauges()
+    }
+
+    func threshold(for metric: DistanceMetric) -> Float {
+        metric == .cosine ? cosineThreshold : euclideanThreshold
+    }
+
+    func updateGalleryGauges() {
+        let matrix = index.current.matrix
+        metrics.gallery(images: matrix.images.count, faces: matrix.faceCount)
+    }
+
+    /// Runs `body`, recording its duration under `stage`; returns its result and the milliseconds it took.
+    func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> (T, Double) {
+        let start = ContinuousClock.now
+        let value = try body()
+        let seconds = (ContinuousClock.now - start).seconds
+        metrics.stage(stage, seconds: seconds)
+        return (value, seconds * 1000)
+    }
+
+    // MARK: - Naming gallery images
+
+    /// The JSON for a gallery record.
+    func json(_ record: ImageRecord, faces: [DetectedFace]? = nil) -> ImageJSON {
+        let (name, label) = names(ofPath: record.path)
+        return ImageJSON(
+            id: record.id, path: record.path, name: name, label: label, sha256: record.sha256, bytes: record.bytes,
+            width: record.width, height: record.height, faceCount: record.faceCount, error: record.error,
+            thumbnail: Self.thumbnailURL(record.id),
+            faces: faces.map { $0.enumerated().map { FaceJSON(index: $0.offset, face: $0.element) } })
+    }
+
+    static func thumbnailURL(_ id: Int64) -> String { "/v1/gallery/\(id)/thumbnail" }
+
+    /// File name and label of a gallery path. Uploads are stored as `<uploads>/<label>/<hash16>-<file name>`
+    /// (see `Engine.add`); the hash prefix is not part of the name a person gave, so it is dropped wherever
+    /// the file now lives (an index and its uploads folder can be moved together).
+    func names(ofPath path: String) -> (name: String, label: String) {
+        let url = URL(fileURLWithPath: path)
+        var name = url.lastPathComponent
+        if name.count > 17, name.prefix(16).allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
+           name.dropFirst(16).first == "-" {
+            name = String(name.dropFirst(17))
+        }
+        return (name, url.deletingLastPathComponent().lastPathComponent)
+    }
+}

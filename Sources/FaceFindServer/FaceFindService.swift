@@ -1,0 +1,61 @@
+import FaceFind
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `facefind serve`: the HTTP API and web page over one gallery store.
+///
+/// Owns the engine and the two work queues. Build one, then either `run()` it (binds the port, serves until
+/// SIGINT/SIGTERM, then drains), or hand `makeRouter()` to HummingbirdTesting.
+public final class FaceFindService: Sendable {
+    public let configuration: ServerConfiguration
+    public let metrics: ServerMetrics
+    let engine: Engine
+    /// Detection and embedding: search and gallery additions.
+    let inference: WorkQueue
+    /// Store reads, deletes and thumbnails.
+    let storage: WorkQueue
+    let started = ContinuousClock.now
+
+    public static let version = "0.1.0"
+
+    /// Loads the models the store was built with (or the defaults for an empty store) and the search matrix.
+    public init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
+                metrics: ServerMetrics = ServerMetrics()) throws {
+        self.configuration = configuration
+        self.metrics = metrics
+        engine = try Engine(store: store, loader: loader, configuration: configuration, metrics: metrics)
+        inference = WorkQueue(name: "inference", workers: configuration.inferenceWorkers,
+                              capacity: configuration.queueCapacity, retryAfter: configuration.retryAfterSeconds,
+                              metrics: metrics)
+        storage = WorkQueue(name: "storage", workers: configuration.storageWorkers,
+                            capacity: configuration.storageQueueCapacity,
+                            retryAfter: configuration.retryAfterSeconds, metrics: metrics)
+    }
+
+    /// Serves until SIGINT or SIGTERM. Shutdown is graceful: the listener closes, requests in progress
+    /// (including queued inference) finish and are answered, then the worker threads stop. Every gallery
+    /// change is one store transaction, so the store is consistent whenever the process stops.
+    /// `onRunning` gets the bound port (useful with port 0).
+    public func run(logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = Application(
+            router: makeRouter(),
+            // A connection idle this long is closed, including one trickling a request body: a slow client
+            // cannot hold a queue place (or a socket) for ever.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
+                                                    serverName: "facefind/\(Self.version)"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        defer { shutdown() }
+        try await app.runService()
+    }
+
+    /// Stops the work queues after letting queued jobs finish (later admissions get 503). Called by `run`
+    /// once the server has stopped.
+    public func shutdown() {
+        inference.shutdown()
+        storage.shutdown()
+    }
+}

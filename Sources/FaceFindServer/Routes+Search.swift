@@ -1,0 +1,51 @@
+import FaceFind
+import Foundation
+import Hummingbird
+
+extension FaceFindService {
+    /// `POST /v1/search`: the faces of the query photo and the gallery images ranked for the chosen face.
+    func search(_ request: Request) async throws -> Response {
+        // Cheap refusals first (413/415 from headers, then 503 when full), before the body is read, so an
+        // overloaded or misused server spends nothing on the request.
+        try UploadRequest.check(request, configuration: configuration)
+        let admission = try inference.admit()
+        let upload = try await UploadRequest.read(request, configuration: configuration)
+        let options = try searchOptions(upload.fields)
+        let image = upload.images[0]
+        let engine = self.engine
+        let result = try await admission.run { waited in
+            try engine.search(image, options: options, waited: waited)
+        }
+        return try JSON.response(result)
+    }
+
+    /// k, metric, face and threshold from the query string or form fields; 400 naming a bad one.
+    func searchOptions(_ fields: [String: String]) throws -> SearchOptions {
+        let k = try Self.integer(fields, "k", default: configuration.defaultK, range: 1...configuration.maxK)
+        var metric = DistanceMetric.cosine
+        if let text = fields["metric"], !text.isEmpty {
+            guard let value = DistanceMetric(rawValue: text.lowercased()) else {
+                throw APIError.badRequest("metric must be cosine or euclidean, got \"\(text.prefix(40))\"",
+                                          code: "bad_parameter")
+            }
+            metric = value
+        }
+        var face = FaceSelection.choice(.largest)
+        if let text = fields["face"], !text.isEmpty {
+            guard let value = FaceSelection(text) else {
+                throw APIError.badRequest("face must be largest, center, score, all or a face number from 0, "
+                                          + "got \"\(text.prefix(40))\"", code: "bad_parameter")
+            }
+            face = value
+        }
+        var threshold: Float?
+        if let text = fields["threshold"], !text.isEmpty {
+            guard let value = Float(text), value.isFinite else {
+                throw APIError.badRequest("threshold must be a number, got \"\(text.prefix(40))\"",
+                                          code: "bad_parameter")
+            }
+            threshold = value
+        }
+        return SearchOptions(k: k, metric: metric, face: face, threshold: threshold)
+    }
+}

@@ -1,0 +1,79 @@
+import FaceFind
+import Foundation
+import Hummingbird
+
+/// The images and parameters of a request that carries photos: `multipart/form-data` (image fields plus text
+/// fields such as `k` or `name`), or one photo as the raw body with parameters in the query string.
+struct UploadRequest: Sendable {
+    var images: [ImageUpload]
+    /// Query parameters, overridden by form text fields of the same name.
+    var fields: [String: String]
+
+    /// Raw bodies must say they are an image, or say nothing; anything else (JSON, a form, text) is 415 before
+    /// a byte of it is read.
+    static let rawTypes: Set<String> = ["", "application/octet-stream", "image/jpeg", "image/jpg", "image/png",
+                                        "image/webp"]
+
+    /// Checks size and type from the headers alone (413, 415), so that callers can refuse a request before
+    /// queueing it; returns the multipart boundary, nil for a raw body.
+    @discardableResult
+    static func check(_ request: Request, configuration: ServerConfiguration) throws -> String? {
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.tooLarge("request body is \(length) bytes; the limit is \(limit) bytes")
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        let boundary = Multipart.boundary(contentType: contentType)
+        let mediaType = MediaType.parse(contentType).type
+        if boundary == nil && !rawTypes.contains(mediaType) {
+            throw APIError.unsupportedMediaType(mediaType.isEmpty ? contentType : mediaType)
+        }
+        return boundary
+    }
+
+    /// Checks the headers, then reads the body within the size limit.
+    static func read(_ request: Request, configuration: ServerConfiguration,
+                     maxImages: Int = 1) async throws -> UploadRequest {
+        let limit = configuration.maxBodyBytes
+        let boundary = try check(request, configuration: configuration)
+
+        var fields: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { fields[String(key)] = String(value) }
+
+        let body: [UInt8]
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            body = Array(buffer.readableBytesView)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            // Chunked bodies have no Content-Length: the limit is enforced while reading.
+            throw APIError.tooLarge("request body is larger than the limit of \(limit) bytes")
+        }
+
+        var images: [ImageUpload] = []
+        if let boundary {
+            for part in try Multipart.parse(body, boundary: boundary) {
+                if part.name == "image" || part.filename != nil {
+                    images.append(ImageUpload(name: part.filename.map { $0.isEmpty ? "upload" : $0 } ?? part.name,
+                                              bytes: Array(part.body)))
+                } else {
+                    fields[part.name] = part.text
+                }
+            }
+            guard !images.isEmpty else {
+                throw APIError.badRequest("the form has no image: send the photo in a field named `image`",
+                                          code: "no_image")
+            }
+        } else {
+            guard !body.isEmpty else {
+                throw APIError.badRequest("the request has no image: send the photo as the body, or as a form "
+                                          + "field named `image`", code: "no_image")
+            }
+            images = [ImageUpload(name: fields["filename"] ?? "upload", bytes: body)]
+        }
+        guard images.count <= maxImages else {
+            throw APIError.badRequest("\(images.count) images in one request; at most \(maxImages) accepted here",
+                                      code: "too_many_images")
+        }
+        return UploadRequest(images: images, fields: fields)
+    }
+}

@@ -1,0 +1,92 @@
+extension WebPage {
+    /// The page's structure. Every control is a native button, input or link, so it works with the keyboard
+    /// and screen readers without extra scripting; `role="status"` regions announce results and errors.
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>FaceFind</title>
+<link rel="stylesheet" href="/app.css">
+<script src="/app.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top">
+  <h1>FaceFind</h1>
+  <nav aria-label="Views" class="tabs">
+    <button type="button" id="tab-search" aria-controls="view-search" aria-pressed="true">Search</button>
+    <button type="button" id="tab-gallery" aria-controls="view-gallery" aria-pressed="false">Gallery</button>
+  </nav>
+  <details id="settings" class="settings">
+    <summary>API key</summary>
+    <label for="api-key">Key for adding and deleting photos (kept in this browser tab only)</label>
+    <input id="api-key" type="password" autocomplete="off" spellcheck="false">
+  </details>
+</header>
+
+<main id="main">
+  <section id="view-search" aria-labelledby="search-title">
+    <h2 id="search-title">Who is this?</h2>
+    <form id="search-form" class="search-form">
+      <div id="drop" class="drop">
+        <input type="file" id="query-file" class="visually-hidden" accept="image/jpeg,image/png,image/webp">
+        <label for="query-file" class="drop-label">
+          <strong>Choose a photo</strong> or drop it here
+          <small>JPEG, PNG or WebP; you can also paste one</small>
+        </label>
+      </div>
+      <fieldset class="options">
+        <legend>Options</legend>
+        <label>Results <input type="number" id="k" min="1" max="100" value="10" inputmode="numeric"></label>
+        <label>Metric
+          <select id="metric">
+            <option value="cosine">cosine</option>
+            <option value="euclidean">euclidean</option>
+          </select>
+        </label>
+        <label>Threshold <input type="number" id="threshold" step="0.01" placeholder="default"></label>
+      </fieldset>
+    </form>
+
+    <p id="search-status" class="status" role="status" aria-live="polite"></p>
+
+    <div id="query" class="query" hidden>
+      <div class="query-frame" id="query-frame">
+        <img id="query-image" alt="The photo you searched with">
+        <div id="query-faces" class="query-faces"></div>
+      </div>
+      <p class="hint" id="query-hint"></p>
+    </div>
+
+    <p id="verdict" class="verdict" role="status" aria-live="polite"></p>
+    <ol id="results" class="grid results" aria-label="Gallery photos most like the chosen face"></ol>
+  </section>
+
+  <section id="view-gallery" aria-labelledby="gallery-title" hidden>
+    <h2 id="gallery-title">Gallery</h2>
+    <form id="add-form" class="add-form">
+      <fieldset>
+        <legend>Add photos</legend>
+        <label for="add-name">Name of the person</label>
+        <input id="add-name" type="text" autocomplete="off" maxlength="100">
+        <label for="add-files">Photos</label>
+        <input id="add-files" type="file" multiple accept="image/jpeg,image/png,image/webp">
+        <button type="submit" id="add-button">Add to gallery</button>
+      </fieldset>
+    </form>
+    <p id="gallery-status" class="status" role="status" aria-live="polite"></p>
+    <nav class="pager" aria-label="Gallery pages">
+      <button type="button" id="prev-page">Previous</button>
+      <span id="page-info"></span>
+      <button type="button" id="next-page">Next</button>
+    </nav>
+    <ul id="gallery" class="grid gallery"></ul>
+  </section>
+</main>
+<noscript><p class="status">This page needs JavaScript; the API at <a href="/openapi.yaml">/openapi.yaml</a> does not.</p></noscript>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import FaceFind
+import FaceFindServer
+import Foundation
+import Logging
+
+/// A synchronous command that blocks on the async server: the root command is a plain `ParsableCommand`,
+/// and ArgumentParser only awaits `run()` when the root is async.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a gallery over HTTP: a JSON API and a web page to search by photo.",
+        discussion: """
+            Open http://127.0.0.1:8080/ for the page; /openapi.yaml describes the API. Writes (adding and \
+            deleting photos) need the API key, from --api-key or $FACEFIND_API_KEY; without one, a random key \
+            is made and printed at start.
+
+              facefind serve --db photos.sqlite --port 8080
+            """)
+
+    @Option(help: "Index file (SQLite); created, with the default models, when it does not exist.")
+    var db = "facefind.sqlite"
+
+    @Option(help: "Interface to listen on (0.0.0.0 for every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0: any free port; the one chosen is printed).")
+    var port = 8080
+
+    @Option(help: "Folder for uploaded photos (default: <db name>-uploads beside the index file).")
+    var uploads: String?
+
+    @Option(help: "API key for write endpoints (default: $FACEFIND_API_KEY, else a random one, printed).")
+    var apiKey: String?
+
+    @Flag(help: "Require the API key for read endpoints too (search, gallery, thumbnails, models, metrics).")
+    var protectReads = false
+
+    @Option(help: "Largest request body, in MiB.")
+    var maxBodyMb = 20
+
+    @Option(help: "Largest image, in megapixels.")
+    var maxMegapixels = 40.0
+
+    @Option(help: "Inference requests that may wait for a worker before new ones get 503.")
+    var queue = 64
+
+    @Option(help: "Default cosine score below which a match is 'unknown' (default: the embedder's measured one).")
+    var cosineThreshold: Float?
+
+    @Option(help: "Default euclidean distance above which a match is 'unknown' (default: matching the cosine one).")
+    var euclideanThreshold: Float?
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard maxBodyMb > 0, maxMegapixels > 0, queue >= 0 else {
+            throw ValidationError("--max-body-mb and --max-megapixels must be positive, --queue not negative")
+        }
+    }
+
+    func run() throws {
+        runtime.bootstrapLogging()
+        do {
+            let environmentKey = ProcessInfo.processInfo.environment["FACEFIND_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            let key = apiKey ?? environmentKey ?? ServerConfiguration.generateKey()
+            let dbURL = URL(fileURLWithPath: db).standardizedFileURL
+            let uploadsFolder = uploads.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                ?? dbURL.deletingPathExtension().path + "-uploads"
+
+            var configuration = ServerConfiguration(apiKey: key, uploadsDirectory: uploadsFolder)
+            configuration.host = host
+            configuration.port = port
+            configuration.protectReads = protectReads
+            configuration.maxBodyBytes = maxBodyMb << 20
+            configuration.maxPixels = Int(maxMegapixels * 1_000_000)
+            configuration.inferenceWorkers = runtime.workerCount
+            configuration.queueCapacity = queue
+            configuration.cosineThreshold = cosineThreshold
+            configuration.euclideanThreshold = euclideanThreshold
+
+            let store = try SQLiteGalleryStore(path: dbURL.path)
+            // One ONNX thread per call: parallelism comes from the inference workers, one per core.
+            let service = try FaceFindService(store: store, loader: try runtime.loader(), configuration: configuration,
+                                              metrics: ServerMetrics())
+            if apiKey == nil && environmentKey == nil {
+                FileHandle.standardError.write(Data("facefind serve: no API key given; writes need this one: \(key)\n".utf8))
+            }
+            var serverLogger = Logger(label: "facefind.serve")
+            serverLogger.logLevel = runtime.verbose ? .info : .warning
+            let logger = serverLogger
+            let banner = "facefind serve: listening on http://\(host):%d/ (index \(dbURL.path), uploads \(uploadsFolder))"
+            try Self.block {
+                try await service.run(logger: logger) { port in
+                    // On stdout, unbuffered, so scripts and tests can wait for it and learn a port-0 port.
+                    FileHandle.standardOutput.write(Data((String(format: banner, port) + "\n").utf8))
+                }
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Runs `body` to completion on the concurrency pool while this (main) thread waits.
+    static func block(_ body: @escaping @Sendable () async throws -> Void) throws {
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await body() } catch { outcome.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
+    }
+}

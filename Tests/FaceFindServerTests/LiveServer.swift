@@ -1,0 +1,137 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `facefind serve` process on a free loopback port, for what only a real process shows: signals,
+/// sockets, a browser.
+final class LiveServer: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let database: String
+    private let output = Pipe()
+    private let errors = Pipe()
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// The `facefind` binary built beside the test bundle (swift test builds it), else the release build.
+    static func binary() throws -> String {
+        var candidates: [String] = []
+        if let test = Bundle.main.executableURL ?? URL(string: "file://" + CommandLine.arguments[0]) {
+            var folder = test.deletingLastPathComponent()
+            // The test executable may sit inside an .xctest bundle folder.
+            if folder.pathExtension == "xctest" { folder = folder.deletingLastPathComponent() }
+            candidates.append(folder.appendingPathComponent("facefind").path)
+        }
+        candidates.append(Fixture.packageRoot.appendingPathComponent(".build/release/facefind").path)
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw LiveServerError("no facefind binary at \(candidates); build it (scripts/setup.sh)")
+        }
+        return found
+    }
+
+    /// Starts the server on a copy of the test gallery and waits (at most 60 s) for its "listening" line.
+    init(arguments: [String] = [], name: String = #function) throws {
+        let (db, uploads) = try Fixture.gallery(name)
+        database = db
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = ["serve", "--db", db, "--uploads", uploads, "--port", "0", "--host", "127.0.0.1",
+                             "--api-key", Fixture.apiKey, "--models", Fixture.models] + arguments
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let banner = LockedText()
+        output.fileHandleForReading.readabilityHandler = { handle in banner.append(handle.availableData) }
+        let deadline = Date().addingTimeInterval(60)
+        var port: Int?
+        while port == nil, Date() < deadline, process.isRunning {
+            if let range = banner.text.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                port = Int(banner.text[range].dropFirst("127.0.0.1:".count).dropLast())
+            } else {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+        guard let port else {
+            if process.isRunning { process.terminate() }
+            let stderr = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+            throw LiveServerError("facefind serve did not start: \(banner.text) \(stderr)")
+        }
+        self.port = port
+    }
+
+    /// Sends SIGTERM and waits (at most `timeout` s) for the exit; returns the exit status.
+    @discardableResult
+    func stop(timeout: TimeInterval = 30) -> Int32? {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    // MARK: - HTTP
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 120
+        configuration.httpMaximumConnectionsPerHost = 64
+        return URLSession(configuration: configuration)
+    }()
+
+    func request(_ path: String, method: String = "GET", body: [UInt8]? = nil, type: String? = nil,
+                 key: String? = nil) async throws -> (status: Int, headers: [String: String], body: Data) {
+        guard let url = URL(string: baseURL + path) else { throw LiveServerError("bad path \(path)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let body { request.httpBody = Data(body) }
+        if let type { request.setValue(type, forHTTPHeaderField: "Content-Type") }
+        if let key { request.setValue(key, forHTTPHeaderField: "X-API-Key") }
+        let (data, response) = try await Self.session.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw LiveServerError("not HTTP") }
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        return (http.statusCode, headers, data)
+    }
+
+    func search(_ photo: String) async throws -> (status: Int, headers: [String: String], body: Data) {
+        try await request("/v1/search", method: "POST", body: try Fixture.bytes(photo), type: "image/jpeg")
+    }
+
+    func health() async throws -> HealthSnapshot {
+        try JSONDecoder().decode(HealthSnapshot.self, from: try await request("/v1/health").body)
+    }
+
+    struct HealthSnapshot: Decodable {
+        struct Queue: Decodable { var running: Int; var waiting: Int }
+        struct Queues: Decodable { var inference: Queue }
+        var images: Int
+        var queues: Queues
+    }
+}
+
+struct LiveServerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Text gathered from a pipe on another thread.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ more: Data) { lock.withLock { data.append(more) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
