@@ -20,6 +20,8 @@ let package = Package(
     targets: [
         // Our own declarations of the part of the ONNX Runtime C API we call, plus a dlopen loader.
         .target(name: "COnnxRuntime", linkerSettings: [.linkedLibrary("dl")]),
+        // Search kernels (AVX-512 float32/float16/int8-VNNI dot products, top-k) with portable fallbacks.
+        .target(name: "CSearchKernels"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
                        providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
@@ -29,7 +31,7 @@ let package = Package(
         .target(
             name: "FaceFind",
             dependencies: [
-                "COnnxRuntime", "CTurboJPEG", "CPNG", "CWebP",
+                "COnnxRuntime", "CSearchKernels", "CTurboJPEG", "CPNG", "CWebP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

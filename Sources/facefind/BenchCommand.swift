@@ -19,12 +19,30 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print as JSON.")
     var json = false
 
+    @Option(help: "Benchmark search alone on a generated gallery of this many 512-d embeddings (e.g. 1000000) instead of indexing photos.")
+    var synthetic: Int?
+
+    @Option(help: "With --synthetic: storage precisions of the embedded index to measure, comma-separated (float32,float16,int8).")
+    var precision = "float32,float16,int8"
+
+    @Option(help: "With --synthetic: also measure this store (postgres://user@host:port/db).")
+    var store: String?
+
+    @Option(help: "With --synthetic: write each embedded index to a file in this folder and search it memory-mapped.")
+    var vectorDir: String?
+
+    @Option(help: "With --synthetic: number of queries (measured one by one and in batches).")
+    var queries = 256
+
+    @Option(help: "With --synthetic: queries per batch.")
+    var batch = 64
+
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var runtime: RuntimeOptions
 
     struct Measurement: Encodable {
         var onnxRuntime: String
-        var provider = "CPUExecutionProvider"
+        var provider: String
         var workers: Int
         var detector: String
         var embedder: String
@@ -45,6 +63,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         runtime.bootstrapLogging()
+        if let synthetic {
+            do { try runSynthetic(count: synthetic) } catch { throw fail(error) }
+            return
+        }
         do {
             let workers = runtime.workerCount
             let loader = try runtime.loader()
@@ -95,7 +117,8 @@ struct BenchCommand: ParsableCommand {
             let batchPerQuery = Date().timeIntervalSince(t) / Double(max(queries.count, 1))
 
             let result = Measurement(
-                onnxRuntime: loader.runtime.version, workers: workers, detector: pipeline.settings.detector,
+                onnxRuntime: loader.runtime.version, provider: loader.runtime.providersInUse.joined(separator: ", "),
+                workers: workers, detector: pipeline.settings.detector,
                 embedder: pipeline.settings.embedder, images: report.indexed + report.failed.count, faces: report.faces,
                 indexImagesPerSecond: report.imagesPerSecond, indexPeakRSSMiB: indexRSS,
                 decodeImagesPerSecond: Double(images.count) / decodeSeconds,

@@ -34,9 +34,20 @@ public struct Match: Sendable, Equatable, Codable {
 public struct GallerySearch: Sendable {
     public let matrix: FaceMatrix
     private let squaredNorms: [Float]
+    /// The panel-major copy that `search` runs on for large galleries or reduced precision (nil: the plain
+    /// loop below, which is faster for a few thousand faces).
+    public let index: VectorIndex?
 
-    public init(matrix: FaceMatrix) {
+    /// Galleries with at least this many faces are searched through a float32 `VectorIndex` (multi-threaded
+    /// AVX-512 kernels); smaller ones by the simple loop.
+    public static let indexedFromFaces = 20_000
+
+    /// `precision` other than float32 always builds an index in that precision (approximate scores, measured
+    /// recall in `facefind bench --synthetic`); float32 builds one from `indexFrom` faces.
+    public init(matrix: FaceMatrix, precision: VectorPrecision = .float32, indexFrom: Int = indexedFromFaces) {
         self.matrix = matrix
+        index = precision != .float32 || matrix.faceCount >= indexFrom
+            ? try? VectorIndex.inMemory(matrix, precision: precision) : nil
         let d = matrix.dimension
         squaredNorms = (0..<matrix.faceCount).map { i in
             matrix.vectors.withUnsafeBufferPointer { dot($0.baseAddress! + i * d, $0.baseAddress! + i * d, d) }
@@ -70,6 +81,7 @@ public struct GallerySearch: Sendable {
     /// matches whose score is worse than it are flagged `unknown` (similarity below, or distance above).
     public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine, threshold: Float? = nil) -> [Match] {
         guard matrix.faceCount > 0, k > 0 else { return [] }
+        if let index { return search(index, query, k: k, metric: metric, threshold: threshold) }
         let (best, bestFace) = imageScores(query, metric: metric)
         return topK(best, k: k).enumerated().map { rank, image in
             let face = bestFace[image]
@@ -78,6 +90,35 @@ public struct GallerySearch: Sendable {
             return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
                          score: score, faceID: matrix.faceIDs[face], box: matrix.faceBoxes[face],
                          isWholeImage: matrix.faceIsWholeImage[face], unknown: unknown)
+        }
+    }
+}
+
+extension GallerySearch {
+    /// Top-k images through the index: the best faces first, widened until they cover k distinct images
+    /// (the first k images met in face order are exactly the k best by best face).
+    private func search(_ index: VectorIndex, _ query: Embedding, k: Int, metric: DistanceMetric,
+                        threshold: Float?) -> [Match] {
+        let k = min(k, matrix.images.count)
+        var wanted = k * 2
+        while true {
+            let faces = index.search([query.vector], k: min(wanted, matrix.faceCount), metric: metric)[0]
+            var seen = Set<Int32>()
+            var picks: [VectorIndex.Neighbor] = []
+            for face in faces where seen.insert(matrix.faceImage[face.row]).inserted {
+                picks.append(face)
+                if picks.count == k { break }
+            }
+            if picks.count == k || faces.count >= matrix.faceCount {
+                return picks.enumerated().map { rank, face in
+                    let image = Int(matrix.faceImage[face.row])
+                    let unknown = threshold.map { metric.higherIsCloser ? face.score < $0 : face.score > $0 } ?? false
+                    return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
+                                 score: face.score, faceID: matrix.faceIDs[face.row], box: matrix.faceBoxes[face.row],
+                                 isWholeImage: matrix.faceIsWholeImage[face.row], unknown: unknown)
+                }
+            }
+            wanted *= 4
         }
     }
 }

@@ -1,0 +1,148 @@
+import Foundation
+
+/// A generated gallery of unit-length embeddings clustered like real identities, for measuring search at sizes
+/// no photo folder here reaches (10k to 1M faces).
+///
+/// Each identity has a random centre; each face is its centre plus isotropic noise, renormalised. The noise is
+/// sized so that two faces of one identity have cosine similarity about `sameIdentityCosine` (FaceNet-512 on
+/// lfw-dev: about 0.65) while unrelated faces sit near 0, as real embeddings do. Every vector is a pure function
+/// of (seed, index): any block can be regenerated on demand, so a 1M gallery never needs to exist twice in
+/// memory, and two stores fed from one generator hold identical data.
+public struct SyntheticGallery: Sendable {
+    public let count: Int
+    public let dimension: Int
+    public let identities: Int
+    public let seed: UInt64
+    /// Expected cosine between two faces of one identity.
+    public let sameIdentityCosine: Float
+
+    public init(count: Int, dimension: Int = 512, identities: Int? = nil, seed: UInt64 = 42,
+                sameIdentityCosine: Float = 0.65) {
+        precondition(count > 0 && dimension > 0)
+        self.count = count
+        self.dimension = dimension
+        self.identities = max(1, identities ?? max(1, count / 20))
+        self.seed = seed
+        self.sameIdentityCosine = sameIdentityCosine
+    }
+
+    /// The identity of face `index` (faces of one identity are spread over the whole gallery).
+    public func identity(of index: Int) -> Int {
+        Int(SplitMix64.mix(seed &+ 0x1D_0000_0000 &+ UInt64(index)) % UInt64(identities))
+    }
+
+    /// Face `index` of the gallery, unit length.
+    public func vector(at index: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: dimension)
+        out.withUnsafeMutableBufferPointer { fill($0, face: identity(of: index), stream: UInt64(index)) }
+        return out
+    }
+
+    /// Faces `range` as one row-major block written into `into` (`range.count * dimension` floats).
+    public func fill(_ range: Range<Int>, into: UnsafeMutableBufferPointer<Float>) {
+        precondition(into.count >= range.count * dimension)
+        for (row, index) in range.enumerated() {
+            let slice = UnsafeMutableBufferPointer(rebasing: into[(row * dimension)..<((row + 1) * dimension)])
+            fill(slice, face: identity(of: index), stream: UInt64(index))
+        }
+    }
+
+    /// `n` query embeddings: new faces of random gallery identities (not copies of gallery vectors), so a
+    /// query's true neighbours are the gallery faces of its identity.
+    public func queries(_ n: Int, seed querySeed: UInt64 = 7) -> [[Float]] {
+        (0..<n).map { q in
+            let identity = Int(SplitMix64.mix(querySeed &+ 0x9E00_0000_0000 &+ UInt64(q)) % UInt64(identities))
+            var out = [Float](repeating: 0, count: dimension)
+            out.withUnsafeMutableBufferPointer { fill($0, face: identity, stream: (1 << 40) &+ querySeed << 32 &+ UInt64(q)) }
+            return out
+        }
+    }
+
+    private func fill(_ out: UnsafeMutableBufferPointer<Float>, face identity: Int, stream: UInt64) {
+        // Centre: a fixed random direction per identity.
+        var centre = SplitMix64(seed: seed ^ (0xC0FFEE &+ UInt64(identity) &* 0x9E37_79B9))
+        var noise = SplitMix64(seed: seed ^ (0xFACE_0000_0000 &+ stream &* 0xD1B5_4A32_D192_ED03))
+        // Noise of total norm r against a centre of norm 1 gives cosine 1/sqrt(1+r²) to the centre, and about
+        // 1/(1+r²) between two faces of the identity.
+        let r2 = 1 / sameIdentityCosine - 1
+        let noiseScale = (r2 / Float(dimension)).squareRoot()
+        let centreScale = 1 / Float(dimension).squareRoot()
+        var norm: Float = 0
+        for i in 0..<out.count {
+            let v = centreScale * centre.nextGaussian() + noiseScale * noise.nextGaussian()
+            out[i] = v
+            norm += v * v
+        }
+        let inverse = 1 / norm.squareRoot()
+        for i in 0..<out.count { out[i] *= inverse }
+    }
+}
+
+/// A small, fast, seedable generator (Steele et al.'s SplitMix64), so synthetic data is identical on every
+/// machine and run.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state &- 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// Uniform in (0, 1].
+    mutating func nextUnit() -> Float { Float((next() >> 40) + 1) * (1 / Float(1 << 24)) }
+
+    /// Standard normal (Box–Muller; one of the pair is discarded for simplicity of state).
+    mutating func nextGaussian() -> Float {
+        let u = nextUnit(), v = nextUnit()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+}
+
+/// What `facefind bench --synthetic` reports for one store: the figures issue "Scale" asks for.
+public struct SearchBenchResult: Sendable, Codable {
+    public var store: String
+    public var count: Int
+    public var dimension: Int
+    /// Storage of the vectors: "float32", "float16", "int8", "vector", "halfvec".
+    public var precision: String
+    /// Time to load or insert the gallery and build its index.
+    public var buildSeconds: Double
+    public var indexBytes: Int64
+    public var singleQueriesPerSecond: Double
+    public var batchQueriesPerSecond: Double
+    public var batchSize: Int
+    /// Mean fraction of the exact float32 top 10 that this store's top 10 contains.
+    public var recallAt10: Double
+    public var peakRSSBytes: Int64
+    public var notes: [String]
+
+    public init(store: String, count: Int, dimension: Int, precision: String, buildSeconds: Double,
+                indexBytes: Int64, singleQueriesPerSecond: Double, batchQueriesPerSecond: Double, batchSize: Int,
+                recallAt10: Double, peakRSSBytes: Int64, notes: [String] = []) {
+        self.store = store; self.count = count; self.dimension = dimension; self.precision = precision
+        self.buildSeconds = buildSeconds; self.indexBytes = indexBytes
+        self.singleQueriesPerSecond = singleQueriesPerSecond; self.batchQueriesPerSecond = batchQueriesPerSecond
+        self.batchSize = batchSize; self.recallAt10 = recallAt10; self.peakRSSBytes = peakRSSBytes
+        self.notes = notes
+    }
+}
+
+/// Mean overlap of `found` with `truth`, each a list of top-k ids per query.
+public func recall(found: [[Int]], truth: [[Int]]) -> Double {
+    precondition(found.count == truth.count)
+    guard !truth.isEmpty else { return 1 }
+    var total = 0.0
+    for (f, t) in zip(found, truth) where !t.isEmpty {
+        total += Double(Set(f).intersection(t).count) / Double(t.count)
+    }
+    return total / Double(truth.count)
+}

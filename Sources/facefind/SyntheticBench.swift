@@ -1,0 +1,104 @@
+import ArgumentParser
+import FaceFind
+import Foundation
+
+/// `facefind bench --synthetic N`: search alone, at gallery sizes no photo folder here reaches.
+extension BenchCommand {
+    func runSynthetic(count: Int) throws {
+        let gallery = SyntheticGallery(count: count)
+        let queryVectors = gallery.queries(queries)
+        let precisions = try precision.split(separator: ",").map { name -> VectorPrecision in
+            guard let p = VectorPrecision(rawValue: String(name)) else {
+                throw ValidationError("unknown precision '\(name)' (use float32, float16, int8)")
+            }
+            return p
+        }
+        if let vectorDir { try FileManager.default.createDirectory(atPath: vectorDir, withIntermediateDirectories: true) }
+        if !json {
+            print("FaceFind bench --synthetic \(count): \(gallery.dimension)-d, \(gallery.identities) identities, "
+                + "\(queries) queries, batches of \(batch), top 10, \(runtime.workerCount) threads")
+        }
+
+        // Ground truth: exact float32 search. Built first and dropped before the other precisions so that
+        // their resident size is their own.
+        var results: [SearchBenchResult] = []
+        var truth: [[Int]] = []
+        for p in [VectorPrecision.float32] + precisions.filter({ $0 != .float32 }) {
+            let (result, found) = try measureEmbedded(gallery: gallery, precision: p, queries: queryVectors,
+                                                      truth: truth.isEmpty ? nil : truth)
+            if p == .float32 { truth = found }
+            if precisions.contains(p) {
+                results.append(result)
+                if !json { print(Self.row(result)) }
+            }
+        }
+        if let store {
+            let result = try measureStore(url: store, gallery: gallery, queries: queryVectors, truth: truth)
+            results.append(result)
+            if !json { print(Self.row(result)) }
+        }
+        if json { try printJSON(results) }
+    }
+
+    /// Builds (or maps) one embedded index and measures it.
+    private func measureEmbedded(gallery: SyntheticGallery, precision: VectorPrecision, queries: [[Float]],
+                                 truth: [[Int]]?) throws -> (SearchBenchResult, [[Int]]) {
+        let threads = runtime.workerCount
+        let path = vectorDir.map { "\($0)/synthetic-\(gallery.count)-\(precision.rawValue).ffvi" }
+        let start = Date()
+        var index: VectorIndex? = try VectorIndex.build(count: gallery.count, dimension: gallery.dimension,
+                                                        precision: precision, path: path, blockRows: 8192) { range, out in
+            gallery.fill(range, into: out)
+        }
+        if let path {
+            index = nil // search the file through a fresh read-only mapping, as a later process would
+            index = try VectorIndex.open(path: path)
+        }
+        let built = Date().timeIntervalSince(start)
+        let vectors = index!
+
+        // Single queries: one pass over the gallery per query.
+        let singleCount = min(queries.count, 64)
+        let t0 = Date()
+        for q in queries.prefix(singleCount) { _ = vectors.search([q], k: 10, threads: threads) }
+        let single = Double(singleCount) / Date().timeIntervalSince(t0)
+
+        // Batches: one pass per batch.
+        var found: [[Int]] = []
+        let t1 = Date()
+        for first in stride(from: 0, to: queries.count, by: batch) {
+            let part = Array(queries[first..<min(first + batch, queries.count)])
+            found += vectors.search(part, k: 10, threads: threads).map { $0.map(\.row) }
+        }
+        let batched = Double(queries.count) / Date().timeIntervalSince(t1)
+
+        let result = SearchBenchResult(
+            store: "embedded" + (path == nil ? "" : " (mmap)"), count: gallery.count, dimension: gallery.dimension,
+            precision: precision.rawValue, buildSeconds: built, indexBytes: Int64(vectors.fileBytes),
+            singleQueriesPerSecond: single, batchQueriesPerSecond: batched, batchSize: batch,
+            recallAt10: truth.map { recall(found: found, truth: $0) } ?? 1,
+            peakRSSBytes: Self.residentBytes(),
+            notes: ["build includes generating the vectors", "RSS measured with this index mapped"])
+        return (result, found)
+    }
+
+    private func measureStore(url: String, gallery: SyntheticGallery, queries: [[Float]],
+                              truth: [[Int]]) throws -> SearchBenchResult {
+        throw ValidationError("--store \(url): no synthetic benchmark for this store yet")
+    }
+
+    static func row(_ r: SearchBenchResult) -> String {
+        let size = Double(r.indexBytes) / 1_048_576
+        return String(format: "| %@ | %@ | %d | build %.1f s | %.0f MiB | single %.1f q/s | batch%d %.1f q/s | recall@10 %.4f | RSS %.0f MiB |",
+                      r.store, r.precision, r.count, r.buildSeconds, size, r.singleQueriesPerSecond, r.batchSize,
+                      r.batchQueriesPerSecond, r.recallAt10, Double(r.peakRSSBytes) / 1_048_576)
+    }
+
+    /// Resident memory now (VmRSS), in bytes.
+    static func residentBytes() -> Int64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Int64(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb * 1024
+    }
+}

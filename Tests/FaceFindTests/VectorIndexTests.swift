@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import FaceFind
+
+@Suite("Vector index and search kernels", .serialized)
+struct VectorIndexTests {
+    /// Four 3-d rows: hand-computable dot products and distances.
+    static let rows: [[Float]] = [[1, 0, 0], [0.6, 0.8, 0], [0, 0, 1], [-1, 0, 0]]
+
+    static func index(_ rows: [[Float]], _ precision: VectorPrecision, path: String? = nil) throws -> VectorIndex {
+        try VectorIndex.build(count: rows.count, dimension: rows[0].count, precision: precision, path: path) { range, out in
+            var i = 0
+            for r in range { for v in rows[r] { out[i] = v; i += 1 } }
+        }
+    }
+
+    @Test func float32RanksByHandComputedScores() throws {
+        let index = try Self.index(Self.rows, .float32)
+        // Query (0.6, 0.8, 0): dots 0.6, 1, 0, -0.6.
+        let cosine = index.search([[0.6, 0.8, 0]], k: 4, metric: .cosine)[0]
+        #expect(cosine.map(\.row) == [1, 0, 2, 3])
+        let expected: [Float] = [1, 0.6, 0, -0.6]
+        for (n, e) in zip(cosine, expected) { #expect(abs(n.score - e) < 1e-6) }
+        // Euclidean from (1, 0, 0): 0, sqrt(0.16+0.64)=0.894, sqrt(2)=1.414, 2.
+        let euclidean = index.search([[1, 0, 0]], k: 3, metric: .euclidean)[0]
+        #expect(euclidean.map(\.row) == [0, 1, 2])
+        for (n, e) in zip(euclidean, [Float(0), Float(0.8).squareRoot(), Float(2).squareRoot()]) { #expect(abs(n.score - e) < 1e-5) }
+    }
+
+    @Test func tiesKeepTheLowerRowAndKIsClamped() throws {
+        let index = try Self.index([[1, 0], [0, 1], [1, 0], [1, 0]], .float32)
+        let found = index.search([[1, 0]], k: 10)[0]
+        #expect(found.map(\.row) == [0, 2, 3, 1])
+    }
+
+    @Test func storedValuesRoundTripPerPrecision() throws {
+        let row: [Float] = [0.5, -0.25, 0.125, 1, -1, 0.3]
+        #expect(try Self.index([row], .float32).vector(at: 0) == row)
+        let half = try Self.index([row], .float16).vector(at: 0)
+        for (a, b) in zip(half, row) { #expect(abs(a - b) < 1e-3) }
+        // int8 step = 1/127: every value within half a step.
+        let bytes = try Self.index([row], .int8).vector(at: 0)
+        for (a, b) in zip(bytes, row) { #expect(abs(a - b) <= 0.5 / 127 + 1e-6) }
+    }
+
+    @Test func halfConversionMatchesIEEEValues() throws {
+        // 1 → 0x3C00, -2 → 0xC000, 65504 → 0x7BFF (largest half), 0.1 → 0x2E66 (rounded to nearest).
+        let index = try Self.index([[1, -2, 65504, 0.1]], .float16)
+        let back = index.vector(at: 0)
+        #expect(back[0] == 1 && back[1] == -2 && back[2] == 65504)
+        #expect(back[3] == Float(bitPattern: 0x3DCC_C000)) // 0x2E66 as float: 0.0999755859375
+    }
+
+    /// The AVX-512 kernels and the portable loops give the same scores (int8: bit for bit, the integer
+    /// arithmetic is exact) on a dimension and a query count that exercise the padding.
+    @Test(arguments: VectorPrecision.allCases)
+    func acceleratedKernelsMatchThePortableLoops(_ precision: VectorPrecision) throws {
+        let gallery = SyntheticGallery(count: 1000, dimension: 100, seed: 3)
+        let queries = gallery.queries(7)
+        let index = try VectorIndex.build(count: 1000, dimension: 100, precision: precision) { gallery.fill($0, into: $1) }
+        VectorIndex.usePortableKernels(true)
+        let portable = index.search(queries, k: 20)
+        VectorIndex.usePortableKernels(false)
+        let accelerated = index.search(queries, k: 20)
+        for (p, a) in zip(portable, accelerated) {
+            #expect(p.map(\.row) == a.map(\.row))
+            for (x, y) in zip(p, a) {
+                if precision == .int8 { #expect(x.score == y.score) } else { #expect(abs(x.score - y.score) < 1e-5) }
+            }
+        }
+        if !VectorIndex.accelerated { print("note: no AVX-512 VNNI here; both runs used the portable loops") }
+    }
+
+    /// float32 search is exact: the same top 10 as a brute-force scan, over threads and panel blocks.
+    @Test func float32MatchesBruteForce() throws {
+        let gallery = SyntheticGallery(count: 5003, dimension: 64, seed: 5)
+        let index = try VectorIndex.build(count: gallery.count, dimension: 64, precision: .float32, blockRows: 1000) {
+            gallery.fill($0, into: $1)
+        }
+        let rows = (0..<gallery.count).map(gallery.vector(at:))
+        for (q, found) in zip(gallery.queries(9), index.search(gallery.queries(9), k: 10, threads: 2)) {
+            let scores = rows.map { r in zip(r, q).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+            #expect(found.map(\.row) == topK(scores, k: 10))
+        }
+    }
+
+    /// Reduced precision keeps nearly all of the exact top 10 on clustered data.
+    @Test func reducedPrecisionRecall() throws {
+        let gallery = SyntheticGallery(count: 20000, dimension: 512, seed: 11)
+        let queries = gallery.queries(64)
+        func top10(_ p: VectorPrecision) throws -> [[Int]] {
+            try VectorIndex.build(count: gallery.count, dimension: 512, precision: p) { gallery.fill($0, into: $1) }
+                .search(queries, k: 10).map { $0.map(\.row) }
+        }
+        let exact = try top10(.float32)
+        #expect(recall(found: try top10(.float16), truth: exact) >= 0.99)
+        #expect(recall(found: try top10(.int8), truth: exact) >= 0.95)
+    }
+
+    @Test func fileRoundTripAndCorruptFiles() throws {
+        let folder = try TestData.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/rows.ffvi"
+        let built = try Self.index(Self.rows, .int8, path: path)
+        let opened = try VectorIndex.open(path: path)
+        #expect(opened.count == 4 && opened.dimension == 3 && opened.precision == .int8)
+        #expect(opened.search([[0, 0, 1]], k: 2) == built.search([[0, 0, 1]], k: 2))
+
+        let truncated = folder + "/truncated.ffvi"
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count - 7).write(to: URL(fileURLWithPath: truncated))
+        #expect { try VectorIndex.open(path: truncated) } throws: { error in
+            "\(error)".contains(truncated) && "\(error)".contains("size")
+        }
+        let text = folder + "/text.ffvi"
+        try Data(repeating: 0x41, count: 200).write(to: URL(fileURLWithPath: text))
+        #expect { try VectorIndex.open(path: text) } throws: { "\($0)".contains("not a FaceFind vector index") }
+        #expect { try VectorIndex.open(path: folder + "/missing.ffvi") } throws: { "\($0)".contains("missing.ffvi") }
+    }
+
+    @Test func syntheticGalleryIsDeterministicAndClustered() {
+        let gallery = SyntheticGallery(count: 4000, dimension: 512, identities: 50, seed: 1)
+        #expect(gallery.vector(at: 123) == SyntheticGallery(count: 4000, dimension: 512, identities: 50, seed: 1).vector(at: 123))
+        let v = gallery.vector(at: 0)
+        #expect(abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+        var same: [Float] = [], other: [Float] = []
+        for i in 1..<400 {
+            let w = gallery.vector(at: i)
+            let c = zip(v, w).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            if gallery.identity(of: i) == gallery.identity(of: 0) { same.append(c) } else { other.append(c) }
+        }
+        let meanSame = same.reduce(0, +) / Float(max(same.count, 1))
+        let meanOther = other.reduce(0, +) / Float(other.count)
+        #expect(!same.isEmpty && abs(meanSame - 0.65) < 0.05)
+        #expect(abs(meanOther) < 0.02)
+    }
+
+    /// A gallery of images with one to three faces: the indexed search returns the same images, faces and
+    /// scores as the plain loop, for both metrics and a threshold.
+    @Test func indexedGallerySearchMatchesThePlainLoop() throws {
+        let gallery = SyntheticGallery(count: 30000, dimension: 128, identities: 300, seed: 9)
+        var matrix = FaceMatrix(dimension: 128)
+        var face = 0
+        var image = 0
+        while face < gallery.count {
+            matrix.appendImage(id: Int64(image), path: "image-\(image)")
+            for _ in 0..<min(1 + image % 3, gallery.count - face) {
+                matrix.appendFace(id: Int64(face), box: Box(x: 0, y: 0, width: 1, height: 1), isWholeImage: false,
+                                  vector: gallery.vector(at: face))
+                face += 1
+            }
+            image += 1
+        }
+        let indexed = GallerySearch(matrix: matrix)
+        #expect(indexed.index != nil)
+        let plain = GallerySearch(matrix: matrix, indexFrom: .max)
+        #expect(plain.index == nil)
+        for q in gallery.queries(5) {
+            for metric in DistanceMetric.allCases {
+                let a = indexed.search(Embedding(q), k: 25, metric: metric, threshold: 0.5)
+                let b = plain.search(Embedding(q), k: 25, metric: metric, threshold: 0.5)
+                #expect(a.map(\.imageID) == b.map(\.imageID))
+                #expect(a.map(\.faceID) == b.map(\.faceID))
+                #expect(a.map(\.unknown) == b.map(\.unknown))
+                for (x, y) in zip(a, b) { #expect(abs(x.score - y.score) < 1e-4) }
+            }
+        }
+    }
+
+    @Test func recallCountsOverlap() {
+        #expect(recall(found: [[1, 2, 3, 4]], truth: [[1, 2, 5, 6]]) == 0.5)
+        #expect(recall(found: [[1], [2]], truth: [[1], [3]]) == 0.5)
+    }
+}
