@@ -25,6 +25,24 @@ typedef struct OrtTensorTypeAndShapeInfo OrtTensorTypeAndShapeInfo;
 typedef struct OrtSessionOptions OrtSessionOptions;
 typedef struct OrtAllocator OrtAllocator;
 typedef struct OrtCUDAProviderOptionsV2 OrtCUDAProviderOptionsV2;
+typedef struct OrtArenaCfg OrtArenaCfg;
+
+/// The CUDA provider's options as SessionOptionsAppendExecutionProvider_CUDA (entry 152) reads them. The
+/// struct only grew at its end across releases; these are the fields of 1.16 and later. Zero means default
+/// for every field but gpu_mem_limit (SIZE_MAX for no limit) and do_copy_in_default_stream (1).
+typedef struct OrtCUDAProviderOptions {
+    int device_id;
+    int cudnn_conv_algo_search;           /* 0 exhaustive, 1 heuristic, 2 default */
+    size_t gpu_mem_limit;
+    int arena_extend_strategy;
+    int do_copy_in_default_stream;
+    int has_user_compute_stream;
+    void *user_compute_stream;
+    OrtArenaCfg *default_memory_arena_cfg;
+    int tunable_op_enable;
+    int tunable_op_tuning_enable;
+    int tunable_op_max_tuning_duration_ms;
+} OrtCUDAProviderOptions;
 
 typedef enum OrtLoggingLevel {
     ORT_LOGGING_LEVEL_VERBOSE = 0,
@@ -140,7 +158,8 @@ typedef struct OrtApi {
     ORT_STATUS (*AddSessionConfigEntry)(OrtSessionOptions *options, const char *config_key,
                                         const char *config_value);                 /* 130 */
     OrtUnusedEntry pad131_151[21];                                                 /* 131 - 151 */
-    OrtUnusedEntry SessionOptionsAppendExecutionProvider_CUDA;                     /* 152 (takes the V1 struct) */
+    ORT_STATUS (*SessionOptionsAppendExecutionProvider_CUDA)(OrtSessionOptions *options,
+                                                             const OrtCUDAProviderOptions *cuda_options); /* 152 */
 } OrtApi;
 
 typedef struct OrtApiBase {

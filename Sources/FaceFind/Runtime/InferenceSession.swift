@@ -28,9 +28,29 @@ public struct SessionOptions: Sendable, Hashable {
     /// loses badly when decoding runs beside it, so the pipeline turns it off.
     public var allowSpinning: Bool
 
-    public init(intraOpThreads: Int = 0, allowSpinning: Bool = false) {
+    /// Where inference runs. CUDA falls back to the CPU, with a warning, when the loaded library or the
+    /// machine lacks it.
+    public var provider: ExecutionProvider
+
+    public init(intraOpThreads: Int = 0, allowSpinning: Bool = false, provider: ExecutionProvider = .cpu) {
         self.intraOpThreads = intraOpThreads
         self.allowSpinning = allowSpinning
+        self.provider = provider
+    }
+}
+
+/// An ONNX Runtime execution provider FaceFind can ask for.
+public enum ExecutionProvider: Sendable, Hashable {
+    case cpu
+    /// NVIDIA GPU `device` through the CUDA provider (only in the `onnxruntime-gpu` wheel's library).
+    case cuda(device: Int)
+
+    /// ONNX Runtime's name for it.
+    public var name: String {
+        switch self {
+        case .cpu: return "CPUExecutionProvider"
+        case .cuda: return "CUDAExecutionProvider"
+        }
     }
 }
 
@@ -39,6 +59,8 @@ public final class InferenceSession: @unchecked Sendable {
     public let modelPath: String
     public let inputs: [TensorInfo]
     public let outputs: [TensorInfo]
+    /// The provider this session runs on (CPUExecutionProvider after a fallback).
+    public let provider: String
     private let runtime: OnnxRuntime
     private let session: OpaquePointer
 
@@ -60,6 +82,8 @@ public final class InferenceSession: @unchecked Sendable {
         let spin = options.allowSpinning ? "1" : "0"
         try runtime.check("AddSessionConfigEntry",
                           api.AddSessionConfigEntry(sessionOptions, "session.intra_op.allow_spinning", spin))
+
+        provider = runtime.appendProvider(options.provider, to: sessionOptions!)
 
         var session: OpaquePointer?
         do {

@@ -118,6 +118,48 @@ public final class OnnxRuntime: @unchecked Sendable {
         return (0..<Int(count)).compactMap { i in list?[i].map { String(cString: $0) } }
     }
 
+    nonisolated(unsafe) private var warnedFallback = Set<String>()
+    nonisolated(unsafe) private var usedProviders = Set<String>()
+
+    /// The providers that sessions of this process actually run on (what `bench` reports).
+    public var providersInUse: [String] { Self.lock.withLock { usedProviders.sorted() } }
+
+    private func record(_ name: String) -> String {
+        Self.lock.withLock { _ = usedProviders.insert(name) }
+        return name
+    }
+
+    /// Adds `provider` to session options and returns the provider's name, or falls back to the CPU with one
+    /// warning per reason when this library or machine cannot run it.
+    func appendProvider(_ provider: ExecutionProvider, to options: OpaquePointer) -> String {
+        guard case .cuda(let device) = provider else { return record(ExecutionProvider.cpu.name) }
+        let reason: String
+        if let available = try? availableProviders(), !available.contains(provider.name) {
+            reason = "the ONNX Runtime library \(libraryPath) has no CUDA provider (it has "
+                + available.joined(separator: ", ") + "); install the onnxruntime-gpu wheel's library and pass it "
+                + "with --ort-library"
+        } else {
+            var cuda = OrtCUDAProviderOptions()
+            cuda.device_id = Int32(device)
+            cuda.cudnn_conv_algo_search = 1 // heuristic: exhaustive search costs seconds per new input shape
+            cuda.gpu_mem_limit = Int.max
+            cuda.do_copy_in_default_stream = 1
+            do {
+                try check("SessionOptionsAppendExecutionProvider_CUDA",
+                          api.SessionOptionsAppendExecutionProvider_CUDA(options, &cuda))
+                return record(provider.name)
+            } catch {
+                reason = "\(error)"
+            }
+        }
+        Self.lock.withLock {
+            if warnedFallback.insert(reason).inserted {
+                Logger(label: "facefind.runtime").warning("CUDA requested but unavailable, running on the CPU: \(reason)")
+            }
+        }
+        return record(ExecutionProvider.cpu.name)
+    }
+
     func check(_ function: String, _ status: OpaquePointer?) throws {
         try Self.check(api, function, status)
     }
