@@ -69,35 +69,28 @@ static inline float finish(float dot, float alpha, const float *scale, const flo
     return bias ? s + bias[row] : s;
 }
 
-static void scores_f32_portable(const float *panels, int panel_count, int dp, const float *queries, int nq,
-                                float alpha, const float *scale, const float *bias, float *out, int ldo) {
-    for (int q = 0; q < nq; q++) {
-        const float *query = queries + (int64_t)q * dp;
-        for (int p = 0; p < panel_count; p++) {
-            const float *panel = panels + (int64_t)p * 16 * dp;
-            float acc[16] = {0};
-            for (int k = 0; k < dp; k++)
-                for (int r = 0; r < 16; r++) acc[r] += panel[k * 16 + r] * query[k];
-            for (int r = 0; r < 16; r++)
-                out[(int64_t)q * ldo + p * 16 + r] = finish(acc[r], alpha, scale, bias, (int64_t)p * 16 + r);
-        }
-    }
-}
+/* float32 and float16 share their loops; only the load of a stored value differs. */
+#define FF_LOAD_F32(p) (*(p))
+#define FF_LOAD_F16(p) half_to_float(*(p))
 
-static void scores_f16_portable(const uint16_t *panels, int panel_count, int dp, const float *queries, int nq,
-                                float alpha, const float *scale, const float *bias, float *out, int ldo) {
-    for (int q = 0; q < nq; q++) {
-        const float *query = queries + (int64_t)q * dp;
-        for (int p = 0; p < panel_count; p++) {
-            const uint16_t *panel = panels + (int64_t)p * 16 * dp;
-            float acc[16] = {0};
-            for (int k = 0; k < dp; k++)
-                for (int r = 0; r < 16; r++) acc[r] += half_to_float(panel[k * 16 + r]) * query[k];
-            for (int r = 0; r < 16; r++)
-                out[(int64_t)q * ldo + p * 16 + r] = finish(acc[r], alpha, scale, bias, (int64_t)p * 16 + r);
-        }
+#define FF_FLOAT_PORTABLE(name, elem_t, LOAD)                                                                   \
+    static void name(const elem_t *panels, int panel_count, int dp, const float *queries, int nq, float alpha,   \
+                     const float *scale, const float *bias, float *out, int ldo) {                             \
+        for (int q = 0; q < nq; q++) {                                                                          \
+            const float *query = queries + (int64_t)q * dp;                                                     \
+            for (int p = 0; p < panel_count; p++) {                                                             \
+                const elem_t *panel = panels + (int64_t)p * 16 * dp;                                            \
+                float acc[16] = {0};                                                                            \
+                for (int k = 0; k < dp; k++)                                                                    \
+                    for (int r = 0; r < 16; r++) acc[r] += LOAD(panel + k * 16 + r) * query[k];                 \
+                for (int r = 0; r < 16; r++)                                                                    \
+                    out[(int64_t)q * ldo + p * 16 + r] = finish(acc[r], alpha, scale, bias, (int64_t)p * 16 + r); \
+            }                                                                                                   \
+        }                                                                                                       \
     }
-}
+
+FF_FLOAT_PORTABLE(scores_f32_portable, float, FF_LOAD_F32)
+FF_FLOAT_PORTABLE(scores_f16_portable, uint16_t, FF_LOAD_F16)
 
 static void scores_i8_portable(const uint8_t *panels, int panel_count, int dp, const int8_t *queries,
                                const int32_t *qcorr, const float *qscale, int nq, float alpha, const float *scale,
@@ -132,57 +125,42 @@ FF_AVX512 static inline void store_scores(__m512 acc, int q, int p, float alpha,
     _mm512_storeu_ps(out + (int64_t)q * ldo + p * 16, s);
 }
 
-FF_AVX512 static void scores_f32_avx512(const float *panels, int panel_count, int dp, const float *queries, int nq,
-                                        float alpha, const float *scale, const float *bias, float *out, int ldo) {
-    for (int p = 0; p < panel_count; p += 2) {
-        const float *a = panels + (int64_t)p * 16 * dp;
-        const float *b = a + 16 * dp;
-        for (int q = 0; q < nq; q += 4) {
-            const float *q0 = queries + (int64_t)q * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;
-            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int k = 0; k < dp; k++) {
-                __m512 ga = _mm512_loadu_ps(a + k * 16), gb = _mm512_loadu_ps(b + k * 16);
-                __m512 x0 = _mm512_set1_ps(q0[k]), x1 = _mm512_set1_ps(q1[k]);
-                __m512 x2 = _mm512_set1_ps(q2[k]), x3 = _mm512_set1_ps(q3[k]);
-                a0 = _mm512_fmadd_ps(ga, x0, a0); b0 = _mm512_fmadd_ps(gb, x0, b0);
-                a1 = _mm512_fmadd_ps(ga, x1, a1); b1 = _mm512_fmadd_ps(gb, x1, b1);
-                a2 = _mm512_fmadd_ps(ga, x2, a2); b2 = _mm512_fmadd_ps(gb, x2, b2);
-                a3 = _mm512_fmadd_ps(ga, x3, a3); b3 = _mm512_fmadd_ps(gb, x3, b3);
-            }
-            store_scores(a0, q, p, alpha, scale, bias, out, ldo); store_scores(b0, q, p + 1, alpha, scale, bias, out, ldo);
-            store_scores(a1, q + 1, p, alpha, scale, bias, out, ldo); store_scores(b1, q + 1, p + 1, alpha, scale, bias, out, ldo);
-            store_scores(a2, q + 2, p, alpha, scale, bias, out, ldo); store_scores(b2, q + 2, p + 1, alpha, scale, bias, out, ldo);
-            store_scores(a3, q + 3, p, alpha, scale, bias, out, ldo); store_scores(b3, q + 3, p + 1, alpha, scale, bias, out, ldo);
-        }
-    }
-}
+#define FF_LOAD512_F32(p) _mm512_loadu_ps(p)
+#define FF_LOAD512_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
 
-FF_AVX512 static void scores_f16_avx512(const uint16_t *panels, int panel_count, int dp, const float *queries,
-                                        int nq, float alpha, const float *scale, const float *bias, float *out,
-                                        int ldo) {
-    for (int p = 0; p < panel_count; p += 2) {
-        const uint16_t *a = panels + (int64_t)p * 16 * dp;
-        const uint16_t *b = a + 16 * dp;
-        for (int q = 0; q < nq; q += 4) {
-            const float *q0 = queries + (int64_t)q * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;
-            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int k = 0; k < dp; k++) {
-                __m512 ga = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + k * 16)));
-                __m512 gb = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + k * 16)));
-                __m512 x0 = _mm512_set1_ps(q0[k]), x1 = _mm512_set1_ps(q1[k]);
-                __m512 x2 = _mm512_set1_ps(q2[k]), x3 = _mm512_set1_ps(q3[k]);
-                a0 = _mm512_fmadd_ps(ga, x0, a0); b0 = _mm512_fmadd_ps(gb, x0, b0);
-                a1 = _mm512_fmadd_ps(ga, x1, a1); b1 = _mm512_fmadd_ps(gb, x1, b1);
-                a2 = _mm512_fmadd_ps(ga, x2, a2); b2 = _mm512_fmadd_ps(gb, x2, b2);
-                a3 = _mm512_fmadd_ps(ga, x3, a3); b3 = _mm512_fmadd_ps(gb, x3, b3);
-            }
-            store_scores(a0, q, p, alpha, scale, bias, out, ldo); store_scores(b0, q, p + 1, alpha, scale, bias, out, ldo);
-            store_scores(a1, q + 1, p, alpha, scale, bias, out, ldo); store_scores(b1, q + 1, p + 1, alpha, scale, bias, out, ldo);
-            store_scores(a2, q + 2, p, alpha, scale, bias, out, ldo); store_scores(b2, q + 2, p + 1, alpha, scale, bias, out, ldo);
-            store_scores(a3, q + 3, p, alpha, scale, bias, out, ldo); store_scores(b3, q + 3, p + 1, alpha, scale, bias, out, ldo);
-        }
+/* Four queries against two panels: eight independent accumulators. */
+#define FF_FLOAT_AVX512(name, elem_t, LOAD)                                                                     \
+    FF_AVX512 static void name(const elem_t *panels, int panel_count, int dp, const float *queries, int nq,       \
+                               float alpha, const float *scale, const float *bias, float *out, int ldo) {       \
+        for (int p = 0; p < panel_count; p += 2) {                                                              \
+            const elem_t *a = panels + (int64_t)p * 16 * dp;                                                    \
+            const elem_t *b = a + 16 * dp;                                                                      \
+            for (int q = 0; q < nq; q += 4) {                                                                   \
+                const float *q0 = queries + (int64_t)q * dp, *q1 = q0 + dp, *q2 = q1 + dp, *q3 = q2 + dp;       \
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+                for (int k = 0; k < dp; k++) {                                                                  \
+                    __m512 ga = LOAD(a + k * 16), gb = LOAD(b + k * 16);                                        \
+                    __m512 x0 = _mm512_set1_ps(q0[k]), x1 = _mm512_set1_ps(q1[k]);                              \
+                    __m512 x2 = _mm512_set1_ps(q2[k]), x3 = _mm512_set1_ps(q3[k]);                              \
+                    a0 = _mm512_fmadd_ps(ga, x0, a0); b0 = _mm512_fmadd_ps(gb, x0, b0);                         \
+                    a1 = _mm512_fmadd_ps(ga, x1, a1); b1 = _mm512_fmadd_ps(gb, x1, b1);                         \
+                    a2 = _mm512_fmadd_ps(ga, x2, a2); b2 = _mm512_fmadd_ps(gb, x2, b2);                         \
+                    a3 = _mm512_fmadd_ps(ga, x3, a3); b3 = _mm512_fmadd_ps(gb, x3, b3);                         \
+                }                                                                                               \
+                store_scores(a0, q, p, alpha, scale, bias, out, ldo);                                           \
+                store_scores(b0, q, p + 1, alpha, scale, bias, out, ldo);                                       \
+                store_scores(a1, q + 1, p, alpha, scale, bias, out, ldo);                                       \
+                store_scores(b1, q + 1, p + 1, alpha, scale, bias, out, ldo);                                   \
+                store_scores(a2, q + 2, p, alpha, scale, bias, out, ldo);                                       \
+                store_scores(b2, q + 2, p + 1, alpha, scale, bias, out, ldo);                                   \
+                store_scores(a3, q + 3, p, alpha, scale, bias, out, ldo);                                       \
+                store_scores(b3, q + 3, p + 1, alpha, scale, bias, out, ldo);                                   \
+            }                                                                                                   \
+        }                                                                                                       \
     }
-}
+
+FF_FLOAT_AVX512(scores_f32_avx512, float, FF_LOAD512_F32)
+FF_FLOAT_AVX512(scores_f16_avx512, uint16_t, FF_LOAD512_F16)
 
 FF_AVX512 static inline void store_i8(__m512i acc, int32_t corr, float qs, int q, int p, float alpha,
                                       const float *scale, const float *bias, float *out, int ldo) {
@@ -225,43 +203,28 @@ FF_AVX512 static void scores_i8_avx512(const uint8_t *panels, int panel_count, i
 /* One query against two panels at a time, each dot product split over two accumulators (even and odd
  * steps) so that four independent chains hide the FMA latency: the single-query path, which is bound by
  * memory bandwidth and must not waste three quarters of its work on padding queries. */
-FF_AVX512 static void scores_f32_avx512_1q(const float *panels, int panel_count, int dp, const float *query,
-                                           int q, float alpha, const float *scale, const float *bias, float *out,
-                                           int ldo) {
-    for (int p = 0; p < panel_count; p += 2) {
-        const float *a = panels + (int64_t)p * 16 * dp;
-        const float *b = a + 16 * dp;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
-        for (int k = 0; k < dp; k += 2) {
-            __m512 x0 = _mm512_set1_ps(query[k]), x1 = _mm512_set1_ps(query[k + 1]);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k * 16), x0, a0);
-            b0 = _mm512_fmadd_ps(_mm512_loadu_ps(b + k * 16), x0, b0);
-            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k * 16 + 16), x1, a1);
-            b1 = _mm512_fmadd_ps(_mm512_loadu_ps(b + k * 16 + 16), x1, b1);
-        }
-        store_scores(_mm512_add_ps(a0, a1), q, p, alpha, scale, bias, out, ldo);
-        store_scores(_mm512_add_ps(b0, b1), q, p + 1, alpha, scale, bias, out, ldo);
+#define FF_FLOAT_AVX512_1Q(name, elem_t, LOAD)                                                                  \
+    FF_AVX512 static void name(const elem_t *panels, int panel_count, int dp, const float *query, int q,         \
+                               float alpha, const float *scale, const float *bias, float *out, int ldo) {       \
+        for (int p = 0; p < panel_count; p += 2) {                                                              \
+            const elem_t *a = panels + (int64_t)p * 16 * dp;                                                    \
+            const elem_t *b = a + 16 * dp;                                                                      \
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;                                         \
+            for (int k = 0; k < dp; k += 2) {                                                                   \
+                __m512 x0 = _mm512_set1_ps(query[k]), x1 = _mm512_set1_ps(query[k + 1]);                        \
+                a0 = _mm512_fmadd_ps(LOAD(a + k * 16), x0, a0);                                                 \
+                b0 = _mm512_fmadd_ps(LOAD(b + k * 16), x0, b0);                                                 \
+                a1 = _mm512_fmadd_ps(LOAD(a + k * 16 + 16), x1, a1);                                            \
+                b1 = _mm512_fmadd_ps(LOAD(b + k * 16 + 16), x1, b1);                                            \
+            }                                                                                                   \
+            store_scores(_mm512_add_ps(a0, a1), q, p, alpha, scale, bias, out, ldo);                            \
+            store_scores(_mm512_add_ps(b0, b1), q, p + 1, alpha, scale, bias, out, ldo);                        \
+        }                                                                                                       \
     }
-}
 
-FF_AVX512 static void scores_f16_avx512_1q(const uint16_t *panels, int panel_count, int dp, const float *query,
-                                           int q, float alpha, const float *scale, const float *bias, float *out,
-                                           int ldo) {
-    for (int p = 0; p < panel_count; p += 2) {
-        const uint16_t *a = panels + (int64_t)p * 16 * dp;
-        const uint16_t *b = a + 16 * dp;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
-        for (int k = 0; k < dp; k += 2) {
-            __m512 x0 = _mm512_set1_ps(query[k]), x1 = _mm512_set1_ps(query[k + 1]);
-            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + k * 16))), x0, a0);
-            b0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + k * 16))), x0, b0);
-            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a + k * 16 + 16))), x1, a1);
-            b1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + k * 16 + 16))), x1, b1);
-        }
-        store_scores(_mm512_add_ps(a0, a1), q, p, alpha, scale, bias, out, ldo);
-        store_scores(_mm512_add_ps(b0, b1), q, p + 1, alpha, scale, bias, out, ldo);
-    }
-}
+FF_FLOAT_AVX512_1Q(scores_f32_avx512_1q, float, FF_LOAD512_F32)
+FF_FLOAT_AVX512_1Q(scores_f16_avx512_1q, uint16_t, FF_LOAD512_F16)
+
 
 FF_AVX512 static void scores_i8_avx512_1q(const uint8_t *panels, int panel_count, int dp, const int8_t *query,
                                           int32_t corr, float qs, int q, float alpha, const float *scale,
@@ -330,33 +293,29 @@ void ff_search_kernels_set_portable(int portable) { ff_search_kernels_force_port
 
 static int use_avx512(void) { return !ff_search_kernels_force_portable && ff_search_kernels_accelerated(); }
 
-void ff_scores_f32(const float *panels, int panel_count, int dp, const float *queries, int nq, float alpha,
-                   const float *scale, const float *bias, float *out, int ldo) {
+/* Public entry points for float32 and float16: four queries at a time, the rest one by one. */
 #ifdef FF_X86
-    if (use_avx512()) {
-        int whole = nq / 4 * 4;
-        if (whole) scores_f32_avx512(panels, panel_count, dp, queries, whole, alpha, scale, bias, out, ldo);
-        for (int q = whole; q < nq; q++)
-            scores_f32_avx512_1q(panels, panel_count, dp, queries + (int64_t)q * dp, q, alpha, scale, bias, out, ldo);
-        return;
+#define FF_FLOAT_ACCELERATED(kernel4, kernel1)                                                                  \
+    if (use_avx512()) {                                                                                         \
+        int whole = nq / 4 * 4;                                                                                 \
+        if (whole) kernel4(panels, panel_count, dp, queries, whole, alpha, scale, bias, out, ldo);              \
+        for (int q = whole; q < nq; q++)                                                                        \
+            kernel1(panels, panel_count, dp, queries + (int64_t)q * dp, q, alpha, scale, bias, out, ldo);       \
+        return;                                                                                                 \
     }
+#else
+#define FF_FLOAT_ACCELERATED(kernel4, kernel1)
 #endif
-    scores_f32_portable(panels, panel_count, dp, queries, nq, alpha, scale, bias, out, ldo);
-}
 
-void ff_scores_f16(const uint16_t *panels, int panel_count, int dp, const float *queries, int nq, float alpha,
-                   const float *scale, const float *bias, float *out, int ldo) {
-#ifdef FF_X86
-    if (use_avx512()) {
-        int whole = nq / 4 * 4;
-        if (whole) scores_f16_avx512(panels, panel_count, dp, queries, whole, alpha, scale, bias, out, ldo);
-        for (int q = whole; q < nq; q++)
-            scores_f16_avx512_1q(panels, panel_count, dp, queries + (int64_t)q * dp, q, alpha, scale, bias, out, ldo);
-        return;
+#define FF_FLOAT_ENTRY(name, elem_t, kernel4, kernel1, portable)                                                \
+    void name(const elem_t *panels, int panel_count, int dp, const float *queries, int nq, float alpha,          \
+              const float *scale, const float *bias, float *out, int ldo) {                                     \
+        FF_FLOAT_ACCELERATED(kernel4, kernel1)                                                                  \
+        portable(panels, panel_count, dp, queries, nq, alpha, scale, bias, out, ldo);                           \
     }
-#endif
-    scores_f16_portable(panels, panel_count, dp, queries, nq, alpha, scale, bias, out, ldo);
-}
+
+FF_FLOAT_ENTRY(ff_scores_f32, float, scores_f32_avx512, scores_f32_avx512_1q, scores_f32_portable)
+FF_FLOAT_ENTRY(ff_scores_f16, uint16_t, scores_f16_avx512, scores_f16_avx512_1q, scores_f16_portable)
 
 void ff_scores_i8(const uint8_t *panels, int panel_count, int dp, const int8_t *queries, const int32_t *qcorr,
                   const float *qscale, int nq, float alpha, const float *scale, const float *bias, float *out,

@@ -327,19 +327,9 @@ struct YOLOv8FaceLayoutTests {
 
 // MARK: - The real models
 
-/// Package root from this file (Tests/FaceFindTests/DetectorFamiliesTests.swift), shared data beside it.
-private let sharedFolder = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared")
+private func loader() throws -> ModelLoader { try TestData.loader() }
 
-private func loader() throws -> ModelLoader {
-    ModelLoader(repository: ModelRepository(directory: sharedFolder.appendingPathComponent("models").path),
-                runtime: try OnnxRuntime.shared(), sessionOptions: SessionOptions(intraOpThreads: 1))
-}
-
-private func photo(_ relative: String) throws -> RGBImage {
-    try ImageDecoder().decode(contentsOf: sharedFolder.appendingPathComponent("faces/\(relative)").path)
-}
+private func photo(_ relative: String) throws -> RGBImage { try TestData.decode(relative) }
 
 /// A reference detection: box x, y, width, height, score, landmarks as x0, y0, ..., x4, y4 (photo pixels).
 private struct RefFace {
@@ -511,7 +501,7 @@ struct DetectorRealModelTests {
     @Test(arguments: realDetectors)
     func findsTheFaceInLFWQueries(_ name: String) throws {
         struct Split: Decodable { struct Item: Decodable { var path: String }; var query: [Item] }
-        let splitURL = sharedFolder.appendingPathComponent("faces/lfw-dev-split.json")
+        let splitURL = URL(fileURLWithPath: TestData.face("lfw-dev-split.json"))
         let queries = try JSONDecoder().decode(Split.self, from: Data(contentsOf: splitURL)).query
         let all = ProcessInfo.processInfo.environment["FACEFIND_ALL_LFW_QUERIES"] == "1"
         let chosen = all ? queries : (0..<100).map { queries[$0 * queries.count / 100] }
@@ -521,8 +511,7 @@ struct DetectorRealModelTests {
         var misses: [String] = []
         let start = Date()
         for query in chosen {
-            let image = try ImageDecoder().decode(contentsOf: sharedFolder.appendingPathComponent("faces")
-                .appendingPathComponent(query.path).path)
+            let image = try TestData.decode(query.path)
             let faces = try finder.faces(in: image)
             let centre = Point2(Float(image.width) / 2, Float(image.height) / 2)
             let hit = faces.contains { !$0.isWholeImage && $0.box.x <= centre.x && centre.x <= $0.box.maxX

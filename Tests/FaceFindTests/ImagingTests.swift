@@ -67,12 +67,7 @@ private func decodingError(_ bytes: [UInt8], name: String, decoder: ImageDecoder
     }
 }
 
-/// The shared face photos, resolved from this file: Tests/FaceFindTests/ImagingTests.swift -> package root.
-private let facesDirectory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("../shared/faces").standardized.path
-
-private func facePath(_ relative: String) -> String { facesDirectory + "/" + relative }
+private func facePath(_ relative: String) -> String { TestData.face(relative) }
 
 private func readFace(_ relative: String) throws -> [UInt8] {
     [UInt8](try #require(FileManager.default.contents(atPath: facePath(relative)), "missing \(facePath(relative))"))

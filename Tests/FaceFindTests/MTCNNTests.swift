@@ -138,22 +138,17 @@ struct MTCNNStepTests {
 
 // MARK: - The real models against the Python reference
 
-/// The package root (three levels above this file) and the shared test data next to it.
-private let packageRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-private let sharedFolder = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-
 private func loadDetector() throws -> MTCNNDetector {
     let runtime = try OnnxRuntime.shared()
     func session(_ name: String) throws -> InferenceSession {
-        try InferenceSession(modelPath: sharedFolder.appendingPathComponent("models/mtcnn/\(name).onnx").path,
+        try InferenceSession(modelPath: TestData.models + "/mtcnn/\(name).onnx",
                              options: SessionOptions(intraOpThreads: 1), runtime: runtime)
     }
     return MTCNNDetector(pnet: try session("pnet"), rnet: try session("rnet"), onet: try session("onet"))
 }
 
 private func loadImage(_ relative: String) throws -> RGBImage {
-    try ImageDecoder().decode(contentsOf: sharedFolder.appendingPathComponent("faces/\(relative)").path)
+    try TestData.decode(relative)
 }
 
 struct ReferenceFace {
