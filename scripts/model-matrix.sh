@@ -20,32 +20,38 @@ import json, sys
 print(",".join(m["name"] for m in json.load(sys.stdin) if m["task"] == "embedder" and m["installed"]))')
 echo "detectors: $DETECTORS"
 echo "embedders: $EMBEDDERS"
+# One evaluate run per detector (all embedders) and per embedder x crop (all normalisations), each saved as it
+# finishes, so that an interrupted sweep keeps what it measured.
+run() {
+    local file="$OUT/$1.json"; shift
+    [ -s "$file" ] && { echo "have $file"; return; }
+    echo "== $file"
+    "$FACEFIND" evaluate "$@" --cache "$OUT/cache" --json > "$file.part"
+    mv "$file.part" "$file"
+}
 for split in scenes lfw-dev; do
-    for sweep in detectors preprocessing; do
-        file="$OUT/$split-$sweep.json"
-        [ -s "$file" ] && { echo "have $file"; continue; }
-        if [ "$sweep" = detectors ]; then
-            args=(--detector "$DETECTORS" --embedder "$EMBEDDERS")
-        else
-            args=(--embedder "$EMBEDDERS" --crop margin,align5 --normalization fixed,per-image,unit,none,symmetric)
-        fi
-        echo "== $split $sweep"
-        "$FACEFIND" evaluate --split "$SHARED/faces/$split-split.json" "${args[@]}" --cache "$OUT/cache" --json \
-            > "$file.part"
-        mv "$file.part" "$file"
+    for detector in ${DETECTORS//,/ }; do
+        run "$split-detector-$detector" --split "$SHARED/faces/$split-split.json" --detector "$detector" \
+            --embedder "$EMBEDDERS"
+    done
+    for embedder in ${EMBEDDERS//,/ }; do
+        for crop in margin align5; do
+            run "$split-preprocessing-$embedder-$crop" --split "$SHARED/faces/$split-split.json" \
+                --embedder "$embedder" --crop "$crop" --normalization fixed,per-image,unit,none,symmetric
+        done
     done
 done
 python3 - "$OUT" <<'PY'
 import json, sys, glob, os
 out = sys.argv[1]
+print("| split | detector | embedder | crop | normalization | top-1 | top-5 | top-10 | no face | images/s |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     rows = json.load(open(path))
     name = os.path.basename(path)[:-5]
-    print(f"\n### {name}\n")
-    print("| detector | embedder | crop | normalization | top-1 | top-5 | top-10 | no face | images/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    split = name.split("-detector-")[0].split("-preprocessing-")[0]
     for r in rows:
         speed = f'{r["imagesPerSecond"]:.1f}' if r.get("imagesPerSecond") else "cached"
-        print(f'| {r["detector"]} | {r["embedder"]} | {r["crop"]} | {r["normalization"]} | {r["top1"]:.3f} '
+        print(f'| {split} | {r["detector"]} | {r["embedder"]} | {r["crop"]} | {r["normalization"]} | {r["top1"]:.3f} '
               f'| {r["top5"]:.3f} | {r["top10"]:.3f} | {r["facesNotFound"]} | {speed} |')
 PY
