@@ -58,6 +58,9 @@ struct BenchCommand: ParsableCommand {
         var searchGalleryFaces: Int
         var searchSingleMs: Double
         var searchBatch64MsPerQuery: Double
+        /// On this gallery's real embeddings: share of the exact top 10 images that a reduced-precision index
+        /// returns, per precision.
+        var searchRecallAt10: [String: Double]
         var peakRSSMiB: Double
     }
 
@@ -115,6 +118,15 @@ struct BenchCommand: ParsableCommand {
             let t = Date()
             for q in queries { _ = search.search(q, k: 10) }
             let batchPerQuery = Date().timeIntervalSince(t) / Double(max(queries.count, 1))
+            // Accuracy cost of reduced precision on real embeddings (the synthetic bench measures it at 1M).
+            let exact = queries.map { search.search($0, k: 10).map(\.imageID) }
+            var recallAt10: [String: Double] = [:]
+            for precision in [VectorPrecision.float16, .int8] {
+                let reduced = GallerySearch(matrix: search.matrix, precision: precision)
+                let found = queries.map { reduced.search($0, k: 10).map(\.imageID) }
+                recallAt10[precision.rawValue] = recall(found: found.map { $0.map(Int.init) },
+                                                        truth: exact.map { $0.map(Int.init) })
+            }
 
             let result = Measurement(
                 onnxRuntime: loader.runtime.version, provider: loader.runtime.providersInUse.joined(separator: ", "),
@@ -127,7 +139,8 @@ struct BenchCommand: ParsableCommand {
                 pipelineEfficiency: report.imagesPerSecond * boundSecondsPerImage,
                 searchGalleryFaces: search.matrix.faceCount,
                 searchSingleMs: (single.isEmpty ? 0 : single[single.count / 2]) * 1000,
-                searchBatch64MsPerQuery: batchPerQuery * 1000, peakRSSMiB: Self.peakRSSMiB())
+                searchBatch64MsPerQuery: batchPerQuery * 1000, searchRecallAt10: recallAt10,
+                peakRSSMiB: Self.peakRSSMiB())
             if json { try printJSON(result); return }
             print("""
                 FaceFind bench: \(result.detector) + \(result.embedder), \(workers) workers, ONNX Runtime \(result.onnxRuntime) (\(result.provider))
@@ -141,6 +154,7 @@ struct BenchCommand: ParsableCommand {
                 | pipeline efficiency (indexing / model-only bound) | \(String(format: "%.2f", result.pipelineEfficiency)) |
                 | search, 1 query over \(result.searchGalleryFaces) faces (median) | \(String(format: "%.3f", result.searchSingleMs)) ms |
                 | search, 64 queries back to back | \(String(format: "%.3f", result.searchBatch64MsPerQuery)) ms/query |
+                | search recall@10 of float16 / int8 against float32, these faces | \(String(format: "%.4f / %.4f", result.searchRecallAt10["float16"] ?? 0, result.searchRecallAt10["int8"] ?? 0)) |
                 | peak RSS overall | \(String(format: "%.0f", result.peakRSSMiB)) MiB |
                 """)
         } catch {

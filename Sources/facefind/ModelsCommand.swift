@@ -99,7 +99,7 @@ struct ModelsCommand: ParsableCommand {
     }
 
     /// Converters in the repository's scripts/ folder, by model: they write the model file into a folder.
-    static let converters = ["facenet512": "facenet/convert.sh"]
+    static let converters = ["facenet512": "facenet/convert.sh", "dlib": "dlib/install.sh"]
 
 
     struct Verify: ParsableCommand {

@@ -115,7 +115,10 @@ public struct Evaluator: Sendable {
     /// Embeds (or loads from the cache) every photo of the set with one pipeline.
     func run(_ configuration: PipelineConfiguration, progress: (@Sendable (IndexProgress) -> Void)?) throws -> ModelRun {
         let pipeline = try FacePipeline(configuration: configuration, loader: loader)
-        let key = SHA256.hex(Array(pipeline.settings.fields.map { "\($0.0)=\($0.1)" }.joined(separator: "\n").utf8))
+        // The settings name the crop ("align5"); its exact template and sizes are part of the key too, so that
+        // changing a template in the catalog never reuses embeddings made with the old one.
+        let fields = pipeline.settings.fields.map { "\($0.0)=\($0.1)" } + ["crop_policy=\(pipeline.embedder.crop)"]
+        let key = SHA256.hex(Array(fields.joined(separator: "\n").utf8))
         let store = try SQLiteGalleryStore(path: "\(cacheDirectory)/eval-\(key.prefix(16)).sqlite")
         try store.bind(pipeline.settings)
         let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store, options: indexing)
