@@ -14,40 +14,29 @@ import Foundation
 /// Catalog settings: `outputs` = [regressors [1, N, 16], score logits [1, N, 1]]; `ssdAnchors`; `fit` `.center`
 /// (MediaPipe letterboxes with black, which is -1 after the [-1, 1] scaling).
 public final class BlazeFaceDetector: FaceDetector {
-    public let name: String
-    public let defaultThreshold: Float
+    public var name: String { core.name }
+    public var defaultThreshold: Float { core.settings.defaultThreshold }
     public let predictsLandmarks = true
-    let session: InferenceSession
-    let input: InputSpec
-    let settings: DetectorSettings
-    let outputNames: [String]
+    let core: DetectorCore
     let anchors: [Point2]
 
     /// Mouth width over eye distance in the ArcFace 112x112 template: (70.7299 - 41.5493) / (73.5318 - 38.2946).
     static let mouthWidthPerEyeDistance: Float = 0.8281
 
     public init(spec: ModelSpec, session: InferenceSession) throws {
-        let settings = try DetectorInput.require(spec.detector, "detector", spec)
-        self.name = spec.name
-        self.session = session
-        self.input = spec.input
-        self.settings = settings
-        self.defaultThreshold = settings.defaultThreshold
-        let options = try DetectorInput.require(settings.ssdAnchors, "ssdAnchors", spec)
+        core = try DetectorCore(spec: spec, session: session) { _ in [2] }
+        let options = try DetectorInput.require(core.settings.ssdAnchors, "ssdAnchors", spec)
         let width = try DetectorInput.require(spec.input.width, "input.width (BlazeFace needs a fixed input)", spec)
         let height = try DetectorInput.require(spec.input.height, "input.height", spec)
         self.anchors = AnchorDecoding.ssdAnchorCenters(inputWidth: width, inputHeight: height, options: options)
-        self.outputNames = try DetectorInput.outputNames(spec, session: session, count: [2])
     }
 
     public func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] {
-        guard image.width > 0, image.height > 0 else { return [] }
-        let (tensor, place) = DetectorInput.tensor(for: image, input: input, settings: settings)
-        let outputs = try session.run(tensor, inputName: input.name, outputNames: outputNames)
+        guard case let (outputs, place)? = try core.run(image) else { return [] }
         let faces = try Self.decode(regressors: outputs[0].data, logits: outputs[1].data, anchors: anchors,
                                     inputWidth: place.tensorWidth, inputHeight: place.tensorHeight,
                                     threshold: threshold, model: name)
-        return DetectorInput.finish(faces, placement: place, nmsThreshold: settings.nmsThreshold)
+        return core.finish(faces, place)
     }
 
     /// Anchors whose sigmoid score is ≥ `threshold`, as faces in tensor pixels, before NMS. `anchors` are

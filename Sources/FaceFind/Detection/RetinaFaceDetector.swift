@@ -6,24 +6,18 @@ import Foundation
 /// Catalog settings: `outputs` = [box offsets [1, P, 4], class scores [1, P, 2] (softmaxed), landmarks [1, P, 10]];
 /// `strides`, `priorMinSizes` (one list per stride), `variances`; `channelMeans` for the BGR mean subtraction.
 public final class RetinaFaceDetector: FaceDetector {
-    public let name: String
-    public let defaultThreshold: Float
+    public var name: String { core.name }
+    public var defaultThreshold: Float { core.settings.defaultThreshold }
     public let predictsLandmarks: Bool
-    let session: InferenceSession
-    let input: InputSpec
-    let settings: DetectorSettings
-    let outputNames: [String]
+    let core: DetectorCore
     let strides: [Int]
     let minSizes: [[Float]]
     let variances: [Float]
 
     public init(spec: ModelSpec, session: InferenceSession) throws {
-        let settings = try DetectorInput.require(spec.detector, "detector", spec)
-        self.name = spec.name
-        self.session = session
-        self.input = spec.input
-        self.settings = settings
-        self.defaultThreshold = settings.defaultThreshold
+        let core = try DetectorCore(spec: spec, session: session) { _ in [2, 3] }
+        let settings = core.settings
+        self.core = core
         self.strides = try DetectorInput.require(settings.strides, "strides", spec)
         self.minSizes = try DetectorInput.require(settings.priorMinSizes, "priorMinSizes", spec)
         self.variances = try DetectorInput.require(settings.variances, "variances", spec)
@@ -31,21 +25,18 @@ public final class RetinaFaceDetector: FaceDetector {
             throw DetectorConfigurationError(model: spec.name,
                                              problem: "needs one priorMinSizes list per stride and 2 variances")
         }
-        self.outputNames = try DetectorInput.outputNames(spec, session: session, count: [2, 3])
-        self.predictsLandmarks = outputNames.count == 3
+        self.predictsLandmarks = core.outputNames.count == 3
     }
 
     public func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] {
-        guard image.width > 0, image.height > 0 else { return [] }
-        let (tensor, place) = DetectorInput.tensor(for: image, input: input, settings: settings)
-        let outputs = try session.run(tensor, inputName: input.name, outputNames: outputNames)
+        guard case let (outputs, place)? = try core.run(image) else { return [] }
         let priors = AnchorDecoding.retinaFacePriors(inputWidth: place.tensorWidth, inputHeight: place.tensorHeight,
                                                      strides: strides, minSizes: minSizes)
         let faces = try Self.decode(loc: outputs[0].data, conf: outputs[1].data,
                                     landmarks: predictsLandmarks ? outputs[2].data : nil, priors: priors,
                                     variances: variances, inputWidth: place.tensorWidth,
                                     inputHeight: place.tensorHeight, threshold: threshold, model: name)
-        return DetectorInput.finish(faces, placement: place, nmsThreshold: settings.nmsThreshold)
+        return core.finish(faces, place)
     }
 
     /// Faces in tensor pixels with face probability (`conf[2i + 1]`) ≥ `threshold`, before NMS. Pure, for tests.

@@ -8,34 +8,26 @@ import Foundation
 /// Catalog settings: `outputs` = the score outputs of every stride, then the box outputs, then (for `kps` models)
 /// the landmark outputs, each group in `strides` order; `strides`; `anchorsPerLocation`.
 public final class SCRFDDetector: FaceDetector {
-    public let name: String
-    public let defaultThreshold: Float
+    public var name: String { core.name }
+    public var defaultThreshold: Float { core.settings.defaultThreshold }
     public let predictsLandmarks: Bool
-    let session: InferenceSession
-    let input: InputSpec
-    let settings: DetectorSettings
-    let outputNames: [String]
+    let core: DetectorCore
     let strides: [Int]
     let anchorsPerLocation: Int
 
     public init(spec: ModelSpec, session: InferenceSession) throws {
-        let settings = try DetectorInput.require(spec.detector, "detector", spec)
-        self.name = spec.name
-        self.session = session
-        self.input = spec.input
-        self.settings = settings
-        self.defaultThreshold = settings.defaultThreshold
-        self.strides = try DetectorInput.require(settings.strides, "strides", spec)
-        self.anchorsPerLocation = settings.anchorsPerLocation ?? 1
-        self.outputNames = try DetectorInput.outputNames(spec, session: session,
-                                                         count: [2 * strides.count, 3 * strides.count])
-        self.predictsLandmarks = outputNames.count == 3 * strides.count
+        let core = try DetectorCore(spec: spec, session: session) { settings in
+            let n = try DetectorInput.require(settings.strides, "strides", spec).count
+            return [2 * n, 3 * n]
+        }
+        self.core = core
+        self.strides = try DetectorInput.require(core.settings.strides, "strides", spec)
+        self.anchorsPerLocation = core.settings.anchorsPerLocation ?? 1
+        self.predictsLandmarks = core.outputNames.count == 3 * strides.count
     }
 
     public func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] {
-        guard image.width > 0, image.height > 0 else { return [] }
-        let (tensor, place) = DetectorInput.tensor(for: image, input: input, settings: settings)
-        let outputs = try session.run(tensor, inputName: input.name, outputNames: outputNames)
+        guard case let (outputs, place)? = try core.run(image) else { return [] }
         let n = strides.count
         var faces: [DetectedFace] = []
         for (i, stride) in strides.enumerated() {
@@ -44,7 +36,7 @@ public final class SCRFDDetector: FaceDetector {
                                  columns: place.tensorWidth / stride, anchorsPerLocation: anchorsPerLocation,
                                  threshold: threshold)
         }
-        return DetectorInput.finish(faces, placement: place, nmsThreshold: settings.nmsThreshold)
+        return core.finish(faces, place)
     }
 
     /// One stride's outputs as faces in tensor pixels, score ≥ `threshold`, before NMS. Anchor i sits at

@@ -7,31 +7,20 @@ import Foundation
 /// Catalog settings: `outputs` = [scores [1, N, 2], boxes [1, N, 4]]; `fit` `.stretch` (the reference resizes
 /// to 320x240 without keeping the aspect ratio).
 public final class UltraFaceDetector: FaceDetector {
-    public let name: String
-    public let defaultThreshold: Float
+    public var name: String { core.name }
+    public var defaultThreshold: Float { core.settings.defaultThreshold }
     public let predictsLandmarks = false
-    let session: InferenceSession
-    let input: InputSpec
-    let settings: DetectorSettings
-    let outputNames: [String]
+    let core: DetectorCore
 
     public init(spec: ModelSpec, session: InferenceSession) throws {
-        let settings = try DetectorInput.require(spec.detector, "detector", spec)
-        self.name = spec.name
-        self.session = session
-        self.input = spec.input
-        self.settings = settings
-        self.defaultThreshold = settings.defaultThreshold
-        self.outputNames = try DetectorInput.outputNames(spec, session: session, count: [2])
+        core = try DetectorCore(spec: spec, session: session) { _ in [2] }
     }
 
     public func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] {
-        guard image.width > 0, image.height > 0 else { return [] }
-        let (tensor, place) = DetectorInput.tensor(for: image, input: input, settings: settings)
-        let outputs = try session.run(tensor, inputName: input.name, outputNames: outputNames)
+        guard case let (outputs, place)? = try core.run(image) else { return [] }
         let faces = try Self.decode(scores: outputs[0].data, boxes: outputs[1].data, inputWidth: place.tensorWidth,
                                     inputHeight: place.tensorHeight, threshold: threshold, model: name)
-        return DetectorInput.finish(faces, placement: place, nmsThreshold: settings.nmsThreshold)
+        return core.finish(faces, place)
     }
 
     /// Candidates with face probability (`scores[2i + 1]`) ≥ `threshold` as faces in tensor pixels, before NMS.

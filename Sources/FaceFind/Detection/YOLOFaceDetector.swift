@@ -8,33 +8,22 @@ import Foundation
 /// Catalog settings: `outputs` = [the candidates tensor]; `yolo` (layout); `fit` `.center` and `padValue` 114 for
 /// the YOLO letterbox.
 public final class YOLOFaceDetector: FaceDetector {
-    public let name: String
-    public let defaultThreshold: Float
+    public var name: String { core.name }
+    public var defaultThreshold: Float { core.settings.defaultThreshold }
     public let predictsLandmarks: Bool
-    let session: InferenceSession
-    let input: InputSpec
-    let settings: DetectorSettings
-    let outputName: String
+    let core: DetectorCore
     let layout: YOLOLayout
 
     public init(spec: ModelSpec, session: InferenceSession) throws {
-        let settings = try DetectorInput.require(spec.detector, "detector", spec)
-        self.name = spec.name
-        self.session = session
-        self.input = spec.input
-        self.settings = settings
-        self.defaultThreshold = settings.defaultThreshold
-        self.layout = try DetectorInput.require(settings.yolo, "yolo", spec)
-        self.outputName = try DetectorInput.outputNames(spec, session: session, count: [1])[0]
+        core = try DetectorCore(spec: spec, session: session) { _ in [1] }
+        self.layout = try DetectorInput.require(core.settings.yolo, "yolo", spec)
         self.predictsLandmarks = layout.landmarkIndex != nil
     }
 
     public func detect(_ image: RGBImage, threshold: Float) throws -> [DetectedFace] {
-        guard image.width > 0, image.height > 0 else { return [] }
-        let (tensor, place) = DetectorInput.tensor(for: image, input: input, settings: settings)
-        let output = try session.run(tensor, inputName: input.name, outputNames: [outputName])[0]
-        let faces = try Self.decode(output, layout: layout, threshold: threshold, model: name)
-        return DetectorInput.finish(faces, placement: place, nmsThreshold: settings.nmsThreshold)
+        guard case let (outputs, place)? = try core.run(image) else { return [] }
+        let faces = try Self.decode(outputs[0], layout: layout, threshold: threshold, model: name)
+        return core.finish(faces, place)
     }
 
     /// Candidates with score ≥ `threshold` as faces in tensor pixels, before NMS. Pure, for tests.
