@@ -116,6 +116,17 @@ struct VectorIndexTests {
         try Data(repeating: 0x41, count: 200).write(to: URL(fileURLWithPath: text))
         #expect { try VectorIndex.open(path: text) } throws: { "\($0)".contains("not a FaceFind vector index") }
         #expect { try VectorIndex.open(path: folder + "/missing.ffvi") } throws: { "\($0)".contains("missing.ffvi") }
+
+        // A build that dies half-way leaves a file of full size without its magic number: refused.
+        struct Interrupted: Error {}
+        let partial = folder + "/partial.ffvi"
+        #expect(throws: Interrupted.self) {
+            _ = try VectorIndex.build(count: 40, dimension: 3, precision: .float32, path: partial, blockRows: 16) { range, out in
+                if range.lowerBound >= 16 { throw Interrupted() }
+                for i in 0..<out.count { out[i] = 1 }
+            }
+        }
+        #expect { try VectorIndex.open(path: partial) } throws: { "\($0)".contains("not a FaceFind vector index") }
     }
 
     @Test func syntheticGalleryIsDeterministicAndClustered() {

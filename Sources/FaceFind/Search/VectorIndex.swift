@@ -102,9 +102,8 @@ public final class VectorIndex: @unchecked Sendable {
         let l = layout(count: count, dimension: dimension, precision: precision)
         let (base, bytes) = try map(bytes: l.total, path: path, create: true)
         let index = VectorIndex(base: base, mappedBytes: bytes, count: count, dimension: dimension, precision: precision)
-        // Header last would be safer against a crash mid-build, but a half-built file has the wrong size
-        // anyway and is rejected on open.
-        base.storeBytes(of: magic, as: UInt64.self)
+        // The magic number is written last: a file left by a build that died half-way has the full size
+        // (ftruncate) but no magic, and `open` refuses it.
         base.storeBytes(of: precision.code, toByteOffset: 8, as: UInt32.self)
         base.storeBytes(of: UInt32(dimension), toByteOffset: 12, as: UInt32.self)
         base.storeBytes(of: UInt64(count), toByteOffset: 16, as: UInt64.self)
@@ -129,6 +128,8 @@ public final class VectorIndex: @unchecked Sendable {
             start = end
         }
         if path != nil { msync(base, bytes, MS_SYNC) }
+        base.storeBytes(of: magic, as: UInt64.self)
+        if path != nil { msync(base, headerBytes, MS_SYNC) }
         return index
     }
 
