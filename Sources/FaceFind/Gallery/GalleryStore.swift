@@ -92,6 +92,10 @@ public struct FileState: Sendable, Equatable {
     public var sha256: String
     public var bytes: Int
     public var modified: Double
+
+    public init(sha256: String, bytes: Int, modified: Double) {
+        self.sha256 = sha256; self.bytes = bytes; self.modified = modified
+    }
 }
 
 /// The outcome of indexing one file: its faces, or why it could not be read.
@@ -122,6 +126,12 @@ public struct ImageRecord: Sendable, Equatable, Codable {
     public var faceCount: Int
     /// Nil when indexed; the reason otherwise.
     public var error: String?
+
+    public init(id: Int64, path: String, sha256: String, bytes: Int, width: Int, height: Int, faceCount: Int,
+                error: String?) {
+        self.id = id; self.path = path; self.sha256 = sha256; self.bytes = bytes
+        self.width = width; self.height = height; self.faceCount = faceCount; self.error = error
+    }
 }
 
 /// Where gallery images, faces and embeddings live. Writes are atomic per call: after a crash the store holds
