@@ -1,0 +1,105 @@
+import Foundation
+@testable import FaceFind
+import FaceFindPostgres
+
+/// The PostgreSQL server the tests run against: `$FACEFIND_TEST_POSTGRES_URL`, set by scripts/test.sh after
+/// scripts/postgres/start.sh. Missing or unreachable is a failure with the command to run, never a skip.
+enum PostgresTestServer {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let scripts = packageRoot.appendingPathComponent("scripts/postgres").path
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared").standardized
+    static let faces = shared.appendingPathComponent("faces").path
+    static let models = shared.appendingPathComponent("models").path
+
+    static let setUpCommand =
+        "scripts/postgres/install.sh && export FACEFIND_TEST_POSTGRES_URL=$(scripts/postgres/start.sh) (scripts/test.sh does both)"
+
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func url() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["FACEFIND_TEST_POSTGRES_URL"], !url.isEmpty else {
+            throw Unavailable(description: "FACEFIND_TEST_POSTGRES_URL is not set: the PostgreSQL tests need a server with pgvector. Run: \(setUpCommand)")
+        }
+        return url
+    }
+
+    /// A store in a fresh schema of its own; `destroy()` it at the end.
+    static func store(_ label: String = #function, parameters: String = "") throws -> PostgresGalleryStore {
+        let url = try url()
+        let schema = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30)
+            + "_" + UUID().uuidString.prefix(8).lowercased()
+        let separator = url.contains("?") ? "&" : "?"
+        do {
+            return try PostgresGalleryStore(url: url + separator + "schema=" + schema + parameters)
+        } catch {
+            throw Unavailable(description: "cannot use the PostgreSQL test server at \(PostgresLocation.redact(url)): \(error). Start it with: \(setUpCommand)")
+        }
+    }
+
+    /// The URL of the schema of `store` (to open a second store object on it).
+    static func url(of store: PostgresGalleryStore) throws -> String {
+        let url = try url()
+        return url + (url.contains("?") ? "&" : "?") + "schema=" + store.options.schema
+    }
+
+    /// Runs scripts/postgres/NAME with arguments; returns its standard output. (posix_spawn and waitpid:
+    /// Foundation's `Process.waitUntilExit` was seen to hang here when called off the main thread.)
+    @discardableResult
+    static func script(_ name: String, _ arguments: String...) throws -> String {
+        let path = "\(scripts)/\(name)"
+        let outputPath = NSTemporaryDirectory() + "facefind-pg-script-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw Unavailable(description: "cannot run \(path): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // Exited normally (low 7 bits 0) with status 0 (next 8 bits).
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw Unavailable(description: "scripts/postgres/\(name) \(arguments.joined(separator: " ")) failed (wait status \(status))")
+        }
+        return output
+    }
+
+    static func loader() throws -> ModelLoader {
+        ModelLoader(repository: ModelRepository(directory: models), runtime: try OnnxRuntime.shared(),
+                    sessionOptions: SessionOptions(intraOpThreads: 1))
+    }
+
+    /// A fresh folder holding copies of these photos (relative to ../shared/faces).
+    static func folder(of photos: [String], label: String = #function) throws -> String {
+        let path = NSTemporaryDirectory() + "facefind-pg-\(label.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for photo in photos {
+            try FileManager.default.copyItem(atPath: "\(faces)/\(photo)",
+                                             toPath: "\(path)/\(photo.replacingOccurrences(of: "/", with: "_"))")
+        }
+        return path
+    }
+
+    /// The first `count` photos of lfw-dev, sorted by path.
+    static func lfwPhotos(_ count: Int) throws -> [String] {
+        let root = "\(faces)/lfw-dev"
+        let people = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
+        var photos: [String] = []
+        for person in people {
+            for file in try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(person)").sorted() where file.hasSuffix(".jpg") {
+                photos.append("lfw-dev/\(person)/\(file)")
+                if photos.count == count { return photos }
+            }
+        }
+        return photos
+    }
+}
