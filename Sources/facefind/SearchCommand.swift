@@ -10,8 +10,11 @@ struct SearchCommand: ParsableCommand {
     @Argument(help: "Query photos, or folders of them.")
     var queries: [String]
 
-    @Option(help: "Index file (SQLite) made by `facefind index`; several, comma-separated (one per embedder, same photos), fuse their scores.")
-    var db = "facefind.sqlite"
+    @Option(help: "Index file (SQLite) made by `facefind index` (default facefind.sqlite); several, comma-separated (one per embedder, same photos), fuse their scores.")
+    var db: String?
+
+    @OptionGroup var store: StoreOption
+    @OptionGroup var serverSearch: ServerSearchOptions
 
     @Option(help: "Fusion weights, comma-separated, one per --db (default: all 1).")
     var weights: String?
@@ -53,7 +56,11 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let members = try db.split(separator: ",").map { try SearchMember(path: String($0), runtime: runtime) }
+            // A PostgreSQL store is searched on the server (HNSW, or --exact); SQLite files in memory.
+            let server = try store.openServerSearch(db: db)
+            if server != nil, rerank { throw ValidationError("--rerank needs the vectors in memory: not available with --store postgres://") }
+            let members = try server.map { [try SearchMember(serverStore: $0, runtime: runtime)] }
+                ?? store.databaseList(db: db).split(separator: ",").map { try SearchMember(path: String($0), runtime: runtime) }
             var weightList = [Float](repeating: 1, count: members.count)
             if let weights {
                 weightList = try weights.split(separator: ",").map { item -> Float in
@@ -94,18 +101,24 @@ struct SearchCommand: ParsableCommand {
                         if firstFaces.isEmpty { firstFaces = faces; chosen = picked }
                         vectors.append(picked.map { faces[$0].embedding })
                     }
-                    let (combined, faceIndex) = ranking.scores(queries: vectors, metric: metric,
-                                                               expansion: rerank ? FusedRanking.Expansion() : nil)
-                    let matches = topK(combined, k: k).enumerated().map { rank, image -> Match in
-                        let m = ranking.members.indices.first { faceIndex[$0][image] >= 0 } ?? 0
-                        let face = faceIndex[m][image]
-                        let matrix = ranking.members[m].search.matrix
-                        let score = single && metric == .euclidean ? (-combined[image]).squareRoot() : combined[image]
-                        let unknown = threshold.map { metric.higherIsCloser || !single ? score < $0 : score > $0 } ?? false
-                        return Match(rank: rank + 1, imageID: matrix.images[Int(matrix.faceImage[face])].id,
-                                     path: galleryPaths[image], score: score, faceID: matrix.faceIDs[face],
-                                     box: matrix.faceBoxes[face], isWholeImage: matrix.faceIsWholeImage[face],
-                                     unknown: unknown)
+                    let matches: [Match]
+                    if let server {
+                        matches = try server.search(faces: vectors[0], k: k, metric: metric, exact: serverSearch.exact,
+                                                    efSearch: serverSearch.efSearch, threshold: threshold)
+                    } else {
+                        let (combined, faceIndex) = ranking.scores(queries: vectors, metric: metric,
+                                                                   expansion: rerank ? FusedRanking.Expansion() : nil)
+                        matches = topK(combined, k: k).enumerated().map { rank, image -> Match in
+                            let m = ranking.members.indices.first { faceIndex[$0][image] >= 0 } ?? 0
+                            let face = faceIndex[m][image]
+                            let matrix = ranking.members[m].search.matrix
+                            let score = single && metric == .euclidean ? (-combined[image]).squareRoot() : combined[image]
+                            let unknown = threshold.map { metric.higherIsCloser || !single ? score < $0 : score > $0 } ?? false
+                            return Match(rank: rank + 1, imageID: matrix.images[Int(matrix.faceImage[face])].id,
+                                         path: galleryPaths[image], score: score, faceID: matrix.faceIDs[face],
+                                         box: matrix.faceBoxes[face], isWholeImage: matrix.faceIsWholeImage[face],
+                                         unknown: unknown)
+                        }
                     }
                     results.append(QueryResult(query: path, faces: firstFaces.map(\.face), chosenFaces: chosen, results: matches))
                     submissionMap[URL(fileURLWithPath: path).lastPathComponent] =
