@@ -58,7 +58,7 @@ extension PostgresGalleryStore {
                 JOIN \(schema).images i ON i.id = n.image_id
                 """
             var bindings = PostgresBindings(capacity: 2)
-            bindings.append(vector)
+            bindings.append(Float4Array(vector))
             bindings.append(limit)
             let rows: [Match] = try session.run { db in
                 try configure(db, exact: exact, efSearch: efSearch, limit: limit)
@@ -113,7 +113,7 @@ extension PostgresGalleryStore {
                 LIMIT $4) nn
             """
         var bindings = PostgresBindings(capacity: 4)
-        bindings.append(flat)
+        bindings.append(Float4Array(flat))
         bindings.append(Int32(queries.count))
         bindings.append(Int32(d))
         bindings.append(Int32(limit))
@@ -134,7 +134,7 @@ extension PostgresGalleryStore {
         let layout = try requireLayoutForSearch()
         let op = HNSWMetric(metric).distanceOperator
         var bindings = PostgresBindings(capacity: 1)
-        bindings.append([Float](repeating: 0.1, count: dimension))
+        bindings.append(Float4Array([Float](repeating: 0.1, count: dimension)))
         let sql = "EXPLAIN SELECT id FROM \(Self.quoted(options.schema)).faces ORDER BY embedding \(op) $1::real[]::\(layout.vectorType) LIMIT 10"
         return try session.run { db in
             try configure(db, exact: exact, efSearch: options.efSearch, limit: 10)

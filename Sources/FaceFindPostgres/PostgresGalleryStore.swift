@@ -37,25 +37,26 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
 
     /// Connects to `url` (`postgres://user:password@host:port/database?schema=…`), creating the schema and
     /// tables when missing and the `vector` extension when it is not installed yet (which needs the right to).
-    public init(url: String, logger: Logger = Logger(label: "facefind.postgres")) throws {
-        let location = try PostgresLocation(url: url)
-        name = location.displayName
-        options = location.options
-        schema = Self.quoted(location.options.schema)
-        session = try PostgresSession(location: location, logger: logger)
-        try open()
+    /// With `create: false` a missing store is an error instead (for searching: a mistyped schema must not
+    /// leave an empty store behind).
+    public convenience init(url: String, create: Bool = true, logger: Logger = Logger(label: "facefind.postgres")) throws {
+        try self.init(location: try PostgresLocation(url: url), create: create, logger: logger)
     }
 
     /// Connects with the URL's options changed by `configure` (the synthetic bench's own schema and index).
-    public init(url: String, logger: Logger = Logger(label: "facefind.postgres"),
-                configure: (inout PostgresStoreOptions) -> Void) throws {
+    public convenience init(url: String, logger: Logger = Logger(label: "facefind.postgres"),
+                            configure: (inout PostgresStoreOptions) -> Void) throws {
         var location = try PostgresLocation(url: url)
         configure(&location.options)
+        try self.init(location: location, create: true, logger: logger)
+    }
+
+    private init(location: PostgresLocation, create: Bool, logger: Logger) throws {
         name = location.displayName
         options = location.options
         schema = Self.quoted(location.options.schema)
         session = try PostgresSession(location: location, logger: logger)
-        try open()
+        try open(create: create)
     }
 
     /// The number of times the connection was re-established after the server went away.
@@ -69,8 +70,14 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
 
     // MARK: - Schema
 
-    private func open() throws {
+    private func open(create: Bool) throws {
         try session.run { db in
+            if !create {
+                let exists = try db.query("SELECT to_regclass(\(options.schema + ".images")) IS NOT NULL").first!.decode(Bool.self)
+                guard exists else {
+                    throw GalleryError.notFound("\(name) holds no FaceFind index (no schema \(options.schema) with its tables); run `facefind index FOLDER --store URL` first")
+                }
+            }
             let installed = try db.query("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'")
             var extensionSchema = try installed.first?.decode(String.self)
             if extensionSchema == nil {
@@ -224,6 +231,11 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                         embedding \(layout.vectorType)(\(layout.dimension)) NOT NULL
                     )
                     """))
+                // Keep vectors in the row: with the type's default (external) storage a 512-d vector (2 KiB) is
+                // moved to the TOAST table, and every distance a scan computes first fetches it from there.
+                if layout.dimension * (layout.vectorType == "halfvec" ? 2 : 4) <= 6000 {
+                    try db.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(schema).faces ALTER COLUMN embedding SET STORAGE PLAIN"))
+                }
                 try db.query(PostgresQuery(unsafeSQL: "CREATE INDEX faces_image ON \(schema).faces (image_id)"))
                 if let metric = options.hnsw, !options.deferIndexBuild {
                     try db.query(PostgresQuery(unsafeSQL: Self.indexSQL(schema: schema, layout: layout, metric: metric, options: options)))
@@ -297,7 +309,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                     bindings.append(f.score)
                     bindings.append(f.landmarks.map { $0.points.flatMap { [$0.x, $0.y] } })
                     bindings.append(f.isWholeImage)
-                    bindings.append(stored.embedding.vector)
+                    bindings.append(Float4Array(stored.embedding.vector))
                     let p = n * 9
                     values.append("($\(p + 1), $\(p + 2), $\(p + 3), $\(p + 4), $\(p + 5), $\(p + 6), $\(p + 7)::real[], $\(p + 8), $\(p + 9)::real[]::\(layout.vectorType))")
                 }

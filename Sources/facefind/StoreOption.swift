@@ -40,7 +40,7 @@ struct StoreOption: ParsableArguments {
     func openServerSearch(db: String?) throws -> PostgresGalleryStore? {
         try validate(db: db)
         guard let url, Self.isPostgresURL(url) else { return nil }
-        return try PostgresGalleryStore(url: url)
+        return try PostgresGalleryStore(url: url, create: false)
     }
 
     /// The SQLite files to search: `--store sqlite:FILE` or `--db` (comma-separated list).
