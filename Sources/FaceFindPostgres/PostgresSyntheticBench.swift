@@ -36,6 +36,10 @@ public enum PostgresSyntheticBench {
         public var singleQueries: Int?
         /// Queries timed with the index disabled (exact scan in the server), for reference.
         public var exactQueries = 3
+        /// Untimed queries (other than the measured ones) run first to warm the caches.
+        public var warmUpQueries = 512
+        /// Further ef_search values measured (single and batched, recall), reported in the notes.
+        public var efSearchSweep: [Int] = []
 
         public init() {}
 
@@ -133,21 +137,32 @@ public enum PostgresSyntheticBench {
         notes.append("HNSW index \(sizes.hnswIndex / 1_048_576) MiB; faces table with indexes \(sizes.facesTotal / 1_048_576) MiB; images table \(sizes.imagesTotal / 1_048_576) MiB")
 
         let metric: DistanceMetric = options.metric == .cosine ? .cosine : .euclidean
-        // Warm-up (index pages into the caches), untimed.
-        for q in queries.prefix(20) { _ = try store.search(Embedding(q), k: 10, metric: metric, efSearch: options.efSearch) }
-
-        // One query per round trip, through the store's image search.
-        let singleCount = min(options.singleQueries ?? queries.count, queries.count)
-        var found: [[Int]] = []
-        found.reserveCapacity(singleCount)
-        let singleStart = Date()
-        for q in queries.prefix(singleCount) {
-            found.append(try store.search(Embedding(q), k: 10, metric: metric, efSearch: options.efSearch).map { Int($0.imageID) - 1 })
+        // Warm-up, untimed: other queries of the same gallery bring the index's pages into the caches (a
+        // freshly built index was written around shared buffers).
+        let warmUp = gallery.queries(options.warmUpQueries, seed: 0x5EED)
+        for first in stride(from: 0, to: warmUp.count, by: 64) {
+            _ = try store.nearestFaces(Array(warmUp[first..<min(first + 64, warmUp.count)]), limit: 10, metric: metric,
+                                       efSearch: options.efSearch)
         }
-        let singleSeconds = Date().timeIntervalSince(singleStart)
-        let recallAt10 = recall(found: found, truth: Array(truth.prefix(singleCount)))
-        log(String(format: "single: %.0f queries/s, recall@10 %.4f (ef_search %d)", Double(singleCount) / singleSeconds,
-                   recallAt10, options.efSearch))
+
+        let singleCount = min(options.singleQueries ?? queries.count, queries.count)
+        let singleTruth = Array(truth.prefix(singleCount))
+        /// One query per round trip, through the store's image search: queries/s and recall@10.
+        func single(efSearch: Int) throws -> (Double, Double) {
+            var found: [[Int]] = []
+            found.reserveCapacity(singleCount)
+            let start = Date()
+            for q in queries.prefix(singleCount) {
+                found.append(try store.search(Embedding(q), k: 10, metric: metric, efSearch: efSearch).map { Int($0.imageID) - 1 })
+            }
+            return (Double(singleCount) / Date().timeIntervalSince(start), recall(found: found, truth: singleTruth))
+        }
+        let (singleQPS, recallAt10) = try single(efSearch: options.efSearch)
+        let searchBackend = try store.session.run { db in try db.query("SELECT pg_backend_pid()").first!.decode(Int32.self) }
+        if let hwm = peakRSS(ofProcess: Int(searchBackend)) {
+            notes.append("server backend that answered the single queries: peak RSS \(hwm / 1_048_576) MiB (counts the shared buffers it touched)")
+        }
+        log(String(format: "single: %.0f queries/s, recall@10 %.4f (ef_search %d)", singleQPS, recallAt10, options.efSearch))
 
         // Batches of queries per statement, over several connections at once.
         let batches = stride(from: 0, to: queries.count, by: max(1, options.batchSize)).map {
@@ -155,25 +170,34 @@ public enum PostgresSyntheticBench {
         }
         let connections = max(1, min(options.connections, batches.count))
         let stores = try (0..<connections).map { _ in try PostgresGalleryStore(url: url, configure: configure) }
-        let results = BatchResults(count: batches.count)
-        for s in stores { _ = try s.nearestFaces(Array(queries.prefix(2)), limit: 10, metric: metric, efSearch: options.efSearch) }
-        let batchStart = Date()
-        DispatchQueue.concurrentPerform(iterations: connections) { c in
-            var b = c
-            while b < batches.count {
-                results.set(b, Result { try stores[c].nearestFaces(batches[b], limit: 10, metric: metric, efSearch: options.efSearch) })
-                b += connections
+        defer { stores.forEach { $0.close() } }
+        func batched(efSearch: Int) throws -> (Double, Double) {
+            let results = BatchResults(count: batches.count)
+            for s in stores { _ = try s.nearestFaces(Array(queries.prefix(2)), limit: 10, metric: metric, efSearch: efSearch) }
+            let start = Date()
+            DispatchQueue.concurrentPerform(iterations: connections) { c in
+                var b = c
+                while b < batches.count {
+                    results.set(b, Result { try stores[c].nearestFaces(batches[b], limit: 10, metric: metric, efSearch: efSearch) })
+                    b += connections
+                }
             }
+            let seconds = Date().timeIntervalSince(start)
+            let found = try results.all().flatMap { $0 }.map { $0.map { Int($0) - 1 } }
+            return (Double(queries.count) / seconds, recall(found: found, truth: truth))
         }
-        let batchSeconds = Date().timeIntervalSince(batchStart)
-        stores.forEach { $0.close() }
-        let batchFound = try results.all().flatMap { $0 }.map { $0.map { Int($0) - 1 } }
-        let batchRecall = recall(found: batchFound, truth: truth)
+        let (batchQPS, batchRecall) = try batched(efSearch: options.efSearch)
         notes.append(String(format: "single: %d queries one at a time through PostgresGalleryStore.search (k=10, ef_search=%d): %.2f ms/query",
-                            singleCount, options.efSearch, 1000 * singleSeconds / Double(singleCount)))
+                            singleCount, options.efSearch, 1000 / singleQPS))
         notes.append(String(format: "batched: %d queries, %d per statement (LATERAL join, one index scan each), %d connections: recall@10 %.4f",
                             queries.count, options.batchSize, connections, batchRecall))
-        log(String(format: "batched: %.0f queries/s", Double(queries.count) / batchSeconds))
+        log(String(format: "batched: %.0f queries/s", batchQPS))
+        for ef in options.efSearchSweep where ef != options.efSearch {
+            let (s, r) = try single(efSearch: ef)
+            let (b, rb) = try batched(efSearch: ef)
+            notes.append(String(format: "ef_search %d: single %.1f q/s recall@10 %.4f; batched %.1f q/s recall@10 %.4f", ef, s, r, b, rb))
+            log(notes.last!)
+        }
 
         // The server's exact search (index disabled), for reference.
         if options.exactQueries > 0 {
@@ -191,9 +215,8 @@ public enum PostgresSyntheticBench {
             store: "postgres+pgvector \(store.name) (HNSW m=\(options.m) ef_construction=\(options.efConstruction) ef_search=\(options.efSearch))",
             count: gallery.count, dimension: gallery.dimension, precision: store.options.vectorType,
             buildSeconds: loadSeconds + buildSeconds, indexBytes: sizes.hnswIndex,
-            singleQueriesPerSecond: Double(singleCount) / singleSeconds,
-            batchQueriesPerSecond: Double(queries.count) / batchSeconds, batchSize: options.batchSize,
-            recallAt10: recallAt10, peakRSSBytes: peakRSSOfThisProcess(), notes: notes)
+            singleQueriesPerSecond: singleQPS, batchQueriesPerSecond: batchQPS, batchSize: options.batchSize,
+            recallAt10: recallAt10, peakRSSBytes: residentBytesOfThisProcess(), notes: notes)
     }
 
     /// Inserts the gallery: image and face rows with explicit ids (index + 1), vectors sent as one float4[]
@@ -299,10 +322,14 @@ public enum PostgresSyntheticBench {
         return nil
     }
 
-    static func peakRSSOfThisProcess() -> Int64 {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int64(usage.ru_maxrss) * 1024
+    /// This process's resident memory now (VmRSS): its own high-water mark would include whatever the caller
+    /// measured before (such as an in-memory index of the same gallery). The server's memory is in the notes.
+    static func residentBytesOfThisProcess() -> Int64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return (line.split(separator: " ").compactMap { Int64($0) }.first ?? 0) * 1024
+        }
+        return 0
     }
 }
 
