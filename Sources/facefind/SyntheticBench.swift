@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceFind
+import FaceFindPostgres
 import Foundation
 
 /// `facefind bench --synthetic N`: search alone, at gallery sizes no photo folder here reaches.
@@ -84,7 +85,16 @@ extension BenchCommand {
 
     private func measureStore(url: String, gallery: SyntheticGallery, queries: [[Float]],
                               truth: [[Int]]) throws -> SearchBenchResult {
-        throw ValidationError("--store \(url): no synthetic benchmark for this store yet")
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw ValidationError("--store \(url): only postgres:// stores have a synthetic benchmark")
+        }
+        // Index parameters come from the URL (?m=16&ef_construction=64&ef_search=100&type=halfvec).
+        var options = try PostgresSyntheticBench.Options(url: url)
+        options.batchSize = batch
+        return try PostgresSyntheticBench.run(url: url, gallery: gallery, queries: queries, truth: truth,
+                                              options: options) { line in
+            FileHandle.standardError.write(Data("[postgres] \(line)\n".utf8))
+        }
     }
 
     static func row(_ r: SearchBenchResult) -> String {

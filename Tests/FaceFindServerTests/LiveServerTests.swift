@@ -13,17 +13,26 @@ import Testing
         let server = try LiveServer(arguments: ["--threads", "1", "--queue", "16"])
         let photo = Fixture.photo("Tiger_Woods", 1)
         let addition = try Fixture.bytes(Fixture.photo("Jennifer_Aniston", 2))
+        let answered = Counter()
         async let searches: [Int] = withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<6 { group.addTask { try await server.search(photo).status } }
+            for _ in 0..<6 {
+                group.addTask {
+                    let status = try await server.search(photo).status
+                    answered.increment()
+                    return status
+                }
+            }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         async let added = server.request("/v1/gallery?name=Late", method: "POST", body: addition, type: "image/jpeg",
                                          key: Fixture.apiKey)
-        // Wait until the work is really inside the server, then ask it to stop.
+        // Wait until all seven requests are inside the server (queued, running, or already answered), then ask
+        // it to stop. A request still on its way at SIGTERM would rightly be refused, so the test must not
+        // stop the server before the slowest one arrives (on a loaded machine that takes a while).
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let queue = try await server.health().queues.inference
-            if queue.running + queue.waiting >= 4 { break }
+            if queue.running + queue.waiting + answered.value >= 7 { break }
             try await Task.sleep(for: .milliseconds(5))
         }
         kill(server.process.processIdentifier, SIGTERM)
@@ -66,4 +75,12 @@ import Testing
         #expect(elapsed < 20, "answered promptly, nothing waits for a time-out (\(elapsed) s)")
         #expect(try await server.search(photo).status == 200, "serves again once the burst is over")
     }
+}
+
+/// A count shared by concurrent tasks.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
