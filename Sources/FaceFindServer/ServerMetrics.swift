@@ -61,6 +61,15 @@ public final class ServerMetrics: Sendable {
             labels: [("queue", name)]).set(Double(running))
     }
 
+    /// A job admitted to a work queue: its request is inside the server and will be answered, even during a
+    /// graceful shutdown.
+    func admitted(queue name: String) {
+        registry.makeCounter(descriptor: .init(
+            namespace: "facefind", subsystem: "queue", metricName: "admitted", unitName: "total",
+            helpText: "Jobs admitted to a work queue since the server started."),
+            labels: [("queue", name)]).increment()
+    }
+
     /// A request turned away because a queue was full.
     func rejected(queue name: String) {
         registry.makeCounter(descriptor: .init(

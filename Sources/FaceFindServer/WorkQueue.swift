@@ -66,6 +66,7 @@ final class WorkQueue: @unchecked Sendable {
         admitted += 1
         let (r, w) = (running, admitted - running)
         condition.unlock()
+        metrics?.admitted(queue: name)
         metrics?.queue(name, running: r, waiting: w)
         return Admission(queue: self)
     }

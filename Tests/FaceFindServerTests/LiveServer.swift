@@ -111,15 +111,12 @@ final class LiveServer: @unchecked Sendable {
         try await request("/v1/search", method: "POST", body: try Fixture.bytes(photo), type: "image/jpeg")
     }
 
-    func health() async throws -> HealthSnapshot {
-        try JSONDecoder().decode(HealthSnapshot.self, from: try await request("/v1/health").body)
-    }
-
-    struct HealthSnapshot: Decodable {
-        struct Queue: Decodable { var running: Int; var waiting: Int }
-        struct Queues: Decodable { var inference: Queue }
-        var images: Int
-        var queues: Queues
+    /// `facefind_queue_admitted_total{queue="inference"}` from /metrics: requests the server has taken in.
+    func admittedJobs() async throws -> Int {
+        let text = String(decoding: try await request("/metrics").body, as: UTF8.self)
+        let prefix = #"facefind_queue_admitted_total{queue="inference"} "#
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return 0 }
+        return Int(line.dropFirst(prefix.count)) ?? 0
     }
 }
 

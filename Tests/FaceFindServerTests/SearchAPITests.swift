@@ -206,6 +206,7 @@ import Testing
                 let metrics = try await client.get("/metrics").text
                 #expect(metrics.contains("facefind_queue_rejected_total{queue=\"inference\"} 2"))
                 #expect(metrics.contains("facefind_queue_depth{queue=\"inference\"} 1.0"))
+                #expect(metrics.contains("facefind_queue_admitted_total{queue=\"inference\"} 1"), "only the held place")
                 withExtendedLifetime(held) {}
             }
             // The place is given back when the admission is dropped: the next search gets in.
