@@ -87,7 +87,7 @@ public enum PostgresSyntheticBench {
         var store = try PostgresGalleryStore(url: url, configure: configure)
         let settings = IndexSettings(
             detector: "synthetic", detectorSHA256: "", embedder: "synthetic",
-            embedderSHA256: "seed=\(gallery.seed) identities=\(gallery.identities) cos=\(gallery.sameIdentityCosine)",
+            embedderSHA256: "seed=\(gallery.seed) identities=\(gallery.identities) cos=\(gallery.sameIdentityCosine) effective-dimension=\(gallery.effectiveDimension.map(String.init) ?? "isotropic")",
             crop: "none", normalization: "unit", dimension: gallery.dimension, maxSide: 0, minSide: 0)
         let wanted = [
             "count": String(gallery.count), "type": store.options.vectorType, "metric": options.metric.rawValue,
