@@ -37,6 +37,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --synthetic: queries per batch.")
     var batch = 64
 
+    @Option(help: "With --synthetic --store: hnsw.ef_search values to measure, comma-separated; the first is the one reported, the others go to the notes (default: the URL's ef_search).")
+    var efSearch: String?
+
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var runtime: RuntimeOptions
 

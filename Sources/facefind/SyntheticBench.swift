@@ -91,6 +91,16 @@ extension BenchCommand {
         // Index parameters come from the URL (?m=16&ef_construction=64&ef_search=100&type=halfvec).
         var options = try PostgresSyntheticBench.Options(url: url)
         options.batchSize = batch
+        if let efSearch {
+            let values = try efSearch.split(separator: ",").map { text -> Int in
+                guard let value = Int(text), (1...1000).contains(value) else {
+                    throw ValidationError("--ef-search: '\(text)' is not a number from 1 to 1000")
+                }
+                return value
+            }
+            if let first = values.first { options.efSearch = first }
+            options.efSearchSweep = Array(values.dropFirst())
+        }
         return try PostgresSyntheticBench.run(url: url, gallery: gallery, queries: queries, truth: truth,
                                               options: options) { line in
             FileHandle.standardError.write(Data("[postgres] \(line)\n".utf8))
