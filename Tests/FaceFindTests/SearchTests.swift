@@ -74,6 +74,27 @@ struct SearchTests {
         #expect(QueryFaceChoice.score.choose(from: faces, imageWidth: 200, imageHeight: 200) == [0])
         #expect(QueryFaceChoice.all.choose(from: faces, imageWidth: 200, imageHeight: 200) == [0, 1, 2])
     }
+
+    /// A bystander cut by the border, as SCRFD-2.5G boxes one in lfw-dev's Doug_Duncan_0001.jpg: its box
+    /// (-40, 40, 100 x 140 = 14,000 px²) is larger than the subject's (75, 60, 100 x 120 = 12,000 px²), but
+    /// only 60 x 140 = 8,400 px² of it is in the 250 x 250 photo.
+    @Test func largestCountsOnlyTheVisiblePart() {
+        let faces = [
+            DetectedFace(box: Box(x: -40, y: 40, width: 100, height: 140), score: 0.6),
+            DetectedFace(box: Box(x: 75, y: 60, width: 100, height: 120), score: 0.9),
+        ]
+        #expect(faces[0].box.visibleArea(width: 250, height: 250) == 8400)
+        #expect(faces[0].box.visibleArea(width: 0, height: 0) == 14000, "size unknown: the whole box")
+        #expect(QueryFaceChoice.largest.choose(from: faces, imageWidth: 250, imageHeight: 250) == [1])
+        // The face kept whatever its width is the same one.
+        let kept = FaceFinder.dropSmall([faces[0], DetectedFace(box: Box(x: 100, y: 100, width: 30, height: 30), score: 0.9)],
+                                        below: 40, imageWidth: 120, imageHeight: 250)
+        #expect(kept.map(\.box.x) == [-40])
+        let subject = FaceFinder.dropSmall([DetectedFace(box: Box(x: -100, y: 0, width: 110, height: 110), score: 0.6),
+                                            DetectedFace(box: Box(x: 100, y: 100, width: 35, height: 35), score: 0.9)],
+                                           below: 200, imageWidth: 250, imageHeight: 250)
+        #expect(subject.map(\.box.x) == [100], "10 x 110 = 1,100 px² visible of the first, 35 x 35 = 1,225 of the second: the second is larger")
+    }
 }
 
 @Suite("Hashing and tensors")

@@ -74,7 +74,7 @@ public struct FaceFinder: Sendable {
             let found = try detector.detect(copy, threshold: threshold)
             if !found.isEmpty {
                 let faces = scale == 1 ? found : found.map { $0.scaled(by: 1 / scale) }
-                return Self.dropSmall(faces, below: options.minFaceSize)
+                return Self.dropSmall(faces, below: options.minFaceSize, imageWidth: image.width, imageHeight: image.height)
             }
         }
         return [.wholeImage(width: image.width, height: image.height)]
@@ -82,9 +82,10 @@ public struct FaceFinder: Sendable {
 }
 
 extension FaceFinder {
-    /// `faces` without those narrower than `size`, keeping the largest face in any case.
-    static func dropSmall(_ faces: [DetectedFace], below size: Float) -> [DetectedFace] {
-        guard size > 0, let largest = faces.indices.max(by: { faces[$0].box.area < faces[$1].box.area }) else {
+    /// `faces` without those narrower than `size`, keeping the largest face (by visible area) in any case.
+    static func dropSmall(_ faces: [DetectedFace], below size: Float, imageWidth: Int, imageHeight: Int) -> [DetectedFace] {
+        guard size > 0, let largest = QueryFaceChoice.largest.choose(from: faces, imageWidth: imageWidth,
+                                                                     imageHeight: imageHeight).first else {
             return faces
         }
         return faces.indices.filter { $0 == largest || faces[$0].box.width >= size }.map { faces[$0] }
@@ -93,7 +94,8 @@ extension FaceFinder {
 
 /// Which face of a query photo to search with.
 public enum QueryFaceChoice: String, Sendable, CaseIterable, Codable {
-    /// The face with the largest box (a portrait's subject is usually the largest face).
+    /// The face with the largest box inside the photo (a portrait's subject is usually the largest face; a
+    /// bystander cut by the border counts only what is visible of it).
     case largest
     /// The face closest to the image centre.
     case center
@@ -109,7 +111,8 @@ public enum QueryFaceChoice: String, Sendable, CaseIterable, Codable {
         case .all:
             return Array(faces.indices)
         case .largest:
-            return [faces.indices.max { faces[$0].box.area < faces[$1].box.area }!]
+            func visible(_ i: Int) -> Float { faces[i].box.visibleArea(width: imageWidth, height: imageHeight) }
+            return [faces.indices.max { visible($0) < visible($1) }!]
         case .score:
             return [faces.indices.max { faces[$0].score < faces[$1].score }!]
         case .center:

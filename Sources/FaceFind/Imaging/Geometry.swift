@@ -49,6 +49,13 @@ public struct Box: Sendable, Hashable, Codable {
         let x1 = min(max(maxX, 0), Float(w)), y1 = min(max(maxY, 0), Float(h))
         return Box(x0: x0, y0: y0, x1: x1, y1: y1)
     }
+
+    /// The area of the box inside a `width` x `height` image, or the whole area when the size is unknown (0).
+    /// Detectors extrapolate the box of a face cut by the image border beyond it, so a bystander half out of
+    /// the frame can have a larger box than the subject; what the photo shows of each is this.
+    public func visibleArea(width w: Int, height h: Int) -> Float {
+        w > 0 && h > 0 ? clipped(width: w, height: h).area : area
+    }
 }
 
 /// A 2-D affine map `(x, y) -> (a*x + b*y + tx, c*x + d*y + ty)`, the same row layout as OpenCV's 2x3 matrix.
