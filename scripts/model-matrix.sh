@@ -44,14 +44,22 @@ done
 python3 - "$OUT" <<'PY'
 import json, sys, glob, os
 out = sys.argv[1]
-print("| split | detector | embedder | crop | normalization | top-1 | top-5 | top-10 | no face | images/s |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| split | detector | embedder | crop | normalization | top-1 | top-5 | top-10 | no face | TAR@FAR1e-3 | images/s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     rows = json.load(open(path))
     name = os.path.basename(path)[:-5]
     split = name.split("-detector-")[0].split("-preprocessing-")[0]
+    forced = "-preprocessing-" in name
     for r in rows:
         speed = f'{r["imagesPerSecond"]:.1f}' if r.get("imagesPerSecond") else "cached"
-        print(f'| {split} | {r["detector"]} | {r["embedder"]} | {r["crop"]} | {r["normalization"]} | {r["top1"]:.3f} '
-              f'| {r["top5"]:.3f} | {r["top10"]:.3f} | {r["facesNotFound"]} | {speed} |')
+        # "own" is the catalog's crop for the embedder (dlib's align5 is its own 150 px chip template);
+        # a forced --crop align5 is the ArcFace 112 template scaled to the embedder's input.
+        crop = ("align5 (ArcFace template)" if r["crop"] == "align5" else r["crop"]) if forced else f'own: {r["crop"]}'
+        if not forced and r["embedder"] == "dlib":
+            crop = "own: align5 (dlib chip)"
+        tar = (r.get("verification") or {}).get("tarAtFar1e3")
+        tar = f"{tar:.3f}" if tar is not None else ""
+        print(f'| {split} | {r["detector"]} | {r["embedder"]} | {crop} | {r["normalization"]} | {r["top1"]:.3f} '
+              f'| {r["top5"]:.3f} | {r["top10"]:.3f} | {r["facesNotFound"]} | {tar} | {speed} |')
 PY
