@@ -137,6 +137,8 @@ public struct SyntheticGallery: Sendable {
     }
 }
 
+/// A small, fast, seedable generator (Steele et al.'s SplitMix64), so synthetic data is identical on every
+/// machine and run.
 struct SplitMix64 {
     private var state: UInt64
 
