@@ -14,6 +14,13 @@ extension BenchCommand {
             }
             return p
         }
+        // Parsed before the embedded measurements, which take minutes at 1M: a typo fails at once.
+        let efSearchValues = try (efSearch ?? "").split(separator: ",").map { text -> Int in
+            guard let value = Int(text), (1...1000).contains(value) else {
+                throw ValidationError("--ef-search: '\(text)' is not a number from 1 to 1000")
+            }
+            return value
+        }
         if let vectorDir { try FileManager.default.createDirectory(atPath: vectorDir, withIntermediateDirectories: true) }
         if !json {
             print("FaceFind bench --synthetic \(count): \(gallery.dimension)-d, \(gallery.identities) identities, "
@@ -34,7 +41,8 @@ extension BenchCommand {
             }
         }
         if let store {
-            let result = try measureStore(url: store, gallery: gallery, queries: queryVectors, truth: truth)
+            let result = try measureStore(url: store, gallery: gallery, queries: queryVectors, truth: truth,
+                                          efSearchValues: efSearchValues)
             results.append(result)
             if !json { print(Self.row(result)) }
         }
@@ -83,24 +91,16 @@ extension BenchCommand {
         return (result, found)
     }
 
-    private func measureStore(url: String, gallery: SyntheticGallery, queries: [[Float]],
-                              truth: [[Int]]) throws -> SearchBenchResult {
+    private func measureStore(url: String, gallery: SyntheticGallery, queries: [[Float]], truth: [[Int]],
+                              efSearchValues: [Int]) throws -> SearchBenchResult {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw ValidationError("--store \(url): only postgres:// stores have a synthetic benchmark")
         }
         // Index parameters come from the URL (?m=16&ef_construction=64&ef_search=100&type=halfvec).
         var options = try PostgresSyntheticBench.Options(url: url)
         options.batchSize = batch
-        if let efSearch {
-            let values = try efSearch.split(separator: ",").map { text -> Int in
-                guard let value = Int(text), (1...1000).contains(value) else {
-                    throw ValidationError("--ef-search: '\(text)' is not a number from 1 to 1000")
-                }
-                return value
-            }
-            if let first = values.first { options.efSearch = first }
-            options.efSearchSweep = Array(values.dropFirst())
-        }
+        if let first = efSearchValues.first { options.efSearch = first }
+        options.efSearchSweep = Array(efSearchValues.dropFirst())
         return try PostgresSyntheticBench.run(url: url, gallery: gallery, queries: queries, truth: truth,
                                               options: options) { line in
             FileHandle.standardError.write(Data("[postgres] \(line)\n".utf8))
