@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "FaceFind", targets: ["FaceFind"]),
+        .library(name: "FaceFindMultipart", targets: ["FaceFindMultipart"]),
         .executable(name: "facefind", targets: ["facefind"]),
     ],
     dependencies: [
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // Our own declarations of the part of the ONNX Runtime C API we call, plus a dlopen loader.
@@ -36,15 +38,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // multipart/form-data parsing, without dependencies: the server uses it and the fuzzers (Fuzz/) build it
+        // without an HTTP stack.
+        .target(name: "FaceFindMultipart"),
         // The HTTP service and web page (`facefind serve`), an opt-in module over the library.
         .target(
             name: "FaceFindServer",
             dependencies: [
-                "FaceFind",
+                "FaceFind", "FaceFindMultipart",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // GalleryStore on PostgreSQL + pgvector (`--store postgres://...`).
@@ -69,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "FaceFindServerTests",
             dependencies: [
-                "FaceFindServer",
+                "FaceFindServer", "FaceFindMultipart",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -46,6 +46,11 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         APIError(.badRequest, code: "not_an_image", "\(name) is not a usable image: \(reason)")
     }
 
+    /// A client too slow to send its request (the connection is closed after this answer).
+    static func requestTimeout(_ message: String) -> APIError {
+        APIError(.requestTimeout, code: "request_timeout", message, headers: [.connection: "close"])
+    }
+
     static func unauthorized(_ message: String) -> APIError {
         APIError(.unauthorized, code: "unauthorized", message, headers: [.wwwAuthenticate: "Bearer realm=\"facefind\""])
     }
@@ -111,7 +116,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return try APIError.notFound("not found: \(what)").response(from: request, context: context)
             }
             context.logger.error("store error: \(error)")
-            return try APIError(.internalServerError, code: "storage", "\(error)").response(from: request, context: context)
+            // The store's message without its name: the name is the index file's path on the server.
+            let message = if case .storage(_, let message) = error { message } else { "\(error)" }
+            return try APIError(.internalServerError, code: "storage", "storage error: \(message)")
+                .response(from: request, context: context)
+        } catch is CancellationError {
+            // The server is past its shutdown grace period and closing this connection.
+            return try APIError.shuttingDown().response(from: request, context: context)
         } catch {
             // Unexpected: log the details, answer without them (they may hold paths or internals).
             context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")

@@ -76,18 +76,25 @@ extension Engine {
     }
 
     /// Removes an image from the gallery; its file too when it is an upload (files elsewhere belong to the
-    /// user's photo collection and are never touched).
+    /// user's photo collection and are never touched). The upload's file goes first: when it cannot be removed
+    /// the answer is 500 naming the reason and the entry stays, so the gallery never silently keeps a photo
+    /// that the client was told is gone, and the delete can be retried.
     func delete(id: Int64) throws {
         guard let record = try store.image(id: id) else {
             throw APIError.notFound("no gallery image with id \(id)")
+        }
+        if URL(fileURLWithPath: record.path).standardizedFileURL.path.hasPrefix(uploadsDirectory + "/"),
+           unlink(record.path) != 0, errno != ENOENT {
+            let reason = String(cString: strerror(errno))
+            logger.error("cannot delete the uploaded file of gallery image \(id) (\(record.path)): \(reason)")
+            throw APIError(.internalServerError, code: "file_not_removed",
+                           "the photo file of gallery image \(id) cannot be removed (\(reason)); the image stays "
+                           + "in the gallery")
         }
         let removed = try timed("store_write") { try index.modify { try store.remove(ids: [id]) } }.0
         guard removed > 0 else { throw APIError.notFound("no gallery image with id \(id)") }
         thumbnails.remove(id: id)
         updateGalleryGauges()
-        if URL(fileURLWithPath: record.path).standardizedFileURL.path.hasPrefix(uploadsDirectory + "/") {
-            try? FileManager.default.removeItem(atPath: record.path)
-        }
     }
 
     func page(offset: Int, limit: Int) throws -> GalleryPageJSON {

@@ -67,7 +67,7 @@ extension Engine {
             let (name, label) = names(ofPath: record.path)
             let unknown = options.metric.higherIsCloser ? match.score < threshold : match.score > threshold
             return ResultJSON(
-                rank: match.rank, id: match.imageID, path: match.path, name: name, label: label, score: match.score,
+                rank: match.rank, id: match.imageID, path: clientPath(match.path), name: name, label: label, score: match.score,
                 unknown: unknown, box: match.box, faceId: match.faceID, wholeImage: match.isWholeImage,
                 queryFace: queryFace, width: record.width, height: record.height,
                 thumbnail: Self.thumbnailURL(match.imageID))

@@ -1,5 +1,6 @@
 import FaceFind
 import Foundation
+import Logging
 
 /// The work behind the endpoints, free of HTTP: decode, detect, embed, search, and gallery changes.
 /// Every method is synchronous and may take a CPU for a while; callers run them on a `WorkQueue` thread.
@@ -18,9 +19,13 @@ final class Engine: Sendable {
     let galleryDecoder = ImageDecoder()
     /// Uploads folder, absolute and without trailing slash, for recognising uploaded paths.
     let uploadsDirectory: String
+    /// The folder that indexed photos' paths are given relative to (see `clientPath`).
+    let galleryRoot: String
     /// The "unknown" limits in force: configured, else derived from the embedder's catalog entry.
     let cosineThreshold: Float
     let euclideanThreshold: Float
+
+    let logger = Logger(label: "facefind.serve")
 
     /// When the catalog has no measured threshold for the embedder (0.5 is near FaceNet-512's).
     static let fallbackCosineThreshold: Float = 0.5
@@ -43,6 +48,9 @@ final class Engine: Sendable {
         runtimeVersion = loader.runtime.version
         uploadDecoder = ImageDecoder(maxPixels: configuration.maxPixels)
         uploadsDirectory = URL(fileURLWithPath: configuration.uploadsDirectory).standardizedFileURL.path
+        let uploaded = uploadsDirectory + "/"
+        galleryRoot = Self.commonFolder(of: (index.current.matrix.images.map(\.path) + (try store.failedImages()).map(\.path))
+            .filter { !$0.hasPrefix(uploaded) })
         let cosine = configuration.cosineThreshold
             ?? ModelCatalog.spec(named: pipeline.settings.embedder)?.embedder?.matchThreshold
             ?? Self.fallbackCosineThreshold
@@ -75,13 +83,38 @@ final class Engine: Sendable {
     func json(_ record: ImageRecord, faces: [DetectedFace]? = nil) -> ImageJSON {
         let (name, label) = names(ofPath: record.path)
         return ImageJSON(
-            id: record.id, path: record.path, name: name, label: label, sha256: record.sha256, bytes: record.bytes,
+            id: record.id, path: clientPath(record.path), name: name, label: label, sha256: record.sha256, bytes: record.bytes,
             width: record.width, height: record.height, faceCount: record.faceCount, error: record.error,
             thumbnail: Self.thumbnailURL(record.id),
             faces: faces.map { $0.enumerated().map { FaceJSON(index: $0.offset, face: $0.element) } })
     }
 
     static func thumbnailURL(_ id: Int64) -> String { "/v1/gallery/\(id)/thumbnail" }
+
+    /// A gallery path as clients see it, so that responses (open to any client by default) reveal nothing of
+    /// the server's folders: an upload as `uploads/<name>/<file>`, an indexed photo relative to the gallery's
+    /// root (the deepest folder holding every indexed photo when the server started), and a photo outside it
+    /// (indexed by another process since) as its folder and file name. Absolute with `--expose-paths`.
+    func clientPath(_ path: String) -> String {
+        if configuration.exposePaths { return path }
+        if path.hasPrefix(uploadsDirectory + "/") { return "uploads/" + path.dropFirst(uploadsDirectory.count + 1) }
+        let prefix = galleryRoot.hasSuffix("/") ? galleryRoot : galleryRoot + "/"
+        if path.hasPrefix(prefix), galleryRoot != "/" { return String(path.dropFirst(prefix.count)) }
+        return path.split(separator: "/").suffix(2).joined(separator: "/")
+    }
+
+    /// The deepest folder that holds every one of `paths` ("/" when they share none). A path ending in "/" is
+    /// a folder itself.
+    static func commonFolder(of paths: [String]) -> String {
+        guard var common = paths.first.map({ Substring($0) }) else { return "/" }
+        for path in paths.dropFirst() where !path.hasPrefix(common) {
+            common = common.commonPrefix(with: path)[...]
+        }
+        // Cut back to a folder boundary: "/a/bc" and "/a/bd" share "/a/b", whose folder is "/a".
+        guard let slash = common.lastIndex(of: "/") else { return "/" }
+        let folder = String(common[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
 
     /// File name and label of a gallery path. Uploads are stored as `<uploads>/<label>/<hash16>-<file name>`
     /// (see `Engine.add`); the hash prefix is not part of the name a person gave, so it is dropped wherever

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `facefind serve`: the HTTP API and web page over one gallery store.
 ///
@@ -35,21 +36,28 @@ public final class FaceFindService: Sendable {
     }
 
     /// Serves until SIGINT or SIGTERM. Shutdown is graceful: the listener closes, requests in progress
-    /// (including queued inference) finish and are answered, then the worker threads stop. Every gallery
-    /// change is one store transaction, so the store is consistent whenever the process stops.
+    /// (including queued inference) finish and are answered, then the worker threads stop. Connections still
+    /// open after `shutdownGraceSeconds` (a client trickling a body, an idle keep-alive) are closed then, so
+    /// no client can keep the process alive; jobs already admitted to a work queue still run to the end. Every
+    /// gallery change is one store transaction, so the store is consistent whenever the process stops.
     /// `onRunning` gets the bound port (useful with port 0).
     public func run(logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let logger = logger ?? Logger(label: "facefind.serve")
         let app = Application(
             router: makeRouter(),
-            // A connection idle this long is closed, including one trickling a request body: a slow client
-            // cannot hold a queue place (or a socket) for ever.
+            // A connection that sends nothing this long is closed; a body trickled byte by byte is cut by
+            // `BodyReader`'s deadline and minimum rate instead.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "facefind/\(Self.version)"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         defer { shutdown() }
-        try await app.runService()
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint],
+                                              logger: logger)
+        // Past the grace period the server task is cancelled, which closes every remaining connection.
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)
+        try await ServiceGroup(configuration: group).run()
     }
 
     /// Stops the work queues after letting queued jobs finish (later admissions get 503). Called by `run`

@@ -98,9 +98,10 @@ paths:
     post:
       summary: Find the faces in a photo and rank the gallery images for one of them.
       description: |
-        Send the photo as multipart/form-data (field `image`; the other parameters may be form fields too) or
-        as the raw body (image/jpeg, image/png, image/webp or application/octet-stream) with parameters in the
-        query string.
+        Send the photo as multipart/form-data (field `image`; a file in any other field is refused with 400
+        `unexpected_file_field`; the other parameters may be form fields too) or as the raw body (image/jpeg,
+        image/png, image/webp or application/octet-stream) with parameters in the query string. The body must
+        arrive within the server's deadline and minimum rate, else 408 and the connection is closed.
       parameters:
         - $ref: "#/components/parameters/K"
         - $ref: "#/components/parameters/Metric"
@@ -153,6 +154,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "408":
+          $ref: "#/components/responses/RequestTimeout"
         "413":
           $ref: "#/components/responses/TooLarge"
         "415":
@@ -243,6 +246,8 @@ paths:
           $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
+        "408":
+          $ref: "#/components/responses/RequestTimeout"
         "413":
           $ref: "#/components/responses/TooLarge"
         "415":
@@ -282,6 +287,13 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+        "500":
+          description: The uploaded photo's file cannot be removed (code `file_not_removed`, with the reason); the
+            image stays in the gallery.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
   /v1/gallery/{id}/thumbnail:
     parameters:
       - $ref: "#/components/parameters/Id"
@@ -381,6 +393,13 @@ components:
         application/json:
           schema:
             $ref: "#/components/schemas/Error"
+    RequestTimeout:
+      description: The request body did not arrive within the deadline, or came slower than the minimum rate;
+        the connection is closed.
+      content:
+        application/json:
+          schema:
+            $ref: "#/components/schemas/Error"
     TooLarge:
       description: The body is over the size limit, or the image over the pixel limit.
       content:
@@ -473,6 +492,8 @@ components:
           type: integer
         path:
           type: string
+          description: Relative to the gallery (`uploads/<name>/<file>` for uploads, else relative to the folder
+            holding every indexed photo); absolute only when the server runs with --expose-paths.
         name:
           type: string
         label:
@@ -558,6 +579,8 @@ components:
           type: integer
         path:
           type: string
+          description: Relative to the gallery (`uploads/<name>/<file>` for uploads, else relative to the folder
+            holding every indexed photo); absolute only when the server runs with --expose-paths.
         name:
           type: string
         label:

@@ -4,12 +4,10 @@ import Hummingbird
 
 extension FaceFindService {
     /// `POST /v1/gallery`: adds one or more photos (all or none), answered 201 with their records.
-    func addImages(_ request: Request) async throws -> Response {
-        try UploadRequest.check(request, configuration: configuration)
-        let admission = try inference.admit()
-        let upload = try await UploadRequest.read(request, configuration: configuration,
-                                                  maxImages: configuration.maxImagesPerUpload)
+    func addImages(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let upload = try await receive(request, context: context, maxImages: configuration.maxImagesPerUpload)
         let label = upload.fields["name"]
+        let admission = try inference.admit()
         let engine = self.engine
         let added = try await admission.run { _ in try engine.add(upload.images, label: label) }
         return try JSON.response(AddedJSON(added: added), status: .created)

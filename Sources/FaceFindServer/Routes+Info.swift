@@ -28,7 +28,7 @@ extension FaceFindService {
 
     /// The page and its two assets. Separate files (not inline) so the Content-Security-Policy can forbid
     /// inline script: user-controlled text (names, labels) can then never run as code.
-    func addPageRoutes(_ group: RouterGroup<BasicRequestContext>) {
+    func addPageRoutes(_ group: RouterGroup<ServerRequestContext>) {
         let security: HTTPFields = [
             .contentSecurityPolicy: "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; "
                 + "base-uri 'none'; frame-ancestors 'none'",

@@ -4,13 +4,10 @@ import Hummingbird
 
 extension FaceFindService {
     /// `POST /v1/search`: the faces of the query photo and the gallery images ranked for the chosen face.
-    func search(_ request: Request) async throws -> Response {
-        // Cheap refusals first (413/415 from headers, then 503 when full), before the body is read, so an
-        // overloaded or misused server spends nothing on the request.
-        try UploadRequest.check(request, configuration: configuration)
-        let admission = try inference.admit()
-        let upload = try await UploadRequest.read(request, configuration: configuration)
+    func search(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let upload = try await receive(request, context: context)
         let options = try searchOptions(upload.fields)
+        let admission = try inference.admit()
         let image = upload.images[0]
         let engine = self.engine
         let result = try await admission.run { waited in

@@ -5,8 +5,8 @@ import Hummingbird
 extension FaceFindService {
     /// Every route of the service. Middleware order, outermost first: metrics (sees final statuses), JSON
     /// errors, then the API key check per group.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
 
@@ -25,21 +25,39 @@ extension FaceFindService {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
         }
-        reads.post("/v1/search") { request, _ in try await self.search(request) }
+        reads.post("/v1/search") { request, context in try await self.search(request, context: context) }
         reads.get("/v1/gallery") { request, _ in try await self.listGallery(request) }
         reads.get("/v1/gallery/{id}") { _, context in try await self.getImage(try Self.id(context)) }
         reads.get("/v1/gallery/{id}/thumbnail") { request, context in
             try await self.thumbnail(request, id: try Self.id(context))
         }
 
-        writes.post("/v1/gallery") { request, _ in try await self.addImages(request) }
+        writes.post("/v1/gallery") { request, context in try await self.addImages(request, context: context) }
         writes.delete("/v1/gallery/{id}") { _, context in try await self.deleteImage(try Self.id(context)) }
         return router
     }
 
     // MARK: - Helpers shared by the route files
 
-    static func id(_ context: BasicRequestContext) throws -> Int64 {
+    /// The photos and fields of a search or an addition. Size and type are checked from the headers (413,
+    /// 415), then the whole body is read within the deadline and minimum rate, and only then may the caller
+    /// take a place in a work queue: a client that trickles its body holds a socket for seconds, never a queue
+    /// place. A client too slow gets 408, is counted, and its connection is closed.
+    func receive(_ request: Request, context: ServerRequestContext, maxImages: Int = 1) async throws -> UploadRequest {
+        let metrics = self.metrics
+        let channel = context.channel
+        let logger = context.logger
+        return try await UploadRequest.read(request, configuration: configuration, limits: BodyLimits(configuration),
+                                            maxImages: maxImages) { reason in
+            metrics.slowClient()
+            logger.notice("closing a slow client's connection: \(reason)")
+            // No more reading from this client: Hummingbird would otherwise wait for the rest of the body
+            // before the next request. The 408 is still written, then the connection closes.
+            channel.close(mode: .input, promise: nil)
+        }
+    }
+
+    static func id(_ context: ServerRequestContext) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
             throw APIError.badRequest("the image id must be a positive integer", code: "bad_id")
         }

@@ -25,6 +25,18 @@ public struct ServerConfiguration: Sendable {
     /// Seconds without a byte from the client before its connection is closed (while idle between requests or
     /// while sending a request); a request being processed is never cut.
     public var idleTimeoutSeconds = 30
+    /// Seconds a client has to send a whole request body (408 and the connection closed beyond); 0: no limit.
+    /// 60 s carries a 20 MiB body at 2.8 Mbit/s, a 5 MB phone photo at 0.7 Mbit/s.
+    public var bodyTimeoutSeconds = 60
+    /// Least average rate, in bytes per second, at which a body must arrive once `bodyRateGraceSeconds` have
+    /// passed (408 and the connection closed below it); 0: no minimum. 4 KiB/s is half of a 64 kbit/s link,
+    /// and cuts a client trickling a byte every few seconds after the grace period.
+    public var minBodyBytesPerSecond = 4096
+    /// Seconds before the body rate is first checked.
+    public var bodyRateGraceSeconds = 5
+    /// Seconds that a graceful shutdown (SIGTERM, SIGINT) waits for open connections before closing them.
+    /// Requests already admitted to a work queue still finish and their writes are kept.
+    public var shutdownGraceSeconds = 10
     /// Most images in one `POST /v1/gallery`.
     public var maxImagesPerUpload = 32
 
@@ -44,6 +56,10 @@ public struct ServerConfiguration: Sendable {
 
     /// Folder where uploaded photos are written; gallery entries point at these files.
     public var uploadsDirectory: String
+    /// When false (the default), responses give gallery paths relative to the gallery's root (the deepest
+    /// folder holding every indexed photo and the uploads folder), so that clients learn nothing of the
+    /// server's file system; when true, absolute paths.
+    public var exposePaths = false
 
     /// Results per search when the request does not say, and the most a request may ask for.
     public var defaultK = 10

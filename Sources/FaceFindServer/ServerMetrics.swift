@@ -53,7 +53,7 @@ public final class ServerMetrics: Sendable {
     func queue(_ name: String, running: Int, waiting: Int) {
         registry.makeGauge(descriptor: .init(
             namespace: "facefind", subsystem: "queue", metricName: "depth", unitName: "",
-            helpText: "Jobs admitted to a work queue and not yet running (including those still receiving their body)."),
+            helpText: "Jobs admitted to a work queue and not yet running."),
             labels: [("queue", name)]).set(Double(waiting))
         registry.makeGauge(descriptor: .init(
             namespace: "facefind", subsystem: "queue", metricName: "running", unitName: "",
@@ -76,6 +76,14 @@ public final class ServerMetrics: Sendable {
             namespace: "facefind", subsystem: "queue", metricName: "rejected", unitName: "total",
             helpText: "Requests answered 503 because a work queue was full."),
             labels: [("queue", name)]).increment()
+    }
+
+    /// A client cut off with 408 because its request body came too slowly or too late.
+    func slowClient() {
+        registry.makeCounter(descriptor: .init(
+            namespace: "facefind", subsystem: "http", metricName: "slow_clients", unitName: "total",
+            helpText: "Connections closed with 408 because the request body missed its deadline or minimum rate."))
+            .increment()
     }
 
     func gallery(images: Int, faces: Int) {

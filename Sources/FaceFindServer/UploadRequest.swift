@@ -1,4 +1,5 @@
 import FaceFind
+import FaceFindMultipart
 import Foundation
 import Hummingbird
 
@@ -31,42 +32,44 @@ struct UploadRequest: Sendable {
         return boundary
     }
 
-    /// Checks the headers, then reads the body within the size limit.
-    static func read(_ request: Request, configuration: ServerConfiguration,
-                     maxImages: Int = 1) async throws -> UploadRequest {
-        let limit = configuration.maxBodyBytes
+    /// Checks the headers, then reads the body within `limits` (size, deadline, rate) and parses it. Only the
+    /// field `image` may carry a photo: a file in any other field is refused (400 naming the field), so a client
+    /// that misnames its field learns why instead of having some other part taken for the photo.
+    static func read(_ request: Request, configuration: ServerConfiguration, limits: BodyLimits,
+                     maxImages: Int = 1, onTimeout: @escaping @Sendable (String) -> Void) async throws -> UploadRequest {
         let boundary = try check(request, configuration: configuration)
 
         var fields: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { fields[String(key)] = String(value) }
 
-        let body: [UInt8]
-        do {
-            let buffer = try await request.body.collect(upTo: limit)
-            body = Array(buffer.readableBytesView)
-        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            // Chunked bodies have no Content-Length: the limit is enforced while reading.
-            throw APIError.tooLarge("request body is larger than the limit of \(limit) bytes")
-        }
+        let buffer = try await BodyReader.collect(request.body, limits: limits, onTimeout: onTimeout)
+        let body = Array(buffer.readableBytesView)
 
         var images: [ImageUpload] = []
         if let boundary {
-            for part in try Multipart.parse(body, boundary: boundary) {
-                if part.name == "image" || part.filename != nil {
+            let parts: [MultipartPart]
+            do { parts = try Multipart.parse(body, boundary: boundary) } catch let error as MultipartError {
+                throw APIError.badRequest(error.description, code: "bad_multipart")
+            }
+            for part in parts {
+                if part.name == imageField {
                     images.append(ImageUpload(name: part.filename.map { $0.isEmpty ? "upload" : $0 } ?? part.name,
                                               bytes: Array(part.body)))
+                } else if part.filename != nil {
+                    throw APIError.badRequest("the form field `\(part.name.prefix(60))` holds a file; send the photo "
+                                              + "in a field named `\(imageField)`", code: "unexpected_file_field")
                 } else {
                     fields[part.name] = part.text
                 }
             }
             guard !images.isEmpty else {
-                throw APIError.badRequest("the form has no image: send the photo in a field named `image`",
+                throw APIError.badRequest("the form has no image: send the photo in a field named `\(imageField)`",
                                           code: "no_image")
             }
         } else {
             guard !body.isEmpty else {
                 throw APIError.badRequest("the request has no image: send the photo as the body, or as a form "
-                                          + "field named `image`", code: "no_image")
+                                          + "field named `\(imageField)`", code: "no_image")
             }
             images = [ImageUpload(name: fields["filename"] ?? "upload", bytes: body)]
         }
@@ -76,4 +79,7 @@ struct UploadRequest: Sendable {
         }
         return UploadRequest(images: images, fields: fields)
     }
+
+    /// The one form field that carries photos.
+    static let imageField = "image"
 }

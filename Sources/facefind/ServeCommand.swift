@@ -45,6 +45,18 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Inference requests that may wait for a worker before new ones get 503.")
     var queue = 64
 
+    @Option(help: "Seconds a client has to send a whole request body before 408 and a closed connection (0: no limit).")
+    var bodyTimeout = 60
+
+    @Option(help: "Least average bytes per second of a request body after the first 5 s (0: no minimum).")
+    var minBodyRate = 4096
+
+    @Option(help: "Seconds SIGTERM/SIGINT waits for open connections before closing them (admitted work still finishes).")
+    var shutdownGrace = 10
+
+    @Flag(help: "Give absolute file paths in responses (default: relative to the gallery's root folder).")
+    var exposePaths = false
+
     @Option(help: "Default cosine score below which a match is 'unknown' (default: the embedder's measured one).")
     var cosineThreshold: Float?
 
@@ -57,6 +69,9 @@ struct ServeCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxBodyMb > 0, maxMegapixels > 0, queue >= 0 else {
             throw ValidationError("--max-body-mb and --max-megapixels must be positive, --queue not negative")
+        }
+        guard bodyTimeout >= 0, minBodyRate >= 0, shutdownGrace >= 0 else {
+            throw ValidationError("--body-timeout, --min-body-rate and --shutdown-grace must not be negative")
         }
     }
 
@@ -77,6 +92,10 @@ struct ServeCommand: ParsableCommand {
             configuration.maxPixels = Int(maxMegapixels * 1_000_000)
             configuration.inferenceWorkers = runtime.workerCount
             configuration.queueCapacity = queue
+            configuration.bodyTimeoutSeconds = bodyTimeout
+            configuration.minBodyBytesPerSecond = minBodyRate
+            configuration.shutdownGraceSeconds = shutdownGrace
+            configuration.exposePaths = exposePaths
             configuration.cosineThreshold = cosineThreshold
             configuration.euclideanThreshold = euclideanThreshold
 

@@ -96,9 +96,12 @@ import Testing
             #expect(response.status == .created)
             let added = try response.json(AddedJSON.self).added
             #expect(added.count == 2)
-            #expect(added.allSatisfy { $0.label == "Jennifer Aniston" && $0.faceCount == 1 && $0.path.hasPrefix(uploads) })
+            // Paths relative to the gallery: an upload is `uploads/<name>/<file>`, nothing of the server's folders.
+            #expect(added.allSatisfy { $0.label == "Jennifer Aniston" && $0.faceCount == 1
+                                       && $0.path.hasPrefix("uploads/Jennifer Aniston/") })
             #expect(added.map(\.name) == ["Jennifer_Aniston_0002.jpg", "Jennifer_Aniston_0003.jpg"])
-            #expect(added.allSatisfy { FileManager.default.fileExists(atPath: $0.path) })
+            func file(_ image: ImageJSON) -> String { uploads + "/" + image.path.dropFirst("uploads/".count) }
+            #expect(added.allSatisfy { FileManager.default.fileExists(atPath: file($0)) })
 
             // Searchable at once: her first photo now finds the new ones.
             let found = try await client.search(Fixture.photo("Jennifer_Aniston", 1), query: "?k=2").json(SearchJSON.self)
@@ -123,7 +126,7 @@ import Testing
             #expect(try deleted.json(DeletedJSON.self).deleted == victim.id)
             #expect(try await client.get("/v1/gallery/\(victim.id)").status == .notFound)
             #expect(try await client.get("/v1/gallery/\(victim.id)/thumbnail").status == .notFound)
-            #expect(!FileManager.default.fileExists(atPath: victim.path))
+            #expect(!FileManager.default.fileExists(atPath: file(victim)))
             let after = try await client.search(Fixture.photo("Jennifer_Aniston", 1)).json(SearchJSON.self)
             #expect(!after.results.contains { $0.id == victim.id })
             let again = try await client.execute(uri: "/v1/gallery/\(victim.id)", method: .delete,
@@ -140,7 +143,74 @@ import Testing
                                                     headers: [.apiKey: Fixture.apiKey])
             #expect(response.status == .ok)
             // The photo belongs to the user's collection (here ../shared): only uploads are deleted.
-            #expect(FileManager.default.fileExists(atPath: image.path))
+            #expect(Fixture.people.contains { image.path.hasPrefix($0 + "/") }, "relative: \(image.path)")
+            #expect(FileManager.default.fileExists(atPath: Fixture.lfw + "/" + image.path))
+        }
+    }
+
+    @Test func pathsAreRelativeToTheGalleryUnlessExposed() async throws {
+        try await Fixture.service().test { client in
+            let page = try await client.get("/v1/gallery?limit=200").json(GalleryPageJSON.self)
+            #expect(page.images.count == 12)
+            #expect(page.images.allSatisfy { !$0.path.hasPrefix("/") && !$0.path.contains("shared") })
+            let found = try await client.search(Fixture.query("Tiger_Woods")).json(SearchJSON.self)
+            #expect(found.results.first?.path.hasPrefix("Tiger_Woods/Tiger_Woods_000") == true)
+            #expect(found.results.allSatisfy { !$0.path.hasPrefix("/") })
+            let one = try await client.get("/v1/gallery/\(page.images[0].id)").json(ImageJSON.self)
+            #expect(one.path == page.images[0].path)
+        }
+        try await Fixture.service { $0.exposePaths = true }.test { client in
+            let page = try await client.get("/v1/gallery?limit=200").json(GalleryPageJSON.self)
+            #expect(page.images.count == 12 && page.images.allSatisfy { $0.path.hasPrefix(Fixture.lfw + "/") })
+            let found = try await client.search(Fixture.query("Tiger_Woods")).json(SearchJSON.self)
+            #expect(found.results.first.map { $0.path.hasPrefix(Fixture.lfw + "/Tiger_Woods/") } == true)
+        }
+    }
+
+    @Test func onlyTheImageFieldCarriesAPhoto() async throws {
+        try await Fixture.service().test { client in
+            let photo = try Fixture.bytes(Fixture.photo("Tiger_Woods", 5))
+            var search = MultipartBody()
+            search.file("foo", filename: "photo.jpg", photo)
+            let refused = try await client.post("/v1/search", form: search)
+            #expect(refused.status == .badRequest)
+            let error = try refused.error()
+            #expect(error.code == "unexpected_file_field")
+            #expect(error.message.contains("`foo`") && error.message.contains("`image`"))
+
+            var add = MultipartBody()
+            add.field("name", "Foo")
+            add.file("image", filename: "a.jpg", photo)
+            add.file("photo", filename: "b.jpg", photo)
+            let addRefused = try await client.post("/v1/gallery", form: add, key: Fixture.apiKey)
+            #expect(try addRefused.error().code == "unexpected_file_field")
+            #expect(try await client.get("/v1/gallery").json(GalleryPageJSON.self).total == 12, "nothing added")
+        }
+    }
+
+    @Test func aDeleteThatCannotRemoveTheUploadSaysSoAndKeepsTheImage() async throws {
+        let service = try Fixture.service()
+        let uploads = service.configuration.uploadsDirectory
+        try await service.test { client in
+            let raw = try Fixture.bytes(Fixture.photo("Jennifer_Aniston", 2))
+            let added = try await client.post("/v1/gallery?name=Jen", bytes: raw, type: "image/jpeg", key: Fixture.apiKey)
+            let image = try #require(try added.json(AddedJSON.self).added.first)
+            let file = uploads + "/" + image.path.dropFirst("uploads/".count)
+            // A file that cannot be removed, even by root: a non-empty directory now stands in its place.
+            try FileManager.default.removeItem(atPath: file)
+            try FileManager.default.createDirectory(atPath: file + "/inside", withIntermediateDirectories: true)
+            let refused = try await client.execute(uri: "/v1/gallery/\(image.id)", method: .delete,
+                                                   headers: [.apiKey: Fixture.apiKey])
+            #expect(refused.status == .internalServerError)
+            let error = try refused.error()
+            #expect(error.code == "file_not_removed" && error.message.contains("directory"))
+            #expect(try await client.get("/v1/gallery/\(image.id)").status == .ok, "the image stays")
+
+            try FileManager.default.removeItem(atPath: file)
+            let deleted = try await client.execute(uri: "/v1/gallery/\(image.id)", method: .delete,
+                                                   headers: [.apiKey: Fixture.apiKey])
+            #expect(deleted.status == .ok, "a file already gone does not block the delete")
+            #expect(try await client.get("/v1/gallery/\(image.id)").status == .notFound)
         }
     }
 

@@ -74,4 +74,78 @@ import Testing
         #expect(elapsed < 20, "answered promptly, nothing waits for a time-out (\(elapsed) s)")
         #expect(try await server.search(photo).status == 200, "serves again once the burst is over")
     }
+
+    /// A client that sends a search's headers and then one body byte every `interval` seconds, until the server
+    /// closes the connection or `limit` seconds pass. Returns the status line it got and when it was closed.
+    static func trickle(port: Int, interval: Double, limit: Double) async throws -> (status: String?, closedAfter: Double?) {
+        let connection = try RawConnection(port: port)
+        let start = Date()
+        guard connection.send("POST /v1/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+                              + "Content-Length: 100000\r\n\r\n") else { return (nil, 0) }
+        while Date().timeIntervalSince(start) < limit {
+            guard connection.send([0xFF]) else { return (connection.statusLine, Date().timeIntervalSince(start)) }
+            let until = Date().addingTimeInterval(interval)
+            while Date() < until {
+                // Never block a thread of the shared pool: 70 of these run on a few threads.
+                if connection.receive(waiting: 0) { return (connection.statusLine, Date().timeIntervalSince(start)) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return (connection.statusLine, nil)
+    }
+
+    @Test func tricklingClientsGet408AndNeverStallSearches() async throws {
+        // The defaults: a body must average 4 KiB/s after 5 s, and arrive within 60 s.
+        let server = try LiveServer()
+        defer { server.stop() }
+        let port = server.port
+        // 70 clients each announcing a 100 kB search and sending one byte every 5 s: before the fix each took
+        // a queue place (2 workers + 64 waiting) and every real search got 503.
+        let trickles = Task.detached {
+            try await withThrowingTaskGroup(of: (String?, Double?).self) { group in
+                for _ in 0..<70 {
+                    group.addTask { try await Self.trickle(port: port, interval: 5, limit: 30) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        let photo = Fixture.photo("Tiger_Woods", 1)
+        var statuses: [Int] = []
+        for _ in 0..<20 { statuses.append(try await server.search(photo).status) }
+        let answered = statuses.filter { $0 == 200 }.count
+        #expect(answered >= 18, "at least 90% of searches answered while 70 clients trickle: \(statuses)")
+
+        let results = try await trickles.value
+        #expect(results.allSatisfy { $0.0 == "HTTP/1.1 408 Request Timeout" }, "\(Set(results.map { $0.0 ?? "none" }))")
+        let latest = results.compactMap(\.1).max() ?? .infinity
+        #expect(results.allSatisfy { $0.1 != nil } && latest < 15,
+                "closed within the rate check's 5 s grace (plus a byte interval), latest \(latest) s")
+        let metrics = String(decoding: try await server.request("/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("facefind_http_slow_clients_total 70"))
+        #expect(metrics.contains(#"facefind_http_requests_total{method="POST",route="/v1/search",status="408"} 70"#))
+    }
+
+    @Test func sigtermWithATricklingClientExitsWithinTheGracePeriod() async throws {
+        let server = try LiveServer(arguments: ["--shutdown-grace", "2"])
+        let connection = try RawConnection(port: server.port)
+        // Fast enough to pass the minimum rate, far too long to finish: 10 MB at 16 kB/s.
+        #expect(connection.send("POST /v1/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+                                + "Content-Length: 10000000\r\n\r\n"))
+        let idle = try RawConnection(port: server.port)  // an idle keep-alive connection too
+        for _ in 0..<8 {
+            connection.send([UInt8](repeating: 0, count: 8192))
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let start = Date()
+        kill(server.process.processIdentifier, SIGTERM)
+        while server.process.isRunning, Date().timeIntervalSince(start) < 30 {
+            connection.send([UInt8](repeating: 0, count: 8192))
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(!server.process.isRunning && elapsed < 2 + 3, "exits after the 2 s grace period, took \(elapsed) s")
+        #expect(server.stop() == 0)
+        _ = idle
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import FaceFindMultipart
 @testable import FaceFindServer
 
 @Suite struct MultipartTests {
@@ -32,7 +33,7 @@ import Testing
     @Test func rejectsBrokenBodies() {
         for body in ["no boundary here", "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nunterminated",
                      "--b\r\nheaders without end", "--bgarbage"] {
-            #expect(throws: APIError.self, "\(body)") { try Multipart.parse(Array(body.utf8), boundary: "b") }
+            #expect(throws: MultipartError.self, "\(body)") { try Multipart.parse(Array(body.utf8), boundary: "b") }
         }
         let empty = try? Multipart.parse(Array("--b--\r\n".utf8), boundary: "b")
         #expect(empty?.isEmpty == true)

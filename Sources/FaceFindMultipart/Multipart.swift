@@ -1,34 +1,41 @@
 import Foundation
 
-/// One part of a multipart/form-data body.
-struct MultipartPart: Sendable {
-    /// The form field name (`image`, `k`, `name`...).
-    var name: String
-    /// The file name the client sent, for file fields.
-    var filename: String?
-    var contentType: String?
-    var body: ArraySlice<UInt8>
+/// A malformed multipart/form-data body: what is wrong, for a 400 answer.
+public struct MultipartError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+/// One part of a multipart/form-data body.
+public struct MultipartPart: Sendable {
+    /// The form field name (`image`, `k`, `name`...).
+    public var name: String
+    /// The file name the client sent, for file fields.
+    public var filename: String?
+    public var contentType: String?
+    public var body: ArraySlice<UInt8>
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// A small multipart/form-data reader (RFC 7578), enough for browsers, curl and HTTP libraries. Hummingbird
 /// has none built in, and the whole body is already in memory under the size limit, so a one-pass parse over
-/// the bytes is simplest.
-enum Multipart {
+/// the bytes is simplest. A module of its own, free of the server's dependencies, so that it can be fuzzed
+/// (`Fuzz/`) without building an HTTP stack.
+public enum Multipart {
     /// The boundary parameter of a `multipart/form-data` content type, nil for other types.
-    static func boundary(contentType: String) -> String? {
+    public static func boundary(contentType: String) -> String? {
         let (type, parameters) = MediaType.parse(contentType)
         guard type == "multipart/form-data", let boundary = parameters["boundary"], !boundary.isEmpty,
               boundary.utf8.count <= 200 else { return nil }
         return boundary
     }
 
-    static func parse(_ body: [UInt8], boundary: String, maxParts: Int = 256) throws -> [MultipartPart] {
+    public static func parse(_ body: [UInt8], boundary: String, maxParts: Int = 256) throws -> [MultipartPart] {
         let delimiter = Array("--\(boundary)".utf8)
         let crlf: [UInt8] = [13, 10]
         guard var position = find(delimiter, in: body, from: 0) else {
-            throw APIError.badRequest("multipart body has no boundary line --\(boundary)", code: "bad_multipart")
+            throw MultipartError("multipart body has no boundary line --\(boundary)")
         }
         var parts: [MultipartPart] = []
         while true {
@@ -38,26 +45,26 @@ enum Multipart {
             // Transport padding (spaces/tabs) may follow the delimiter before the line break.
             while position < body.count, body[position] == 32 || body[position] == 9 { position += 1 }
             guard body.count >= position + 2, Array(body[position..<position + 2]) == crlf else {
-                throw APIError.badRequest("multipart body is truncated or malformed", code: "bad_multipart")
+                throw MultipartError("multipart body is truncated or malformed")
             }
             position += 2
             guard let headerEnd = find([13, 10, 13, 10], in: body, from: position) else {
-                throw APIError.badRequest("multipart part without a blank line after its headers", code: "bad_multipart")
+                throw MultipartError("multipart part without a blank line after its headers")
             }
             let headers = parseHeaders(body[position..<headerEnd])
             let contentStart = headerEnd + 4
             guard let next = find(crlf + delimiter, in: body, from: contentStart) else {
-                throw APIError.badRequest("multipart body ends before its closing boundary", code: "bad_multipart")
+                throw MultipartError("multipart body ends before its closing boundary")
             }
             guard let disposition = headers["content-disposition"] else {
-                throw APIError.badRequest("multipart part without Content-Disposition", code: "bad_multipart")
+                throw MultipartError("multipart part without Content-Disposition")
             }
             let (kind, parameters) = MediaType.parse(disposition)
             if kind == "form-data", let name = parameters["name"] {
                 parts.append(MultipartPart(name: name, filename: parameters["filename"],
                                            contentType: headers["content-type"], body: body[contentStart..<next]))
                 if parts.count > maxParts {
-                    throw APIError.badRequest("multipart body has more than \(maxParts) parts", code: "bad_multipart")
+                    throw MultipartError("multipart body has more than \(maxParts) parts")
                 }
             }
             position = next + 2
@@ -76,7 +83,7 @@ enum Multipart {
     }
 
     /// The first index of `needle` in `haystack` at or after `from`.
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+    public static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
         let last = haystack.count - needle.count
         var i = from
@@ -97,10 +104,10 @@ enum Multipart {
 }
 
 /// Media type strings: `type/subtype; a=b; c="d e"`.
-enum MediaType {
+public enum MediaType {
     /// The lower-cased type and its parameters (names lower-cased, quotes and escapes removed;
     /// RFC 5987 `name*=UTF-8''...` values percent-decoded and stored under `name`).
-    static func parse(_ value: String) -> (type: String, parameters: [String: String]) {
+    public static func parse(_ value: String) -> (type: String, parameters: [String: String]) {
         var fields: [String] = []
         var current = ""
         var quoted = false
