@@ -107,6 +107,9 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                     indexed_at timestamptz NOT NULL DEFAULT now()
                 )
                 """))
+            // Photos kept although the last indexing run could not read them (see setUnavailable); added to
+            // stores made before the column existed.
+            try db.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(schema).images ADD COLUMN IF NOT EXISTS unavailable text"))
         }
     }
 
@@ -339,6 +342,34 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
         guard !paths.isEmpty else { return }
         try session.run(transaction: true) { db in
             try db.query("DELETE FROM \(unescaped: schema).images WHERE path = ANY(\(paths))")
+        }
+    }
+
+    public func setUnavailable(_ reasons: [String: String], under folder: String) throws {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        let entries = reasons.sorted { $0.key < $1.key }
+        try session.run(transaction: true) { db in
+            try db.query("""
+                UPDATE \(unescaped: schema).images SET unavailable = NULL
+                WHERE unavailable IS NOT NULL AND (path = \(folder) OR left(path, \(prefix.unicodeScalars.count)) = \(prefix))
+                """)
+            guard !entries.isEmpty else { return }
+            try db.query("""
+                UPDATE \(unescaped: schema).images AS i SET unavailable = u.r
+                FROM unnest(\(entries.map(\.key))::text[], \(entries.map(\.value))::text[]) AS u(p, r)
+                WHERE i.path = u.p
+                """)
+        }
+    }
+
+    public func unavailableImages() throws -> [String: String] {
+        try session.run { db in
+            var result: [String: String] = [:]
+            for row in try db.query("SELECT path, unavailable FROM \(unescaped: schema).images WHERE unavailable IS NOT NULL") {
+                let (path, reason) = try row.decode((String, String).self)
+                result[path] = reason
+            }
+            return result
         }
     }
 

@@ -112,10 +112,40 @@ struct PipelineOptions: ParsableArguments {
     }
 }
 
+/// The exit statuses of every command (README, "Exit status").
+enum ExitStatus {
+    /// 0: everything asked for was done.
+    static let success = ExitCode.success
+    /// 1: a fatal error; the command stopped (what it had already written is kept).
+    static let fatal = ExitCode.failure
+    /// 2: the command finished, but some inputs (files, folders, queries) could not be read or used; they are
+    /// listed in its output.
+    static let partial = ExitCode(2)
+    // 64 (EX_USAGE): a usage error, from ArgumentParser.
+}
+
 /// Prints an error message naming the problem and exits non-zero, instead of a stack of Swift types.
 func fail(_ error: Error) -> ExitCode {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    return ExitCode.failure
+    FileHandle.standardError.write(Data("error: \(printable("\(error)"))\n".utf8))
+    return ExitStatus.fatal
+}
+
+/// `text` safe to print on one line: control characters (a newline in a file name, an escape sequence) are
+/// written as escapes (`\n`, `\u{1B}`), so a crafted name cannot split a log line or a list of failures.
+func printable(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+    var result = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case _ where scalar.properties.generalCategory == .control:
+            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {

@@ -5,7 +5,12 @@ import Foundation
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Add a folder of photos to a gallery index (incremental; resumes after interruption).")
+        abstract: "Add a folder of photos to a gallery index (incremental; resumes after interruption).",
+        discussion: """
+            Exit status: 0 when every file was indexed; 2 when the run finished but some files or folders could \
+            not be read or indexed (listed at the end; photos already indexed are never removed because they \
+            could not be read); 1 on a fatal error (nothing more could be done); 64 for a usage error.
+            """)
 
     @Argument(help: "Folder of photos (searched recursively for .jpg, .jpeg, .png, .webp).")
     var folder: String
@@ -42,18 +47,32 @@ struct IndexCommand: ParsableCommand {
             if json {
                 try printJSON(report)
             } else {
-                let counts = try store.counts()
-                print(String(format: "%d files: %d indexed, %d unchanged, %d removed, %d failed; %d faces (%d photos without a detected face, embedded whole) in %.1f s (%.1f images/s)",
-                             report.files, report.indexed, report.unchanged, report.removed, report.failed.count,
-                             report.faces, report.wholeImage, report.seconds, report.imagesPerSecond))
-                print("index \(store.name): \(counts.images) photos, \(counts.faces) faces, \(counts.failed) unreadable")
-                if !report.failed.isEmpty {
-                    print("could not index:")
-                    for failure in report.failed { print("  \(failure.path): \(failure.reason)") }
-                }
+                try printSummary(report, store: store)
             }
+            if report.hasProblems { throw ExitStatus.partial }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             throw fail(error)
+        }
+    }
+
+    private func printSummary(_ report: IndexReport, store: any GalleryStore) throws {
+        let counts = try store.counts()
+        print(String(format: "%d files: %d indexed, %d unchanged, %d removed, %d failed; %d faces (%d photos without a detected face, embedded whole) in %.1f s (%.1f images/s)",
+                     report.files, report.indexed, report.unchanged, report.removed, report.failed.count,
+                     report.faces, report.wholeImage, report.seconds, report.imagesPerSecond))
+        print("index \(printable(store.name)): \(counts.images) photos, \(counts.faces) faces, \(counts.failed) unreadable")
+        if !report.unreadableFolders.isEmpty {
+            print("could not read these folders (their indexed photos are kept, marked unavailable):")
+            for failure in report.unreadableFolders { print("  \(printable(failure.path)): \(failure.reason)") }
+        }
+        if report.unavailable > 0 {
+            print("\(report.unavailable) indexed photo(s) could not be read in this run and are kept, marked unavailable")
+        }
+        if !report.failed.isEmpty {
+            print("could not index:")
+            for failure in report.failed { print("  \(printable(failure.path)): \(failure.reason)") }
         }
     }
 }

@@ -72,7 +72,7 @@ struct ModelsCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("error: \(spec.name): \(error)\n".utf8))
                 }
             }
-            if failed { throw ExitCode.failure }
+            if failed { throw ExitStatus.partial }
         }
 
         /// Runs the model's converter into a temporary folder and returns that folder.
@@ -123,7 +123,7 @@ struct ModelsCommand: ParsableCommand {
                     print("\(spec.name): \(error)")
                 }
             }
-            if failed { throw ExitCode.failure }
+            if failed { throw ExitStatus.partial }
         }
     }
 

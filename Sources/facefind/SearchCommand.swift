@@ -144,20 +144,21 @@ struct SearchCommand: ParsableCommand {
                 try printJSON(results)
             } else {
                 for r in results {
-                    if let error = r.error { print("\(r.query): \(error)"); continue }
+                    if let error = r.error { print("\(printable(r.query)): \(printable(error))"); continue }
                     let whole = r.faces.allSatisfy(\.isWholeImage) ? " (no face found: whole image used)" : ""
-                    print("\(r.query): \(r.faces.count) face(s)\(whole)")
+                    print("\(printable(r.query)): \(r.faces.count) face(s)\(whole)")
                     if let first = r.results.first, first.unknown {
                         print("  no gallery photo passes the match threshold: unknown person")
                     }
                     for m in r.results {
                         let b = m.box
-                        print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@", m.rank, m.score, m.path,
+                        print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@", m.rank, m.score, printable(m.path),
                                      b.x, b.y, b.width, b.height, m.unknown ? "  (unknown person)" : ""))
                     }
                 }
             }
-            if results.contains(where: { $0.error != nil }) { throw ExitCode.failure }
+            // Some queries could not be used (each is named above): the run finished, not everything was done.
+            if results.contains(where: { $0.error != nil }) { throw ExitStatus.partial }
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -30,6 +30,34 @@ struct PostgresStoreTests {
             .index(directory: folder)
     }
 
+    /// Photos an indexing run could not read are kept and marked, in both stores alike; a later run over the
+    /// folder clears the marks it no longer needs, and only under that folder (not in `<folder>-other`).
+    @Test func unavailableMarksAreKeptAndClearedLikeSQLite() throws {
+        let store = try PostgresTestServer.store()
+        defer { try? store.destroy() }
+        let folder = try PostgresTestServer.folder(of: Array(Self.photos.prefix(3)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let sqlite = try SQLiteGalleryStore(path: folder + "-index.sqlite")
+        defer { try? FileManager.default.removeItem(atPath: folder + "-index.sqlite") }
+        let pipeline = try Self.pipeline()
+        for gallery in [store, sqlite] as [any GalleryStore] {
+            _ = try Self.index(folder, into: gallery, pipeline: pipeline)
+            let paths = try gallery.fileStates().keys.sorted()
+            #expect(paths.count == 3)
+            let outside = IndexedImage(path: folder + "-other/x.jpg", state: FileState(sha256: "0", bytes: 1, modified: 1),
+                                       error: "corrupt")
+            try gallery.write([outside])
+            try gallery.setUnavailable([paths[0]: "cannot list folder: Permission denied", outside.path: "gone"],
+                                       under: folder + "-other")
+            try gallery.setUnavailable([paths[1]: "cannot open file: Permission denied"], under: folder)
+            #expect(try gallery.unavailableImages() == [paths[1]: "cannot open file: Permission denied",
+                                                        outside.path: "gone"], "\(gallery.name)")
+            try gallery.setUnavailable([:], under: folder)
+            #expect(try gallery.unavailableImages() == [outside.path: "gone"], "\(gallery.name)")
+            #expect(try gallery.counts().images == 3, "marks never remove anything")
+        }
+    }
+
     @Test func sameImagesFacesVectorsAndRankingAsSQLite() throws {
         let store = try PostgresTestServer.store()
         defer { try? store.destroy() }

@@ -58,6 +58,10 @@ public enum GalleryError: Error, CustomStringConvertible {
     case settingsMismatch(store: String, differences: [String])
     case storage(store: String, message: String)
     case notFound(String)
+    /// A file or folder that exists but cannot be read.
+    case unreadable(path: String, reason: String)
+    /// A database file that is not a FaceFind index (or of a newer FaceFind): refused without writing to it.
+    case notAnIndex(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -68,6 +72,10 @@ public enum GalleryError: Error, CustomStringConvertible {
             return "\(store): \(message)"
         case .notFound(let what):
             return "not found: \(what)"
+        case .unreadable(let path, let reason):
+            return "\(path): \(reason)"
+        case .notAnIndex(let path, let reason):
+            return "\(path) is not a FaceFind index: \(reason)"
         }
     }
 }
@@ -150,6 +158,11 @@ public protocol GalleryStore: Sendable {
     /// Updates the modification time of unchanged files, so the next run skips them without hashing.
     func touch(_ states: [String: FileState]) throws
     func remove(paths: [String]) throws
+    /// Marks the images in `reasons` (path → why it could not be read) as unavailable, keeping them and their
+    /// faces, and clears the mark from every other image under `folder` (an indexing run saw those).
+    func setUnavailable(_ reasons: [String: String], under folder: String) throws
+    /// Images marked unavailable by the last indexing run that covered them: path → reason.
+    func unavailableImages() throws -> [String: String]
     func images(offset: Int, limit: Int) throws -> [ImageRecord]
     /// One image by id, nil when there is none.
     func image(id: Int64) throws -> ImageRecord?

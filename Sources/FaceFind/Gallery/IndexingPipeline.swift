@@ -41,7 +41,15 @@ public struct IndexReport: Sendable, Codable {
     /// Images where no detector threshold found a face, embedded whole.
     public var wholeImage: Int = 0
     public var failed: [Failure] = []
+    /// Folders that could not be listed: their photos already in the index are kept, marked unavailable.
+    public var unreadableFolders: [Failure] = []
+    /// Indexed photos kept although they could not be read in this run (in an unreadable folder, or the file
+    /// itself unreadable); they stay searchable and are marked unavailable in the store.
+    public var unavailable: Int = 0
     public var seconds: Double = 0
+
+    /// True when some file or folder could not be read or indexed: the run finished, but not everything is in.
+    public var hasProblems: Bool { !failed.isEmpty || !unreadableFolders.isEmpty }
 
     public struct Failure: Sendable, Codable, Equatable {
         public var path: String
@@ -73,44 +81,60 @@ public final class IndexingPipeline: Sendable {
         self.options = options
     }
 
-    /// All image files under `directory`, sorted, as absolute standardised paths.
+    /// All image files under `directory`, sorted, as absolute standardised paths. A subfolder that cannot be
+    /// listed is an error here (a query or evaluation folder must be read whole); `index(directory:)` instead
+    /// goes on and reports it.
     public static func imageFiles(under directory: String) throws -> [String] {
-        let root = URL(fileURLWithPath: directory).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else {
-            throw GalleryError.notFound(root.path)
+        let listing = try FolderListing(directory: directory)
+        if let first = listing.unreadable.first {
+            throw GalleryError.unreadable(path: first.path, reason: first.reason)
         }
-        guard isDirectory.boolValue else {
-            return imageFileExtensions.contains(root.pathExtension.lowercased()) ? [root.path] : []
-        }
-        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
-        else { throw GalleryError.notFound(root.path) }
-        var paths: [String] = []
-        for case let url as URL in enumerator where imageFileExtensions.contains(url.pathExtension.lowercased()) {
-            paths.append(url.standardizedFileURL.path)
-        }
-        return paths.sorted()
+        return listing.files
     }
 
     /// Indexes `directory` incrementally: new files are added, changed ones (by content hash) re-embedded,
-    /// files gone from `directory` removed from the store, unchanged ones skipped.
+    /// files gone from `directory` removed from the store, unchanged ones skipped. What cannot be read is never
+    /// taken for gone: photos in a folder that cannot be listed, and indexed files that cannot be read now,
+    /// keep their rows, marked unavailable (the mark is cleared once they are readable again), and the report
+    /// names the folders and files.
     public func index(directory: String, progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> IndexReport {
-        let files = try Self.imageFiles(under: directory)
+        let listing = try FolderListing(directory: directory)
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         let known = try store.fileStates()
-        let present = Set(files)
+        let present = Set(listing.files)
         let prefix = root.hasSuffix("/") ? root : root + "/"
-        let gone = known.keys.filter { ($0.hasPrefix(prefix) || $0 == root) && !present.contains($0) }
+        let missing = known.keys.filter { ($0.hasPrefix(prefix) || $0 == root) && !present.contains($0) }
+        var unavailable: [String: String] = [:]
+        var gone: [String] = []
+        for path in missing {
+            if let folder = listing.unreadable.first(where: { path.hasPrefix($0.path + "/") }) {
+                unavailable[path] = folder.reason
+            } else {
+                gone.append(path)
+            }
+        }
         try store.remove(paths: gone)
-        var report = try index(files: files, known: known, progress: progress)
+        var (report, unreadable) = try run(files: listing.files, known: known, progress: progress)
         report.removed = gone.count
+        report.unreadableFolders = listing.unreadable
+        for failure in report.failed where known[failure.path] != nil && unreadable.contains(failure.path) {
+            unavailable[failure.path] = failure.reason
+        }
+        try store.setUnavailable(unavailable, under: root)
+        report.unavailable = unavailable.count
         return report
     }
 
     /// Indexes exactly these files (skipping those unchanged since `known`).
     public func index(files: [String], known: [String: FileState]? = nil,
                       progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> IndexReport {
-        let known = try known ?? store.fileStates()
+        try run(files: files, known: known ?? store.fileStates(), progress: progress).report
+    }
+
+    /// Indexes `files`; returns the report and the files that could not be read at all (not written to the
+    /// store: an unreadable file says nothing about its content, so its indexed row, if any, stays).
+    private func run(files: [String], known: [String: FileState],
+                     progress: (@Sendable (IndexProgress) -> Void)?) throws -> (report: IndexReport, unreadable: Set<String>) {
         let start = Date()
         let run = RunState(total: files.count)
         let workers = min(options.workers, max(files.count, 1))
@@ -123,6 +147,8 @@ public final class IndexingPipeline: Sendable {
                     run.unchanged(touched)
                 case .failed(let item):
                     run.finish([item], store: store, commitEvery: options.commitEvery)
+                case .unreadable(let failure):
+                    run.unreadable(failure)
                 case .ready(let item, let image, let faces):
                     pending.add(item: item, chips: faces.map { embedder.chip(for: $0, in: image) }, faces: faces)
                     if pending.chips.count >= options.batchSize { run.finish(flush(&pending), store: store, commitEvery: options.commitEvery) }
@@ -137,12 +163,14 @@ public final class IndexingPipeline: Sendable {
         report.seconds = Date().timeIntervalSince(start)
         progress?(IndexProgress(done: files.count, total: files.count, failed: report.failed.count,
                                 faces: report.faces, elapsed: report.seconds))
-        return report
+        return (report, run.unreadablePaths)
     }
 
     private enum Prepared {
         case unchanged(touched: (String, FileState)?)
         case failed(IndexedImage)
+        /// The file could not be read (permissions, a named pipe, a dangling link): nothing is written.
+        case unreadable(IndexReport.Failure)
         case ready(IndexedImage, RGBImage, [DetectedFace])
     }
 
@@ -152,11 +180,10 @@ public final class IndexingPipeline: Sendable {
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         if let known, known.bytes == size, known.modified == modified { return .unchanged(touched: nil) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let state = FileState(sha256: "", bytes: size, modified: modified)
-            return .failed(IndexedImage(path: path, state: state, error: "cannot read file"))
+        let bytes: [UInt8]
+        do { bytes = try ImageDecoder.readFile(path) } catch {
+            return .unreadable(.init(path: path, reason: error.reason))
         }
-        let bytes = [UInt8](data)
         let state = FileState(sha256: SHA256.hex(bytes), bytes: bytes.count, modified: modified)
         if let known, known.sha256 == state.sha256 { return .unchanged(touched: (path, state)) }
         do {
@@ -231,6 +258,16 @@ private final class RunState: @unchecked Sendable {
             guard nextIndex < total, writeError == nil else { return nil }
             defer { nextIndex += 1 }
             return nextIndex
+        }
+    }
+
+    private(set) var unreadablePaths: Set<String> = []
+
+    func unreadable(_ failure: IndexReport.Failure) {
+        lock.withLock {
+            done += 1
+            report.failed.append(failure)
+            unreadablePaths.insert(failure.path)
         }
     }
 

@@ -7,8 +7,18 @@ public final class SQLiteGalleryStore: GalleryStore {
     public let name: String
     private let pool: DatabasePool
 
+    /// SQLite's `application_id` header field of FaceFind's index files ("FcFd"), so that FaceFind recognises
+    /// its own files and refuses everyone else's.
+    public static let applicationID: Int32 = 0x4663_4664
+    /// The schema version, in `user_version`: 1 the first schema, 2 adds `images.unavailable`.
+    public static let schemaVersion: Int32 = 2
+
+    /// Opens the index at `path`, creating it when there is no file (or an empty one). Any other file is first
+    /// checked without writing a byte (see `checkOwnership`): a directory, a file that is not SQLite, another
+    /// program's database, or an index of a newer FaceFind is refused as it is.
     public init(path: String) throws {
         self.name = path
+        try Self.checkOwnership(path)
         do {
             let parent = (path as NSString).deletingLastPathComponent
             if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
@@ -16,9 +26,79 @@ public final class SQLiteGalleryStore: GalleryStore {
             configuration.busyMode = .timeout(10)
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
+            try pool.write { db in
+                if try Int32.fetchOne(db, sql: "PRAGMA application_id") != Self.applicationID {
+                    try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
+                }
+                if try Int32.fetchOne(db, sql: "PRAGMA user_version") != Self.schemaVersion {
+                    try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
+                }
+            }
         } catch let error as DatabaseError {
             throw GalleryError.storage(store: path, message: "cannot open as a FaceFind index: \(error.message ?? "\(error)")")
         }
+    }
+
+    /// The tables of a FaceFind index of schema 1, made before index files carried `application_id`.
+    static let legacyTables: Set<String> = ["settings", "images", "faces", "embeddings", "grdb_migrations"]
+
+    /// Throws unless `path` is absent, empty, or a FaceFind index this version can open, reading only. The
+    /// header's `application_id` says whose file it is; a file without one is taken only when it holds no
+    /// schema at all, or exactly the tables of a FaceFind index made before the marking existed.
+    static func checkOwnership(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw GalleryError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        if Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR) {
+            throw GalleryError.notAnIndex(path: path, reason: "it is a directory; name an index file, such as "
+                                          + "\((path as NSString).appendingPathComponent("facefind.sqlite"))")
+        }
+        guard info.st_size > 0 else { return }  // an empty file is an empty database
+        let header: [UInt8]
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            header = [UInt8](try handle.read(upToCount: 100) ?? Data())
+        } catch {
+            throw GalleryError.unreadable(path: path, reason: "cannot read it (\(error.localizedDescription))")
+        }
+        guard header.count == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
+            throw GalleryError.notAnIndex(path: path, reason: "it is not an SQLite database")
+        }
+        func field(_ offset: Int) -> Int32 {
+            Int32(bitPattern: header[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) })
+        }
+        let (application, version) = (field(68), field(60))
+        if application == applicationID {
+            guard version <= schemaVersion else {
+                throw GalleryError.notAnIndex(path: path, reason: "it was made by a newer FaceFind (schema \(version); "
+                                              + "this one reads up to \(schemaVersion))")
+            }
+            return
+        }
+        guard application == 0 else {
+            throw GalleryError.notAnIndex(path: path, reason: String(format: "it belongs to another program "
+                                          + "(SQLite application_id 0x%08x)", UInt32(bitPattern: application)))
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let tables: [String]
+        do {
+            tables = try DatabaseQueue(path: path, configuration: configuration).read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND substr(name, 1, 7) != 'sqlite_'
+                    ORDER BY name
+                    """)
+            }
+        } catch let error as DatabaseError {
+            throw GalleryError.notAnIndex(path: path, reason: "it cannot be read as SQLite (\(error.message ?? "\(error)"))")
+        }
+        if tables.isEmpty || Set(tables) == legacyTables { return }
+        let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
+        throw GalleryError.notAnIndex(path: path, reason: "it holds another program's tables (\(shown)); FaceFind "
+                                      + "writes only to its own index files: give another file name")
     }
 
     private static var migrator: DatabaseMigrator {
@@ -54,6 +134,10 @@ public final class SQLiteGalleryStore: GalleryStore {
                     PRIMARY KEY (face_id, model)
                 );
                 """)
+        }
+        migrator.registerMigration("v2") { db in
+            // Photos kept in the index although the last run could not read them (see setUnavailable).
+            try db.execute(sql: "ALTER TABLE images ADD COLUMN unavailable TEXT")
         }
         return migrator
     }
@@ -153,6 +237,33 @@ public final class SQLiteGalleryStore: GalleryStore {
         try wrap {
             try pool.write { db in
                 for path in paths { try db.execute(sql: "DELETE FROM images WHERE path = ?", arguments: [path]) }
+            }
+        }
+    }
+
+    public func setUnavailable(_ reasons: [String: String], under folder: String) throws {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        try wrap {
+            try pool.write { db in
+                try db.execute(sql: """
+                    UPDATE images SET unavailable = NULL
+                    WHERE unavailable IS NOT NULL AND (path = ? OR substr(path, 1, ?) = ?)
+                    """, arguments: [folder, prefix.unicodeScalars.count, prefix])
+                for (path, reason) in reasons {
+                    try db.execute(sql: "UPDATE images SET unavailable = ? WHERE path = ?", arguments: [reason, path])
+                }
+            }
+        }
+    }
+
+    public func unavailableImages() throws -> [String: String] {
+        try wrap {
+            try pool.read { db in
+                var result: [String: String] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT path, unavailable FROM images WHERE unavailable IS NOT NULL") {
+                    result[row["path"]] = row["unavailable"]
+                }
+                return result
             }
         }
     }

@@ -40,7 +40,7 @@ public struct ImageDecoder: Sendable {
 
     /// Reads and decodes the file at `path`.
     public func decode(contentsOf path: String) throws(ImageDecodingError) -> RGBImage {
-        let bytes = try readFile(path)
+        let bytes = try Self.readFile(path)
         return try decode(bytes, name: path)
     }
 
@@ -91,25 +91,42 @@ public struct ImageDecoder: Sendable {
     /// non-image file by mistake (a video, a disk image) should fail fast instead of exhausting memory.
     static let maxFileBytes = 1 << 30
 
-    /// Reads a whole file with POSIX calls so that failures carry the errno text ("No such file or directory").
-    private func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+    /// Reads a whole regular file with POSIX calls, so that failures carry the errno text ("Permission
+    /// denied") and say what a path is when it is no file to read: a directory, a named pipe (opened without
+    /// blocking, so indexing never hangs on one), a device, a dangling or looping symbolic link.
+    public static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
         func failure(_ what: String) -> ImageDecodingError {
             ImageDecodingError(file: path, reason: "\(what): \(String(cString: strerror(errno)))")
         }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw failure("cannot open file") }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            var link = stat()
+            if lstat(path, &link) == 0, Int(link.st_mode) & Int(S_IFMT) == Int(S_IFLNK) {
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                if code == ENOENT { throw ImageDecodingError(file: path, reason: "dangling symbolic link to \(target)") }
+                if code == ELOOP { throw ImageDecodingError(file: path, reason: "symbolic link loop (via \(target))") }
+            }
+            errno = code
+            throw failure("cannot open file")
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("cannot stat file") }
-        if Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR) {
-            throw ImageDecodingError(file: path, reason: "is a directory, not an image file")
+        switch Int(info.st_mode) & Int(S_IFMT) {
+        case Int(S_IFREG): break
+        case Int(S_IFDIR): throw ImageDecodingError(file: path, reason: "is a directory, not an image file")
+        case Int(S_IFIFO): throw ImageDecodingError(file: path, reason: "is a named pipe (FIFO), not an image file")
+        case Int(S_IFSOCK): throw ImageDecodingError(file: path, reason: "is a socket, not an image file")
+        case Int(S_IFCHR), Int(S_IFBLK): throw ImageDecodingError(file: path, reason: "is a device, not an image file")
+        default: throw ImageDecodingError(file: path, reason: "is not a regular file")
         }
         let size = Int(info.st_size)
         if size > ImageDecoder.maxFileBytes {
             throw ImageDecodingError(
                 file: path, reason: "file is \(size / (1 << 20)) MiB, larger than any image accepted (1024 MiB)")
         }
-        // Read until EOF rather than trusting st_size exactly (pipes, files growing while read).
+        // Read until EOF rather than trusting st_size exactly (files growing while read).
         var bytes = [UInt8]()
         bytes.reserveCapacity(size)
         var chunk = [UInt8](repeating: 0, count: max(1 << 16, min(size + 1, 1 << 22)))

@@ -1,0 +1,67 @@
+import Foundation
+
+/// The image files under a folder, and the folders that could not be listed.
+///
+/// Foundation's directory enumerator skips a folder it cannot open without a word; an indexer built on it
+/// takes the photos in an unreadable folder for deleted ones. This walker reports each such folder with the
+/// reason, so that indexing keeps what it cannot see and says so.
+public struct FolderListing: Sendable {
+    /// Image files (by extension), absolute standardised paths, sorted.
+    public var files: [String] = []
+    /// Folders that could not be listed, with the reason ("Permission denied").
+    public var unreadable: [IndexReport.Failure] = []
+
+    /// Walks `directory` (or takes the single file it names). Symbolic links to folders are not followed, so a
+    /// link loop cannot make the walk endless; links to files are listed like files (reading them reports a
+    /// dangling or looping link). Throws only when `directory` itself does not exist.
+    public init(directory: String) throws {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var info = stat()
+        guard stat(root, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw GalleryError.notFound(root) }
+            throw GalleryError.unreadable(path: root, reason: String(cString: strerror(errno)))
+        }
+        guard Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR) else {
+            if Self.isImageName(root) { files = [root] }
+            return
+        }
+        var folders = [root]
+        while let folder = folders.popLast() {
+            guard let directory = opendir(folder) else {
+                unreadable.append(.init(path: folder, reason: "cannot list folder: \(String(cString: strerror(errno)))"))
+                continue
+            }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                let path = folder == "/" ? "/" + name : folder + "/" + name
+                var type = entry.pointee.d_type
+                if type == UInt8(DT_UNKNOWN) {  // some file systems do not fill d_type
+                    var info = stat()
+                    type = lstat(path, &info) == 0 && Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR)
+                        ? UInt8(DT_DIR) : UInt8(DT_REG)
+                }
+                if type == UInt8(DT_DIR) {
+                    folders.append(path)
+                } else if Self.isImageName(name) {
+                    files.append(path)
+                }
+            }
+        }
+        files.sort()
+        unreadable.sort { $0.path < $1.path }
+    }
+
+    static func isImageName(_ name: String) -> Bool {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+        return imageFileExtensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// Whether `path` lies in one of the unreadable folders: its indexed state is unknown, not gone.
+    public func isHidden(_ path: String) -> Bool {
+        unreadable.contains { path.hasPrefix($0.path + "/") }
+    }
+}
