@@ -351,7 +351,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
         try session.run(transaction: true) { db in
             try db.query("""
                 UPDATE \(unescaped: schema).images SET unavailable = NULL
-                WHERE unavailable IS NOT NULL AND (path = \(folder) OR left(path, \(prefix.unicodeScalars.count)) = \(prefix))
+                WHERE unavailable IS NOT NULL AND (path = \(folder) OR left(path, \(prefix.unicodeScalars.count)::int) = \(prefix))
                 """)
             guard !entries.isEmpty else { return }
             try db.query("""

@@ -57,19 +57,23 @@ import Testing
         #expect(error?.status == .requestTimeout && error?.code == "request_timeout")
         #expect(error?.headers[.connection] == "close")
         #expect(reasons.all == ["the request body did not arrive within 1 s"])
-        #expect(elapsed >= .seconds(1) && elapsed < .seconds(5), "cut at the deadline: \(elapsed)")
+        // Not before the deadline. (No upper bound: with the whole suite running, the test process's threads
+        // can be busy for many seconds; the live-server tests check how soon a real server cuts a client.)
+        #expect(elapsed >= .seconds(1), "cut at the deadline, not before: \(elapsed)")
     }
 
     @Test func aTrickleBelowTheRateIsCutAfterTheGrace() async throws {
         let start = ContinuousClock.now
         let reasons = Reasons()
         let error = await #expect(throws: APIError.self) {
-            try await BodyReader.collect(Self.stalling(100), limits: Self.limits(rate: 1000, grace: 1)) { reasons.add($0) }
+            try await BodyReader.collect(Self.stalling(100), limits: Self.limits(deadline: 0, rate: 1000, grace: 1)) {
+                reasons.add($0)
+            }
         }
         #expect(error?.status == .requestTimeout)
-        // 100 bytes cover 0.1 s at 1,000 bytes/s, so the check falls at the 1 s grace.
-        #expect(reasons.all.first?.contains("below the minimum of 1000 bytes/s") == true)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // 100 bytes cover 0.1 s at 1,000 bytes/s, so the check falls at the 1 s grace, not before.
+        #expect(reasons.all.count == 1 && reasons.all.first?.contains("below the minimum of 1000 bytes/s") == true)
+        #expect(ContinuousClock.now - start >= .seconds(1))
     }
 
     @Test func aWholeBodyIsReturnedAndTheWatchdogStops() async throws {
