@@ -15,12 +15,7 @@ extension Engine {
         let folder = Self.sanitize(label ?? "", fallback: "unnamed")
         var files: [(path: String, bytes: [UInt8])] = []
         for upload in uploads {
-            let image: RGBImage
-            do {
-                image = try timed("decode") { try uploadDecoder.decode(upload.bytes, name: upload.name) }.0
-            } catch let error as ImageDecodingError {
-                throw APIError.from(error, name: upload.name)
-            }
+            let image = try decode(upload)
             guard image.width >= Self.minSide, image.height >= Self.minSide else {
                 throw APIError.badRequest("\(upload.name) is too small (\(image.width)x\(image.height)); at least "
                                           + "\(Self.minSide)x\(Self.minSide) pixels are needed", code: "too_small")

@@ -37,13 +37,9 @@ struct ImageUpload: Sendable {
 extension Engine {
     /// Finds the faces of the query photo and ranks the gallery images for the chosen one(s).
     func search(_ upload: ImageUpload, options: SearchOptions, waited: Double) throws -> SearchJSON {
-        let image: RGBImage
-        let decodeMs: Double
-        do {
-            (image, decodeMs) = try timed("decode") { try uploadDecoder.decode(upload.bytes, name: upload.name) }
-        } catch let error as ImageDecodingError {
-            throw APIError.from(error, name: upload.name)
-        }
+        let decodeStart = ContinuousClock.now
+        let image = try decode(upload)
+        let decodeMs = (ContinuousClock.now - decodeStart).seconds * 1000
         let (faces, detectMs) = try timed("detect_embed") { try pipeline.embedFaces(in: image) }
         let chosen: [Int]
         switch options.face {

@@ -27,9 +27,6 @@ final class Engine: Sendable {
 
     let logger = Logger(label: "facefind.serve")
 
-    /// When the catalog has no measured threshold for the embedder (0.5 is near FaceNet-512's).
-    static let fallbackCosineThreshold: Float = 0.5
-
     /// Opens the pipeline the store was built with (or the default one for an empty store, which is then
     /// bound to it) and loads the search matrix.
     init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
@@ -52,8 +49,7 @@ final class Engine: Sendable {
         galleryRoot = Self.commonFolder(of: (index.current.matrix.images.map(\.path) + (try store.failedImages()).map(\.path))
             .filter { !$0.hasPrefix(uploaded) })
         let cosine = configuration.cosineThreshold
-            ?? ModelCatalog.spec(named: pipeline.settings.embedder)?.embedder?.matchThreshold
-            ?? Self.fallbackCosineThreshold
+            ?? Verification.threshold(for: pipeline.settings.embedder).value
         cosineThreshold = cosine
         euclideanThreshold = configuration.euclideanThreshold ?? (2 - 2 * min(max(cosine, -1), 1)).squareRoot()
         updateGalleryGauges()

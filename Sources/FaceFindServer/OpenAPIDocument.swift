@@ -162,6 +162,65 @@ paths:
           $ref: "#/components/responses/UnsupportedMediaType"
         "503":
           $ref: "#/components/responses/Overloaded"
+  /v1/verify:
+    post:
+      summary: Are two photos the same person? (1:1 verification)
+      description: |
+        Two photos as multipart/form-data fields named `image`, or one photo and the `id` of a gallery image (form
+        field or query parameter). The chosen face of each (`face`: largest, center, score, prominent; `all`
+        compares every pair of faces and keeps the closest) is compared by cosine similarity; `samePerson` is
+        the decision at `threshold` (default: the server's cosine threshold, by default the embedder's
+        calibrated one, which 1 in 1,000 different-person pairs of lfw-dev passes).
+      parameters:
+        - $ref: "#/components/parameters/Face"
+        - $ref: "#/components/parameters/Threshold"
+        - name: id
+          in: query
+          description: A gallery image to compare the photo with, instead of a second photo.
+          schema:
+            type: integer
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [image]
+              properties:
+                image:
+                  type: array
+                  items:
+                    type: string
+                    format: binary
+                  minItems: 1
+                  maxItems: 2
+                id:
+                  type: integer
+                face:
+                  type: string
+                threshold:
+                  type: number
+      responses:
+        "200":
+          description: The similarity and the decision.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Verification"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "408":
+          $ref: "#/components/responses/RequestTimeout"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Overloaded"
   /v1/gallery:
     get:
       summary: One page of the gallery, in id order.
@@ -361,7 +420,7 @@ components:
       schema:
         type: string
         default: largest
-        examples: [largest, center, score, all, "0", "2"]
+        examples: [largest, center, score, prominent, all, "0", "2"]
     Threshold:
       name: threshold
       in: query
@@ -519,6 +578,44 @@ components:
           type: integer
         thumbnail:
           type: string
+    Verification:
+      type: object
+      required: [first, second, embedder, similarity, threshold, samePerson]
+      properties:
+        first:
+          $ref: "#/components/schemas/VerifiedPhoto"
+        second:
+          $ref: "#/components/schemas/VerifiedPhoto"
+        embedder:
+          type: string
+        similarity:
+          type: number
+          description: Cosine similarity of the compared faces' embeddings.
+        threshold:
+          type: number
+        falseAcceptRate:
+          type: number
+          description: Share of different-person pairs passing the threshold where it was calibrated; absent for a threshold set by the request or the operator.
+        samePerson:
+          type: boolean
+    VerifiedPhoto:
+      type: object
+      required: [name, width, height, faces, chosenFace]
+      properties:
+        name:
+          type: string
+          description: The upload's file name, or the gallery image's path relative to the gallery.
+        width:
+          type: integer
+        height:
+          type: integer
+        faces:
+          type: array
+          items:
+            $ref: "#/components/schemas/Face"
+        chosenFace:
+          type: integer
+          description: Index in `faces` of the face compared.
     SearchResult:
       type: object
       required: [query, faces, chosenFaces, metric, k, threshold, unknown, results, timings]

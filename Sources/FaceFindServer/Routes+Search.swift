@@ -30,7 +30,7 @@ extension FaceFindService {
         var face = FaceSelection.choice(.largest)
         if let text = fields["face"], !text.isEmpty {
             guard let value = FaceSelection(text) else {
-                throw APIError.badRequest("face must be largest, center, score, all or a face number from 0, "
+                throw APIError.badRequest("face must be largest, center, score, prominent, all or a face number from 0, "
                                           + "got \"\(text.prefix(40))\"", code: "bad_parameter")
             }
             face = value

@@ -5,7 +5,7 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure top-1/5/10 retrieval accuracy on a labelled query/gallery set.",
+        abstract: "Measure retrieval (top-1/5/10 on a query/gallery set) or verification (the LFW pairs protocol).",
         discussion: """
             --detector, --embedder, --crop, --normalization and --metric take comma-separated lists; every
             combination is evaluated. Embeddings are cached per setting, so a sweep embeds each photo once per
@@ -20,6 +20,12 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Folder of gallery photos (identity = parent folder name).")
     var gallery: String?
+
+    @Option(help: "Pairs file in LFW's pairs.txt format: measure verification by the LFW protocol (10-fold thresholds).")
+    var pairs: String?
+
+    @Option(help: "With --pairs: the folder holding <Name>/<Name>_NNNN.jpg.")
+    var images: String?
 
     @Option(help: "Detectors (comma list).")
     var detector = PipelineConfiguration.defaultDetector
@@ -42,7 +48,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Metrics (comma list of cosine, euclidean).")
     var metric = "cosine"
 
-    @Option(help: "Which face of a query photo to search with: largest, center, score or all.")
+    @Option(help: "Which face of a query (or pair) photo to use: largest, center, score, prominent or all.")
     var queryFace: QueryFaceChoice = .largest
 
     @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
@@ -68,51 +74,32 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    func validate() throws {
+        if pairs != nil {
+            guard images != nil else { throw ValidationError("--pairs needs --images DIR (the folder of <Name>/<Name>_NNNN.jpg)") }
+            guard split == nil, queries == nil, gallery == nil else {
+                throw ValidationError("--pairs measures verification; --split, --queries and --gallery measure retrieval: give one")
+            }
+        } else if split == nil && (queries == nil || gallery == nil) {
+            throw ValidationError("give --split FILE, --queries DIR and --gallery DIR, or --pairs FILE and --images DIR")
+        }
+    }
+
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let set: LabelledSet
-            if let split {
-                set = try LabelledSet(splitFile: split)
-            } else if let queries, let gallery {
-                set = try LabelledSet(queriesFolder: queries, galleryFolder: gallery)
-            } else {
-                throw ValidationError("give --split FILE, or --queries DIR and --gallery DIR")
+            if let pairs, let images {
+                try runPairs(try PairsFile(contentsOf: pairs), images: images)
+                return
             }
-            let metrics = try list(metric).map { name in
-                guard let m = DistanceMetric(rawValue: name) else { throw ValidationError("unknown metric \(name)") }
-                return m
-            }
-            let evaluator = Evaluator(
-                set: set, loader: try runtime.loader(),
-                cacheDirectory: cache ?? FaceFindHome.directory.appendingPathComponent("cache").path,
-                indexing: IndexingOptions(workers: runtime.workerCount))
+            let set = try split.map { try LabelledSet(splitFile: $0) }
+                ?? LabelledSet(queriesFolder: queries ?? "", galleryFolder: gallery ?? "")
             var results: [EvaluationResult] = []
-            for d in try list(detector) {
-                for e in try list(embedder) {
-                    for c in try list(crop) {
-                        for n in try list(normalization) {
-                            for f in try switches(flip, "flip") {
-                                let members = try Self.fusionMembers(e).map { name, weight in
-                                    (configuration: PipelineConfiguration(
-                                        detector: d, embedder: name, crop: c == "default" ? nil : c,
-                                        normalization: n == "default" ? nil : n,
-                                        detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide,
-                                                            minFaceSize: minFace),
-                                        flip: f), weight: weight)
-                                }
-                                for r in try switches(rerank, "rerank") {
-                                    for m in metrics {
-                                        let bar = ProgressBar(label: "\(d)+\(e) \(c) \(n)\(f ? " flip" : "")")
-                                        let plan = EvaluationPlan(members: members, metric: m, queryFace: queryFace, rerank: r)
-                                        results.append(try evaluator.evaluate(plan) { bar.update($0) })
-                                        bar.finish()
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+            let evaluator = try makeEvaluator(set)
+            for (label, plan) in try plans() {
+                let bar = ProgressBar(label: label)
+                results.append(try evaluator.evaluate(plan) { bar.update($0) })
+                bar.finish()
             }
             if let report { try EvaluationReport.write(results, to: report) }
             if json {
@@ -127,6 +114,67 @@ struct EvaluateCommand: ParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+
+    /// The LFW protocol on a pairs file, for every setting of the sweep.
+    private func runPairs(_ file: PairsFile, images: String) throws {
+        let missing = file.missingPhotos(in: images)
+        guard missing.isEmpty else {
+            throw ValidationError("\(missing.count) photo(s) of the pairs file are not in \(images), such as \(missing[0])")
+        }
+        let evaluator = try makeEvaluator(Evaluator.photoSet(of: file, imagesFolder: images))
+        var results: [PairEvaluationResult] = []
+        for (label, plan) in try plans() {
+            let bar = ProgressBar(label: label)
+            results.append(try evaluator.evaluatePairs(file, imagesFolder: images, plan: plan) { bar.update($0) })
+            bar.finish()
+        }
+        if let report { try PairReport.write(results, to: report) }
+        if json {
+            try printJSON(results.map { var r = $0; r.scores = []; return r })
+        } else {
+            print(Self.pairTable(results))
+        }
+    }
+
+    private func makeEvaluator(_ set: LabelledSet) throws -> Evaluator {
+        Evaluator(set: set, loader: try runtime.loader(),
+                  cacheDirectory: cache ?? FaceFindHome.directory.appendingPathComponent("cache").path,
+                  indexing: IndexingOptions(workers: runtime.workerCount))
+    }
+
+    /// Every combination of the swept options, each with a label for its progress bar.
+    private func plans() throws -> [(label: String, plan: EvaluationPlan)] {
+        let metrics = try list(metric).map { name in
+            guard let m = DistanceMetric(rawValue: name) else { throw ValidationError("unknown metric \(name)") }
+            return m
+        }
+        var plans: [(String, EvaluationPlan)] = []
+        for d in try list(detector) {
+            for e in try list(embedder) {
+                for c in try list(crop) {
+                    for n in try list(normalization) {
+                        for f in try switches(flip, "flip") {
+                            let members = try Self.fusionMembers(e).map { name, weight in
+                                (configuration: PipelineConfiguration(
+                                    detector: d, embedder: name, crop: c == "default" ? nil : c,
+                                    normalization: n == "default" ? nil : n,
+                                    detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide,
+                                                                minFaceSize: minFace),
+                                    flip: f), weight: weight)
+                            }
+                            for r in try switches(rerank, "rerank") {
+                                for m in metrics {
+                                    plans.append(("\(d)+\(e) \(c) \(n)\(f ? " flip" : "")",
+                                                  EvaluationPlan(members: members, metric: m, queryFace: queryFace, rerank: r)))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return plans
     }
 
     /// "off", "on" or "off,on" as booleans.
@@ -156,6 +204,22 @@ struct EvaluateCommand: ParsableCommand {
         let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !items.isEmpty else { throw ValidationError("empty list '\(value)'") }
         return items
+    }
+
+    /// A Markdown table of pair results: mean accuracy ± standard deviation over the folds, its bootstrap
+    /// interval, AUC and TAR at FAR 1e-3.
+    static func pairTable(_ results: [PairEvaluationResult]) -> String {
+        var lines = ["| detector | embedder | crop | normalization | flip | face | metric | accuracy | 95% interval | AUC | TAR@FAR1e-3 | pairs | no face |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in results {
+            let v = r.verification
+            lines.append(String(format: "| %@ | %@ | %@ | %@ | %@ | %@ | %@ | %.4f ± %.4f | %.4f-%.4f | %.4f | %.3f | %d | %d |",
+                                r.detector, r.embedder, r.crop, r.normalization, r.flip ? "on" : "off",
+                                r.queryFace.rawValue, r.metric.rawValue, v.meanAccuracy, v.standardDeviation,
+                                v.accuracyInterval.lowerBound, v.accuracyInterval.upperBound, v.auc, v.tarAtFar1e3,
+                                v.pairs, r.facesNotFound))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// A Markdown table, the shape of the founding report's Table 1, with the open-set figures after it.

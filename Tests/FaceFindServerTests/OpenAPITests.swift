@@ -68,7 +68,7 @@ import Testing
         }
         let documented = Self.documentedRoutes()
         #expect(documented == served, "document: \(documented.sorted { $0.key < $1.key }), router: \(served.sorted { $0.key < $1.key })")
-        #expect(documented.count == 11)
+        #expect(documented.count == 12)
     }
 
     @Test func schemasNameTheFieldsTheServerSends() throws {
@@ -93,6 +93,10 @@ import Testing
         let model = ModelsJSON.Model(name: "n", task: "detector", license: "l", installed: true, inUse: true,
                                      summary: "s")
         let error = APIError.ErrorBody(error: .init(status: 400, code: "c", message: "m"))
+        let side = Verification.Photo(name: "a.jpg", width: 1, height: 1, faces: [face.asDetected], chosenFace: 0)
+        let verification = VerifyJSON(Verification(first: side, second: side, embedder: "e", similarity: 0.9,
+                                                   threshold: 0.5, falseAcceptRate: 1e-3, samePerson: true),
+                                      falseAcceptRate: 1e-3)
         let samples: [String: any Encodable] = [
             "Box": box, "Point": Point2(1, 2), "Face": face, "Image": image, "Result": result, "SearchResult": search,
             "Query": search.query, "Timings": search.timings,
@@ -100,7 +104,7 @@ import Testing
             "Added": AddedJSON(added: [image]), "Deleted": DeletedJSON(deleted: 1), "QueueStats": stats,
             "Queues": health.queues, "Health": health, "IndexSettings": settings, "Model": model,
             "Models": ModelsJSON(index: settings, onnxRuntime: "1", models: [model]),
-            "Error": error, "ErrorDetail": error.error,
+            "Error": error, "ErrorDetail": error.error, "Verification": verification, "VerifiedPhoto": verification.first,
         ]
         let documented = Self.documentedSchemas()
         #expect(Set(documented.keys) == Set(samples.keys))
@@ -122,5 +126,11 @@ import Testing
             guard parts.count == 2 else { Issue.record("odd reference \(reference)"); continue }
             #expect(yaml.contains("\n  \(parts[0]):\n") && yaml.contains("\n    \(parts[1]):\n"), "\(reference)")
         }
+    }
+}
+
+extension FaceJSON {
+    var asDetected: DetectedFace {
+        DetectedFace(box: box, score: score, landmarks: landmarks.map { Landmarks5($0) }, isWholeImage: wholeImage)
     }
 }

@@ -44,6 +44,47 @@ struct EndToEndTests {
         #expect(result.top1 == 1.0, "failed: \(result.outcomes.filter { $0.firstHitRank != 1 }.map(\.path))")
     }
 
+    /// The LFW protocol on lfw-dev's pairs file (10 folds of 150 same and 150 different pairs, identities
+    /// disjoint between folds): each fold judged at the threshold best on the other nine.
+    @Test func lfwDevPairsProtocolWithFaceNet512() throws {
+        let pairs = try PairsFile(contentsOf: TestData.faces + "/lfw-dev-pairs.txt")
+        let images = TestData.faces + "/lfw-dev"
+        let evaluator = Evaluator(set: Evaluator.photoSet(of: pairs, imagesFolder: images), loader: try TestData.loader(),
+                                  cacheDirectory: try TestData.temporaryFolder())
+        let result = try evaluator.evaluatePairs(pairs, imagesFolder: images, plan: EvaluationPlan(
+            members: [(PipelineConfiguration(), 1)], queryFace: .prominent))
+        let v = result.verification
+        #expect(v.pairs == 3000 && v.foldAccuracies.count == 10)
+        #expect(result.unreadable == 0)
+        #expect(v.meanAccuracy >= 0.97, "accuracy \(v.meanAccuracy) ± \(v.standardDeviation)")
+        #expect(v.auc >= 0.99, "AUC \(v.auc)")
+        #expect(v.accuracyInterval.contains(v.meanAccuracy) && v.accuracyInterval.upperBound - v.accuracyInterval.lowerBound < 0.03)
+        // The chosen thresholds agree across folds (the cosine scale does not move with the identities).
+        #expect((v.foldThresholds.max() ?? 0) - (v.foldThresholds.min() ?? 0) < 0.1, "\(v.foldThresholds)")
+    }
+
+    @Test func cliVerifiesTwoPhotos() throws {
+        let binary = try Self.facefindBinary()
+        func verify(_ a: String, _ b: String) throws -> Verification {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["verify", TestData.face("lfw-dev/" + a), TestData.face("lfw-dev/" + b), "--json",
+                           "--models", TestData.models]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            return try JSONDecoder().decode(Verification.self, from: data)
+        }
+        let same = try verify("Abdullah_Gul/Abdullah_Gul_0001.jpg", "Abdullah_Gul/Abdullah_Gul_0002.jpg")
+        #expect(same.samePerson && same.similarity >= same.threshold && same.falseAcceptRate == 1e-3)
+        let different = try verify("Abdullah_Gul/Abdullah_Gul_0001.jpg", "AJ_Cook/AJ_Cook_0001.jpg")
+        #expect(!different.samePerson && different.similarity < different.threshold)
+        #expect(different.first.faces.count >= 1 && different.second.name.hasSuffix("AJ_Cook_0001.jpg"))
+    }
+
     @Test func killedIndexingResumesWithoutRedoingFinishedImages() throws {
         let folder = try TestData.temporaryFolder()
         let all = try IndexingPipeline.imageFiles(under: TestData.faces + "/lfw-dev")

@@ -103,6 +103,9 @@ public enum QueryFaceChoice: String, Sendable, CaseIterable, Codable {
     case score
     /// Every face, each searched on its own.
     case all
+    /// The most prominent face, large and central: the largest area minus twice the squared distance of its
+    /// centre from the photo's centre, as facenet's alignment (and LFW practice) chooses the face of a photo.
+    case prominent
 
     /// The indices of the chosen faces in `faces`.
     public func choose(from faces: [DetectedFace], imageWidth: Int, imageHeight: Int) -> [Int] {
@@ -122,6 +125,13 @@ public enum QueryFaceChoice: String, Sendable, CaseIterable, Codable {
                 return (c.x - cx) * (c.x - cx) + (c.y - cy) * (c.y - cy)
             }
             return [faces.indices.min { distance($0) < distance($1) }!]
+        case .prominent:
+            let cx = Float(imageWidth) / 2, cy = Float(imageHeight) / 2
+            func prominence(_ i: Int) -> Float {
+                let box = faces[i].box, c = box.center
+                return box.width * box.height - 2 * ((c.x - cx) * (c.x - cx) + (c.y - cy) * (c.y - cy))
+            }
+            return [faces.indices.max { prominence($0) < prominence($1) }!]
         }
     }
 }

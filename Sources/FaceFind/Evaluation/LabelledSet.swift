@@ -7,6 +7,11 @@ public struct LabelledSet: Sendable {
         /// Absolute path.
         public var path: String
         public var id: String
+
+        public init(path: String, id: String) {
+            self.path = path
+            self.id = id
+        }
     }
 
     public var queries: [Item]
@@ -19,21 +24,27 @@ public struct LabelledSet: Sendable {
 
     /// Reads a split file `{"query": [{"path", "id"}], "gallery": [...]}`; paths are relative to its folder.
     public init(splitFile: String) throws {
-        struct SplitFile: Decodable {
-            struct Entry: Decodable { var path: String; var id: String }
-            var query: [Entry]
-            var gallery: [Entry]
-        }
         let url = URL(fileURLWithPath: splitFile)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw EvaluationError.badSplit(splitFile, "cannot read: \(error.localizedDescription)")
         }
+        try self.init(splitData: data, baseFolder: url.deletingLastPathComponent().path, name: splitFile)
+    }
+
+    /// Parses the contents of a split file (see `init(splitFile:)`); paths are resolved against `baseFolder`,
+    /// `name` labels errors. The file-free entry point, for the fuzzer (Fuzz/) and callers holding the bytes.
+    public init(splitData data: Data, baseFolder: String, name: String = "split file") throws {
+        struct SplitFile: Decodable {
+            struct Entry: Decodable { var path: String; var id: String }
+            var query: [Entry]
+            var gallery: [Entry]
+        }
         let decoded: SplitFile
         do { decoded = try JSONDecoder().decode(SplitFile.self, from: data) } catch {
-            throw EvaluationError.badSplit(splitFile, "not a split file (expected {\"query\": [...], \"gallery\": [...]}): \(error)")
+            throw EvaluationError.badSplit(name, "not a split file (expected {\"query\": [...], \"gallery\": [...]}): \(error)")
         }
-        let base = url.deletingLastPathComponent()
+        let base = URL(fileURLWithPath: baseFolder, isDirectory: true)
         func resolve(_ e: SplitFile.Entry) -> Item {
             Item(path: base.appendingPathComponent(e.path).standardizedFileURL.path, id: e.id)
         }
