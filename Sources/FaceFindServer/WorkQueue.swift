@@ -3,10 +3,10 @@ import Foundation
 /// A fixed set of threads running synchronous, CPU- or disk-bound jobs (ONNX inference, decoding, SQLite) off
 /// the event loops and Swift's cooperative pool, with a hard bound on admitted work.
 ///
-/// A request is first *admitted* (before its body is read), then *runs* its job. Admission fails at once when
-/// `workers + capacity` jobs are already admitted, so an overloaded server answers 503 in microseconds
-/// instead of buffering bodies and letting clients time out: memory for queued work is bounded by
-/// `(workers + capacity) * maxBodyBytes`.
+/// A request is first *admitted* (once its body has arrived, so that a slow client never holds a place), then
+/// *runs* its job. Admission fails at once when `workers + capacity` jobs are already admitted, so an
+/// overloaded server answers 503 in microseconds instead of queueing work until clients time out: memory for
+/// queued work is bounded by `(workers + capacity) * maxBodyBytes`.
 final class WorkQueue: @unchecked Sendable {
     struct Stats: Sendable, Codable, Equatable {
         var workers: Int

@@ -46,40 +46,15 @@ public enum EvaluationReport {
 
     /// The CMC curves (k = 1...20) of all rows on one chart, one colour per row, with a legend.
     public static func cmcPlot(_ results: [EvaluationResult]) -> RGBImage {
-        let palette: [RGB] = [.blue, .red, .green, RGB(160, 60, 200), RGB(240, 140, 20), RGB(20, 160, 170),
-                              RGB(120, 80, 40), .grey]
-        let left = 60, top = 30, plotW = 560, plotH = 360, legendLine = 14
-        var canvas = RGBImage(width: left + plotW + 30, height: top + plotH + 50 + legendLine * results.count,
-                              fill: .white)
-        canvas.drawText("CMC: fraction of queries with a correct photo within the top k", x: left, y: 8, color: .black)
-        // The y axis spans from just below the lowest top-1 to 1, so close curves stay distinguishable.
-        let low = max(0, (results.map { $0.cmc.first ?? 0 }.min() ?? 0) - 0.05)
-        let yMin = (low * 20).rounded(.down) / 20
-        func px(_ k: Int) -> Float { Float(left) + Float(k - 1) / 19 * Float(plotW) }
-        func py(_ v: Double) -> Float { Float(top) + Float((1 - v) / max(1 - yMin, 1e-6)) * Float(plotH) }
-        canvas.strokeRect(x: left, y: top, width: plotW + 1, height: plotH + 1, color: .black, thickness: 1)
-        var tick = yMin
-        while tick <= 1.0001 {
-            let y = Int(py(tick))
-            canvas.drawLine(from: Point2(Float(left - 4), Float(y)), to: Point2(Float(left), Float(y)), color: .black)
-            canvas.drawText(String(format: "%.2f", tick), x: 8, y: y - 4, color: .black)
-            tick += 0.05
-        }
-        for k in [1, 5, 10, 15, 20] {
-            let x = Int(px(k))
-            canvas.drawLine(from: Point2(Float(x), Float(top + plotH)), to: Point2(Float(x), Float(top + plotH + 4)), color: .black)
-            canvas.drawText("\(k)", x: x - 4, y: top + plotH + 8, color: .black)
-        }
-        canvas.drawText("k", x: left + plotW / 2, y: top + plotH + 22, color: .black)
+        var chart = Chart(title: "CMC: fraction of queries with a correct photo within the top k",
+                          legendRows: results.count,
+                          yMin: Chart.axisStart(below: results.map { $0.cmc.first ?? 0 }.min() ?? 0),
+                          position: { ($0 - 1) / 19 })
+        chart.xTicks([1, 5, 10, 15, 20].map { (Double($0), "\($0)") }, name: "k")
         for (n, result) in results.enumerated() {
-            let colour = palette[n % palette.count]
-            for k in 1..<result.cmc.count {
-                canvas.drawLine(from: Point2(px(k), py(result.cmc[k - 1])), to: Point2(px(k + 1), py(result.cmc[k])),
-                                color: colour, thickness: 2)
-            }
             let label = "\(result.detector) + \(result.embedder), \(result.crop), \(result.normalization), \(result.metric.rawValue): top-1 \(String(format: "%.3f", result.top1))"
-            canvas.drawText(label, x: left, y: top + plotH + 36 + n * legendLine, color: colour)
+            chart.curve(result.cmc.enumerated().map { (Double($0.offset + 1), $0.element) }, row: n, legend: label)
         }
-        return canvas
+        return chart.canvas
     }
 }

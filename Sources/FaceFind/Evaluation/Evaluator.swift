@@ -197,11 +197,9 @@ public struct Evaluator: Sendable {
             v.thresholdAtFar1e3 = (-v.thresholdAtFar1e3).squareRoot()
             verification = v
         }
+        let names = Self.names(runs.map(\.settings), weights: weights)
         return EvaluationResult(
-            detector: first.detector,
-            embedder: runs.count == 1 ? first.embedder : zip(runs, weights).map { run, w in
-                w == 1 ? run.settings.embedder : "\(run.settings.embedder):\(w)" }.joined(separator: "+"),
-            crop: runs.count == 1 ? first.crop : "own", normalization: runs.count == 1 ? first.normalization : "own",
+            detector: first.detector, embedder: names.embedder, crop: names.crop, normalization: names.normalization,
             metric: plan.metric, queryFace: plan.queryFace, flip: first.augmentation == "flip", rerank: plan.rerank,
             top1: RetrievalMetrics.topK(firstHitRanks: ranks, k: 1),
             top5: RetrievalMetrics.topK(firstHitRanks: ranks, k: 5),
@@ -211,6 +209,14 @@ public struct Evaluator: Sendable {
             facesNotFound: outcomes.filter(\.wholeImage).count,
             imagesPerSecond: runs.count == 1 ? runs[0].imagesPerSecond : nil,
             verification: verification, outcomes: outcomes)
+    }
+
+    /// How a result names its setting: one embedder's own names, or a fusion as `a+b:0.5` with crop and
+    /// normalisation "own" (each member keeps its own).
+    static func names(_ settings: [IndexSettings], weights: [Float]) -> (embedder: String, crop: String, normalization: String) {
+        guard settings.count > 1 else { return (settings[0].embedder, settings[0].crop, settings[0].normalization) }
+        let embedder = zip(settings, weights).map { $1 == 1 ? $0.embedder : "\($0.embedder):\($1)" }.joined(separator: "+")
+        return (embedder, "own", "own")
     }
 
     /// TAR at FAR 1e-2 and 1e-3 from pair scores (larger = more alike); nil without enough pairs.

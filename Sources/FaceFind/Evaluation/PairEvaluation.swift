@@ -64,11 +64,9 @@ extension Evaluator {
             return ScoredPair(score: score, samePerson: pair.samePerson, fold: pair.fold)
         }
         let first = runs[0].settings
+        let names = Self.names(runs.map(\.settings), weights: weights)
         return PairEvaluationResult(
-            detector: first.detector,
-            embedder: runs.count == 1 ? first.embedder : zip(runs, weights).map { run, w in
-                w == 1 ? run.settings.embedder : "\(run.settings.embedder):\(w)" }.joined(separator: "+"),
-            crop: runs.count == 1 ? first.crop : "own", normalization: runs.count == 1 ? first.normalization : "own",
+            detector: first.detector, embedder: names.embedder, crop: names.crop, normalization: names.normalization,
             metric: plan.metric, queryFace: plan.queryFace, flip: first.augmentation == "flip",
             photos: set.queries.count, facesNotFound: wholeImage.count, unreadable: unreadable.count,
             verification: VerificationMetrics.evaluate(scores, folds: pairs.folds), scores: scores)

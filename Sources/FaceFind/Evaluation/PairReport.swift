@@ -17,47 +17,22 @@ public enum PairReport {
     /// The ROC curves of all rows: true-accept rate against false-accept rate on a log scale from 1e-3 to 1
     /// (where verification thresholds are set), one colour per row, with a legend.
     public static func rocPlot(_ results: [PairEvaluationResult]) -> RGBImage {
-        let palette: [RGB] = [.blue, .red, .green, RGB(160, 60, 200), RGB(240, 140, 20), RGB(20, 160, 170),
-                              RGB(120, 80, 40), .grey]
-        let left = 60, top = 30, plotW = 560, plotH = 360, legendLine = 14
-        var canvas = RGBImage(width: left + plotW + 30, height: top + plotH + 50 + legendLine * results.count,
-                              fill: .white)
-        canvas.drawText("ROC: same-person pairs accepted against different-person pairs accepted", x: left, y: 8,
-                        color: .black)
         let curves = results.map { VerificationMetrics.roc($0.scores) }
-        // The TAR axis starts just below the lowest TAR at FAR 1e-3, so close curves stay apart.
+        // The TAR axis starts below the lowest TAR at FAR 1e-3.
         let low = curves.compactMap { $0.first { $0.far >= 1e-3 }?.tar }.min() ?? 0
-        let yMin = max(0, ((low - 0.05) * 20).rounded(.down) / 20)
-        let decades = 3.0
-        func px(_ far: Double) -> Float { Float(left) + Float((log10(max(far, 1e-3)) + decades) / decades) * Float(plotW) }
-        func py(_ tar: Double) -> Float { Float(top) + Float((1 - max(tar, yMin)) / max(1 - yMin, 1e-6)) * Float(plotH) }
-        canvas.strokeRect(x: left, y: top, width: plotW + 1, height: plotH + 1, color: .black, thickness: 1)
-        var tick = yMin
-        while tick <= 1.0001 {
-            let y = Int(py(tick))
-            canvas.drawLine(from: Point2(Float(left - 4), Float(y)), to: Point2(Float(left), Float(y)), color: .black)
-            canvas.drawText(String(format: "%.2f", tick), x: 8, y: y - 4, color: .black)
-            tick += 0.05
-        }
-        for (far, label) in [(1e-3, "1e-3"), (1e-2, "1e-2"), (1e-1, "0.1"), (1.0, "1")] {
-            let x = Int(px(far))
-            canvas.drawLine(from: Point2(Float(x), Float(top + plotH)), to: Point2(Float(x), Float(top + plotH + 4)),
-                            color: .black)
-            canvas.drawText(label, x: x - 8, y: top + plotH + 8, color: .black)
-        }
-        canvas.drawText("false-accept rate", x: left + plotW / 2 - 50, y: top + plotH + 22, color: .black)
+        var chart = Chart(title: "ROC: same-person pairs accepted against different-person pairs accepted",
+                          legendRows: results.count, yMin: Chart.axisStart(below: low),
+                          position: { (log10(max($0, 1e-3)) + 3) / 3 })
+        chart.xTicks([(1e-3, "1e-3"), (1e-2, "1e-2"), (1e-1, "0.1"), (1.0, "1")], name: "false-accept rate")
         for (n, (result, curve)) in zip(results, curves).enumerated() {
-            let colour = palette[n % palette.count]
-            for (a, b) in zip(curve, curve.dropFirst()) where b.far >= 1e-3 {
-                canvas.drawLine(from: Point2(px(a.far), py(a.tar)), to: Point2(px(b.far), py(b.tar)), color: colour,
-                                thickness: 2)
-            }
             let v = result.verification
             // ASCII only: the bitmap font has no "±".
             let label = "\(result.detector)+\(result.embedder), \(result.queryFace.rawValue): accuracy "
                 + String(format: "%.4f +/- %.4f, AUC %.4f", v.meanAccuracy, v.standardDeviation, v.auc)
-            canvas.drawText(label, x: left, y: top + plotH + 36 + n * legendLine, color: colour)
+            // From the last point left of 1e-3 (drawn at the axis), so the curve starts at the left edge.
+            let first = max(0, (curve.firstIndex { $0.far >= 1e-3 } ?? curve.count) - 1)
+            chart.curve(curve[first...].map { ($0.far, $0.tar) }, row: n, legend: label)
         }
-        return canvas
+        return chart.canvas
     }
 }
