@@ -12,3 +12,4 @@ if ! scripts/postgres/start.sh --status; then trap 'scripts/postgres/stop.sh' EX
 FACEFIND_TEST_POSTGRES_URL=$(scripts/postgres/start.sh)
 export FACEFIND_TEST_POSTGRES_URL
 swift test -c release -Xswiftc -enable-testing "$@"
+scripts/fuzz.sh --seconds 20  # every libFuzzer target for 20 s (docs/Fuzzing.md); fails on a crash, leak, hang or OOM
