@@ -221,6 +221,52 @@ paths:
           $ref: "#/components/responses/UnsupportedMediaType"
         "503":
           $ref: "#/components/responses/Overloaded"
+  /v1/embed:
+    post:
+      summary: Every face of a photo with its box, landmarks, score and embedding.
+      description: |
+        The photo as multipart/form-data (field `image`) or as the raw body, as for search. Embeddings come from
+        the gallery's embedder (`embedder`), so they compare with the gallery's vectors.
+      parameters:
+        - $ref: "#/components/parameters/Filename"
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [image]
+              properties:
+                image:
+                  type: string
+                  format: binary
+          image/jpeg:
+            schema:
+              type: string
+              format: binary
+          application/octet-stream:
+            schema:
+              type: string
+              format: binary
+      responses:
+        "200":
+          description: The faces and their embeddings.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Embedded"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "408":
+          $ref: "#/components/responses/RequestTimeout"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Overloaded"
   /v1/gallery:
     get:
       summary: One page of the gallery, in id order.
@@ -598,6 +644,32 @@ components:
           description: Share of different-person pairs passing the threshold where it was calibrated; absent for a threshold set by the request or the operator.
         samePerson:
           type: boolean
+    Embedded:
+      type: object
+      required: [name, width, height, embedder, faces]
+      properties:
+        name:
+          type: string
+        width:
+          type: integer
+        height:
+          type: integer
+        embedder:
+          type: string
+        faces:
+          type: array
+          items:
+            $ref: "#/components/schemas/EmbeddedFace"
+    EmbeddedFace:
+      type: object
+      required: [face, embedding]
+      properties:
+        face:
+          $ref: "#/components/schemas/Face"
+        embedding:
+          type: array
+          items:
+            type: number
     VerifiedPhoto:
       type: object
       required: [name, width, height, faces, chosenFace]

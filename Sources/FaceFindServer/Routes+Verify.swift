@@ -100,3 +100,39 @@ struct VerifyJSON: Codable, Sendable {
         samePerson = verification.samePerson
     }
 }
+
+extension FaceFindService {
+    /// `POST /v1/embed`: every face of one photo with its embedding, for clients that bring their own tools.
+    func embed(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let upload = try await receive(request, context: context)
+        let engine = self.engine
+        let admission = try inference.admit()
+        let result = try await admission.run { _ in try engine.embed(upload.images[0]) }
+        return try JSON.response(result)
+    }
+}
+
+extension Engine {
+    func embed(_ upload: ImageUpload) throws -> EmbedJSON {
+        let image = try decode(upload)
+        let faces = try timed("detect_embed") { try pipeline.embedFaces(in: image) }.0
+        return EmbedJSON(name: upload.name, width: image.width, height: image.height, embedder: pipeline.settings.embedder,
+                         faces: faces.enumerated().map { EmbedJSON.Face(face: FaceJSON(index: $0.offset, face: $0.element.face),
+                                                                         embedding: $0.element.embedding.vector) })
+    }
+}
+
+/// The answer of `POST /v1/embed`.
+struct EmbedJSON: Codable, Sendable {
+    struct Face: Codable, Sendable {
+        var face: FaceJSON
+        /// The embedder's vector for this face (unit length).
+        var embedding: [Float]
+    }
+
+    var name: String
+    var width: Int
+    var height: Int
+    var embedder: String
+    var faces: [Face]
+}

@@ -27,6 +27,7 @@ extension FaceFindService {
         }
         reads.post("/v1/search") { request, context in try await self.search(request, context: context) }
         reads.post("/v1/verify") { request, context in try await self.verify(request, context: context) }
+        reads.post("/v1/embed") { request, context in try await self.embed(request, context: context) }
         reads.get("/v1/gallery") { request, _ in try await self.listGallery(request) }
         reads.get("/v1/gallery/{id}") { _, context in try await self.getImage(try Self.id(context)) }
         reads.get("/v1/gallery/{id}/thumbnail") { request, context in

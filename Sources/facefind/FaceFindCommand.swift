@@ -14,7 +14,7 @@ struct FaceFindCommand: ParsableCommand {
               facefind search me.jpg --db photos.sqlite -k 10 --montage result.png
             """,
         version: "0.1.0",
-        subcommands: [IndexCommand.self, SearchCommand.self, VerifyCommand.self, EvaluateCommand.self, BenchCommand.self,
+        subcommands: [IndexCommand.self, SearchCommand.self, VerifyCommand.self, EmbedCommand.self, EvaluateCommand.self, BenchCommand.self,
                       ModelsCommand.self, ServeCommand.self])
 }
 

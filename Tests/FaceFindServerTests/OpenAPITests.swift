@@ -68,7 +68,7 @@ import Testing
         }
         let documented = Self.documentedRoutes()
         #expect(documented == served, "document: \(documented.sorted { $0.key < $1.key }), router: \(served.sorted { $0.key < $1.key })")
-        #expect(documented.count == 12)
+        #expect(documented.count == 13)
     }
 
     @Test func schemasNameTheFieldsTheServerSends() throws {
@@ -93,6 +93,8 @@ import Testing
         let model = ModelsJSON.Model(name: "n", task: "detector", license: "l", installed: true, inUse: true,
                                      summary: "s")
         let error = APIError.ErrorBody(error: .init(status: 400, code: "c", message: "m"))
+        let embedded = EmbedJSON(name: "a.jpg", width: 1, height: 1, embedder: "e",
+                                 faces: [EmbedJSON.Face(face: face, embedding: [0.5])])
         let side = Verification.Photo(name: "a.jpg", width: 1, height: 1, faces: [face.asDetected], chosenFace: 0)
         let verification = VerifyJSON(Verification(first: side, second: side, embedder: "e", similarity: 0.9,
                                                    threshold: 0.5, falseAcceptRate: 1e-3, samePerson: true),
@@ -105,6 +107,7 @@ import Testing
             "Queues": health.queues, "Health": health, "IndexSettings": settings, "Model": model,
             "Models": ModelsJSON(index: settings, onnxRuntime: "1", models: [model]),
             "Error": error, "ErrorDetail": error.error, "Verification": verification, "VerifiedPhoto": verification.first,
+            "Embedded": embedded, "EmbeddedFace": embedded.faces[0],
         ]
         let documented = Self.documentedSchemas()
         #expect(Set(documented.keys) == Set(samples.keys))

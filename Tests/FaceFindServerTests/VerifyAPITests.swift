@@ -64,4 +64,21 @@ import Testing
             #expect(try badID.error().code == "bad_id")
         }
     }
+
+    @Test func embedGivesEveryFaceWithTheGallerysVectors() async throws {
+        try await Fixture.service().test { client in
+            let response = try await client.post("/v1/embed", form: Self.form([Fixture.photo("Tiger_Woods", 1)]))
+            #expect(response.status == .ok)
+            let embedded = try response.json(EmbedJSON.self)
+            #expect(embedded.embedder == "facenet512" && embedded.width == 250 && !embedded.faces.isEmpty)
+            let vector = try #require(embedded.faces.first?.embedding)
+            #expect(vector.count == 512)
+            #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-3, "unit length")
+            // The same vector the search uses: its best match is another photo of him.
+            let search = try await client.search(Fixture.photo("Tiger_Woods", 1)).json(SearchJSON.self)
+            #expect(search.results.first?.label == "Tiger_Woods")
+            let nothing = try await client.post("/v1/embed", bytes: [], type: "image/jpeg")
+            #expect(try nothing.error().code == "no_image")
+        }
+    }
 }

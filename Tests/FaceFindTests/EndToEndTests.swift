@@ -85,6 +85,50 @@ struct EndToEndTests {
         #expect(different.first.faces.count >= 1 && different.second.name.hasSuffix("AJ_Cook_0001.jpg"))
     }
 
+    @Test func cliEmbedsEveryFaceAsLinesOrAnArray() throws {
+        let binary = try Self.facefindBinary()
+        let folder = try TestData.temporaryFolder()
+        for n in ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"] {
+            try FileManager.default.copyItem(atPath: TestData.face("lfw-dev/" + n),
+                                             toPath: folder + "/" + URL(fileURLWithPath: n).lastPathComponent)
+        }
+        try Data("not a photo".utf8).write(to: URL(fileURLWithPath: folder + "/broken.jpg"))
+        func embed(_ extra: [String]) throws -> (status: Int32, lines: [[String: Any]]) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["embed", folder, "--models", TestData.models] + extra
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let lines = try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            return (p.terminationStatus, lines)
+        }
+        let ndjson = try embed([])
+        #expect(ndjson.status == 2, "a photo could not be read")
+        let faces = ndjson.lines.filter { $0["embedding"] != nil }
+        #expect(faces.count >= 2 && faces.allSatisfy { ($0["embedding"] as? [Double])?.count == 512 })
+        #expect(ndjson.lines.contains { ($0["path"] as? String)?.hasSuffix("broken.jpg") == true && $0["error"] != nil })
+
+        let npy = folder + "-faces.npy"
+        let array = try embed(["--format", "npy", "--output", npy])
+        let rows = array.lines.compactMap { $0["row"] as? Int }
+        #expect(rows == Array(0..<faces.count))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: npy)))
+        let headerEnd = 10 + Int(bytes[8]) + Int(bytes[9]) << 8
+        #expect(String(decoding: bytes[10..<headerEnd], as: UTF8.self).contains("'shape': (\(faces.count), 512)"))
+        // The array's first row is the first line's embedding.
+        let first = (0..<512).map { i in
+            Float(bitPattern: UInt32(bytes[headerEnd + 4 * i]) | UInt32(bytes[headerEnd + 4 * i + 1]) << 8
+                  | UInt32(bytes[headerEnd + 4 * i + 2]) << 16 | UInt32(bytes[headerEnd + 4 * i + 3]) << 24)
+        }
+        let expected = (faces[0]["embedding"] as? [Double] ?? []).map(Float.init)
+        #expect(zip(first, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
     @Test func killedIndexingResumesWithoutRedoingFinishedImages() throws {
         let folder = try TestData.temporaryFolder()
         let all = try IndexingPipeline.imageFiles(under: TestData.faces + "/lfw-dev")

@@ -77,3 +77,19 @@ import Testing
         #expect(QueryFaceChoice.largest.choose(from: [off, central], imageWidth: 200, imageHeight: 100) == [0])
     }
 }
+
+/// NumPy's .npy layout, by hand: for a 2 x 3 array the header dict is 59 characters; magic, version and length
+/// (10 bytes) + 59 + the newline = 70, padded with 58 spaces to 128.
+@Suite struct NumpyArrayTests {
+    @Test func headerAndDataAsNumPyWritesThem() {
+        let bytes = NumpyArray.float32([1, 2, 3, 4, 5, -0.5], rows: 2, columns: 3)
+        #expect(bytes.count == 128 + 6 * 4)
+        #expect(Array(bytes[0..<8]) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
+        #expect(bytes[8] == 118 && bytes[9] == 0, "header length 59 + 58 + 1, little-endian")
+        let header = String(decoding: bytes[10..<128], as: UTF8.self)
+        #expect(header.hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"))
+        #expect(header.hasSuffix(String(repeating: " ", count: 58) + "\n"))
+        #expect(Array(bytes[128..<132]) == [0x00, 0x00, 0x80, 0x3F], "1.0 as little-endian float32")
+        #expect(Array(bytes[148..<152]) == [0x00, 0x00, 0x00, 0xBF], "-0.5")
+    }
+}

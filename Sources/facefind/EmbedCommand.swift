@@ -1,0 +1,106 @@
+import ArgumentParser
+import FaceFind
+import Foundation
+
+/// Output formats of `facefind embed`.
+enum EmbedFormat: String, ExpressibleByArgument, CaseIterable {
+    /// One JSON object per face on standard output, with its embedding.
+    case ndjson
+    /// The embeddings as one float32 array in a `.npy` file (`--output`), and one JSON line per face without
+    /// the vector, with its row in the array.
+    case npy
+}
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Print every face of the photos: box, landmarks, detector score and embedding.",
+        discussion: """
+            For your own tools (what deepface calls represent). One JSON line per face: {"path", "width", \
+            "height", "face", "box", "landmarks", "score", "wholeImage", "embedding"}; a photo that cannot be read \
+            gives one line {"path", "error"} and exit status 2. With --format npy the embeddings go to --output as \
+            an N x D float32 array and each line has "row" instead of "embedding".
+
+              facefind embed photos/ > faces.ndjson
+              facefind embed photos/ --format npy --output faces.npy > faces.ndjson
+            """)
+
+    @Argument(help: "Photos or folders of photos.")
+    var photos: [String]
+
+    @Option(help: "ndjson (embeddings in the lines) or npy (embeddings in --output).")
+    var format: EmbedFormat = .ndjson
+
+    @Option(help: "With --format npy: the .npy file to write.")
+    var output: String?
+
+    @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if format == .npy, output == nil { throw ValidationError("--format npy needs --output FILE.npy") }
+        if format == .ndjson, output != nil { throw ValidationError("--output is for --format npy") }
+    }
+
+    /// One line of the output.
+    struct Line: Encodable {
+        var path: String
+        var width: Int?
+        var height: Int?
+        /// The face's position in the photo's list.
+        var face: Int?
+        var box: Box?
+        var landmarks: [Point2]?
+        var score: Float?
+        var wholeImage: Bool?
+        var embedding: [Float]?
+        /// With --format npy: the face's row in the array.
+        var row: Int?
+        var error: String?
+    }
+
+    func run() throws {
+        runtime.bootstrapLogging()
+        do {
+            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: try runtime.loader())
+            let decoder = ImageDecoder()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var vectors: [Float] = []
+            var rows = 0
+            var failed = false
+            for path in try photos.flatMap(IndexingPipeline.imageFiles(under:)) {
+                var lines: [Line] = []
+                do {
+                    let image = try decoder.decode(contentsOf: path)
+                    for (index, stored) in try pipeline.embedFaces(in: image).enumerated() {
+                        let face = stored.face
+                        var line = Line(path: path, width: image.width, height: image.height, face: index, box: face.box,
+                                        landmarks: face.landmarks?.points, score: face.score, wholeImage: face.isWholeImage)
+                        if format == .npy {
+                            line.row = rows
+                            rows += 1
+                            vectors += stored.embedding.vector
+                        } else {
+                            line.embedding = stored.embedding.vector
+                        }
+                        lines.append(line)
+                    }
+                } catch {
+                    failed = true
+                    lines = [Line(path: path, error: "\(error)")]
+                }
+                for line in lines { print(String(decoding: try encoder.encode(line), as: UTF8.self)) }
+            }
+            if let output {
+                let bytes = NumpyArray.float32(vectors, rows: rows, columns: pipeline.settings.dimension)
+                try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+            }
+            if failed { throw ExitStatus.partial }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(error)
+        }
+    }
+}
