@@ -33,12 +33,14 @@ public struct FolderListing: Sendable {
             }
             defer { closedir(directory) }
             while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
+                // Fields are read through their offsets: a directory entry is only as long as its name, so
+                // copying the whole `dirent` (its 256-byte name array) reads past the end of the last entry
+                // of libc's buffer (AddressSanitizer found it).
+                let raw = UnsafeRawPointer(entry)
+                let name = String(cString: raw.advanced(by: Self.nameOffset).assumingMemoryBound(to: CChar.self))
                 if name == "." || name == ".." { continue }
                 let path = folder == "/" ? "/" + name : folder + "/" + name
-                var type = entry.pointee.d_type
+                var type = raw.load(fromByteOffset: Self.typeOffset, as: UInt8.self)
                 if type == UInt8(DT_UNKNOWN) {  // some file systems do not fill d_type
                     var info = stat()
                     type = lstat(path, &info) == 0 && Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR)
@@ -54,6 +56,9 @@ public struct FolderListing: Sendable {
         files.sort()
         unreadable.sort { $0.path < $1.path }
     }
+
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+    private static let typeOffset = MemoryLayout<dirent>.offset(of: \dirent.d_type)!
 
     static func isImageName(_ name: String) -> Bool {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
