@@ -10,6 +10,20 @@ public struct Embedding: Sendable, Equatable {
         let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return Embedding(norm > 0 ? v.map { $0 / norm } : Array(v))
     }
+
+    /// How alike two embeddings are, larger for closer: the cosine similarity (the dot product of unit vectors)
+    /// or minus the euclidean distance.
+    public func similarity(to other: Embedding, metric: DistanceMetric) -> Float {
+        var value: Float = 0
+        switch metric {
+        case .cosine:
+            for i in vector.indices { value += vector[i] * other.vector[i] }
+            return value
+        case .euclidean:
+            for i in vector.indices { value += (vector[i] - other.vector[i]) * (vector[i] - other.vector[i]) }
+            return -value.squareRoot()
+        }
+    }
 }
 
 /// Turns face chips into embeddings. Implementations must be safe to call from several threads at once.

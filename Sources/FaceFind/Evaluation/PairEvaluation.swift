@@ -74,20 +74,6 @@ extension Evaluator {
 
     /// Cosine similarity, or minus the euclidean distance, of the closest of the faces' embeddings.
     static func similarity(_ left: [Embedding], _ right: [Embedding], metric: DistanceMetric) -> Float {
-        var best = -Float.greatestFiniteMagnitude
-        for a in left {
-            for b in right {
-                var value: Float = 0
-                switch metric {
-                case .cosine:
-                    for i in a.vector.indices { value += a.vector[i] * b.vector[i] }
-                case .euclidean:
-                    for i in a.vector.indices { value += (a.vector[i] - b.vector[i]) * (a.vector[i] - b.vector[i]) }
-                    value = -value.squareRoot()
-                }
-                best = max(best, value)
-            }
-        }
-        return best
+        left.flatMap { a in right.map { a.similarity(to: $0, metric: metric) } }.max() ?? -.greatestFiniteMagnitude
     }
 }

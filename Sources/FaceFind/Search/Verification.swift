@@ -67,7 +67,7 @@ extension FacePipeline {
         var best = (similarity: -Float.infinity, i: 0, j: 0)
         for i in chosenA {
             for j in chosenB {
-                let s = zip(facesA[i].embedding.vector, facesB[j].embedding.vector).reduce(0) { $0 + $1.0 * $1.1 }
+                let s = facesA[i].embedding.similarity(to: facesB[j].embedding, metric: .cosine)
                 if s > best.similarity { best = (s, i, j) }
             }
         }
