@@ -31,7 +31,7 @@ final class Engine: Sendable {
     /// bound to it) and loads the search matrix.
     init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
          metrics: ServerMetrics) throws {
-        let pipelineConfiguration = try store.settings().map { PipelineConfiguration(matching: $0) }
+        let pipelineConfiguration = try store.settings().map { try PipelineConfiguration(matching: $0) }
             ?? PipelineConfiguration()
         pipeline = try FacePipeline(configuration: pipelineConfiguration, loader: loader)
         // Also checks that the models installed here are the ones the store's vectors came from.

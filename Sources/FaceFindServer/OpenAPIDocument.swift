@@ -867,7 +867,7 @@ components:
           description: Smaller photos are enlarged to this longer side for detection (0 never).
         augmentation:
           type: string
-          description: '"none", or "flip" (each face also embedded mirrored).'
+          description: '"none", "flip" (each face also embedded mirrored, the two averaged) or "flip-concat" (the two concatenated).'
         minFaceSize:
           type: integer
           description: Faces narrower than this were not stored (except each photo's largest).

@@ -7,9 +7,11 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure retrieval (top-1/5/10 on a query/gallery set) or verification (the LFW pairs protocol).",
         discussion: """
-            --detector, --embedder, --crop, --normalization and --metric take comma-separated lists; every
-            combination is evaluated. Embeddings are cached per setting, so a sweep embeds each photo once per
-            setting and a second run is fast.
+            Options marked "list" take comma-separated values; every combination is evaluated, and with more than
+            one the output ends with the choice among them by cross-validation over identity-disjoint folds (the
+            pairs file's own folds with --pairs), with 95% bootstrap intervals: list today's default first.
+            Embeddings are cached per setting, so a sweep embeds each photo once per setting and a second run is
+            fast.
             """)
 
     @Option(help: "Split file: {\"query\": [{\"path\", \"id\"}], \"gallery\": [...]}.")
@@ -27,41 +29,50 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "With --pairs: the folder holding <Name>/<Name>_NNNN.jpg.")
     var images: String?
 
-    @Option(help: "Detectors (comma list).")
-    var detector = PipelineConfiguration.defaultDetector
+    @Option(help: "Run a model by its authors' published evaluation (\(PublishedProtocol.Name.allCases.map(\.rawValue).joined(separator: ", "))): it sets the detector, embedder, crop, normalisation, augmentation, detection sizes, face choice, metric and mean subtraction, replacing those options.")
+    var `protocol`: PublishedProtocol.Name?
 
-    @Option(help: "Embedders (comma list); join several with '+' to fuse their scores, with optional weights: facenet512+dlib:0.5+mobilefacenet.")
+    @Option(help: "Detectors (list).")
+    var detector = Sweep([PipelineConfiguration.defaultDetector])
+
+    @Option(help: "Embedders (list); join several with '+' to fuse their scores, with optional weights: facenet512+dlib:0.5+mobilefacenet.")
     var embedder = PipelineConfiguration.defaultEmbedder
 
-    @Option(help: "Mirrored test-time augmentation: off, on, or off,on to measure both.")
-    var flip = "off"
+    @Option(help: "Test-time augmentation (list of none, flip, flip-concat).")
+    var augmentation = Sweep<Augmentation>([.none])
 
-    @Option(help: "Re-ranking by query expansion: off, on, or off,on to measure both.")
-    var rerank = "off"
+    @Option(help: "Re-ranking by query expansion (list of off, on).")
+    var rerank = Sweep<Switch>([.off])
 
-    @Option(help: "Crops (comma list of margin, align5; 'default' = the embedder's own).")
-    var crop = "default"
+    @Option(help: "Crops (list of margin, marginN, align5; 'default' = the embedder's own).")
+    var crop = Sweep(["default"])
 
-    @Option(help: "Normalisations (comma list of fixed, per-image, unit, none, symmetric; 'default' = the embedder's).")
-    var normalization = "default"
+    @Option(help: "Normalisations (list of fixed, per-image, unit, none, symmetric; 'default' = the embedder's).")
+    var normalization = Sweep(["default"])
 
-    @Option(help: "Metrics (comma list of cosine, euclidean).")
-    var metric = "cosine"
+    @Option(help: "Metrics (list of cosine, euclidean).")
+    var metric = Sweep<DistanceMetric>([.cosine])
 
-    @Option(help: "Which face of a query (or pair) photo to use: largest, center, score, prominent or all.")
-    var queryFace: QueryFaceChoice = .largest
+    @Option(help: "Which face of a query (or pair) photo to use (list of largest, center, score, prominent, all).")
+    var queryFace = Sweep<QueryFaceChoice>([.largest])
 
-    @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
-    var maxSide = 960
+    @Flag(help: "With --pairs: subtract the training folds' mean embedding before the cosine (facenet's protocol).")
+    var subtractMean = false
 
-    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
-    var minSide = 448
+    @Option(help: "Detect on a copy whose longer side is at most this many pixels (list).")
+    var maxSide = Sweep([960])
 
-    @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (0: keep all).")
-    var minFace: Float = 40
+    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (list; 0: never).")
+    var minSide = Sweep([448])
+
+    @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (list; 0: keep all).")
+    var minFace = Sweep<Float>([40])
 
     @Option(help: "Detector confidence threshold (default: the detector's own).")
     var threshold: Float?
+
+    @Option(help: "Identity-disjoint folds for the cross-validated choice among retrieval settings.")
+    var folds = 10
 
     @Option(help: "Folder for cached embeddings (default ~/.facefind/cache).")
     var cache: String?
@@ -82,7 +93,11 @@ struct EvaluateCommand: ParsableCommand {
             }
         } else if split == nil && (queries == nil || gallery == nil) {
             throw ValidationError("give --split FILE, --queries DIR and --gallery DIR, or --pairs FILE and --images DIR")
+        } else if subtractMean {
+            throw ValidationError("--subtract-mean is part of the pairs protocol; use it with --pairs")
         }
+        guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
+        _ = try plans()
     }
 
     func run() throws {
@@ -90,29 +105,37 @@ struct EvaluateCommand: ParsableCommand {
         do {
             if let pairs, let images {
                 try runPairs(try PairsFile(contentsOf: pairs), images: images)
-                return
-            }
-            let set = try split.map { try LabelledSet(splitFile: $0) }
-                ?? LabelledSet(queriesFolder: queries ?? "", galleryFolder: gallery ?? "")
-            var results: [EvaluationResult] = []
-            let evaluator = try makeEvaluator(set)
-            for (label, plan) in try plans() {
-                let bar = ProgressBar(label: label)
-                results.append(try evaluator.evaluate(plan) { bar.update($0) })
-                bar.finish()
-            }
-            if let report { try EvaluationReport.write(results, to: report) }
-            if json {
-                var summary = results
-                for i in summary.indices { summary[i].outcomes = [] }
-                try printJSON(summary)
             } else {
-                print(Self.table(results))
+                try runRetrieval(try split.map { try LabelledSet(splitFile: $0) }
+                                 ?? LabelledSet(queriesFolder: queries ?? "", galleryFolder: gallery ?? ""))
             }
         } catch let error as ValidationError {
             throw error
         } catch {
             throw fail(error)
+        }
+    }
+
+    private func runRetrieval(_ set: LabelledSet) throws {
+        let evaluator = try makeEvaluator(set)
+        var results: [EvaluationResult] = []
+        for (label, plan) in try plans() {
+            let bar = ProgressBar(label: label)
+            results.append(try evaluator.evaluate(plan) { bar.update($0) })
+            bar.finish()
+        }
+        if let report { try EvaluationReport.write(results, to: report) }
+        let choice = results.count > 1
+            ? EvaluationTables.Choice(results.map(\.top1Hits),
+                                      folds: CrossValidation.identityFolds(set.queries.map(\.id), folds: folds),
+                                      foldCount: folds)
+            : nil
+        if json {
+            try printJSON(EvaluationTables.RetrievalJSON(
+                results: results.map { var r = $0; r.outcomes = []; return r }, crossValidation: choice))
+        } else {
+            print(EvaluationTables.retrieval(results))
+            if let choice { print("\n" + EvaluationTables.choice(choice, labels: results.map(EvaluationTables.label), measure: "top-1")) }
         }
     }
 
@@ -130,10 +153,15 @@ struct EvaluateCommand: ParsableCommand {
             bar.finish()
         }
         if let report { try PairReport.write(results, to: report) }
+        let choice = results.count > 1
+            ? EvaluationTables.Choice(results.map(\.correct), folds: file.pairs.map(\.fold), foldCount: file.folds)
+            : nil
         if json {
-            try printJSON(results.map { var r = $0; r.scores = []; return r })
+            try printJSON(EvaluationTables.PairsJSON(results: results.map { var r = $0; r.scores = []; return r },
+                                                     crossValidation: choice))
         } else {
-            print(Self.pairTable(results))
+            print(EvaluationTables.pairs(results, published: self.protocol.map(PublishedProtocol.named)))
+            if let choice { print("\n" + EvaluationTables.choice(choice, labels: results.map(EvaluationTables.label), measure: "accuracy")) }
         }
     }
 
@@ -143,30 +171,36 @@ struct EvaluateCommand: ParsableCommand {
                   indexing: IndexingOptions(workers: runtime.workerCount))
     }
 
-    /// Every combination of the swept options, each with a label for its progress bar.
+    /// Every combination of the swept options, each with a label for its progress bar; or the one setting of
+    /// `--protocol`.
     private func plans() throws -> [(label: String, plan: EvaluationPlan)] {
-        let metrics = try list(metric).map { name in
-            guard let m = DistanceMetric(rawValue: name) else { throw ValidationError("unknown metric \(name)") }
-            return m
+        if let name = self.protocol {
+            let p = PublishedProtocol.named(name)
+            var plan = EvaluationPlan(members: [(p.configuration, 1)], metric: p.metric, queryFace: p.queryFace)
+            plan.subtractMean = p.subtractMean && pairs != nil
+            return [("\(name.rawValue) protocol", plan)]
         }
-        var plans: [(String, EvaluationPlan)] = []
-        for d in try list(detector) {
+        var configurations: [(label: String, members: [(configuration: PipelineConfiguration, weight: Float)])] = []
+        for d in detector.values {
             for e in try list(embedder) {
-                for c in try list(crop) {
-                    for n in try list(normalization) {
-                        for f in try switches(flip, "flip") {
-                            let members = try Self.fusionMembers(e).map { name, weight in
-                                (configuration: PipelineConfiguration(
-                                    detector: d, embedder: name, crop: c == "default" ? nil : c,
-                                    normalization: n == "default" ? nil : n,
-                                    detection: DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide,
-                                                                minFaceSize: minFace),
-                                    flip: f), weight: weight)
-                            }
-                            for r in try switches(rerank, "rerank") {
-                                for m in metrics {
-                                    plans.append(("\(d)+\(e) \(c) \(n)\(f ? " flip" : "")",
-                                                  EvaluationPlan(members: members, metric: m, queryFace: queryFace, rerank: r)))
+                let members = try Self.fusionMembers(e)
+                for c in crop.values {
+                    for n in normalization.values {
+                        for a in augmentation.values {
+                            for maxSide in maxSide.values {
+                                for minSide in minSide.values {
+                                    for minFace in minFace.values {
+                                        let detection = DetectionOptions(threshold: threshold, maxSide: maxSide,
+                                                                         minSide: minSide, minFaceSize: minFace)
+                                        configurations.append((
+                                            "\(d)+\(e) \(c) \(n) \(a.rawValue) \(minSide)-\(maxSide)/\(Int(minFace))",
+                                            members.map { name, weight in
+                                                (PipelineConfiguration(
+                                                    detector: d, embedder: name, crop: c == "default" ? nil : c,
+                                                    normalization: n == "default" ? nil : n, detection: detection,
+                                                    augmentation: a), weight)
+                                            }))
+                                    }
                                 }
                             }
                         }
@@ -174,18 +208,19 @@ struct EvaluateCommand: ParsableCommand {
                 }
             }
         }
-        return plans
-    }
-
-    /// "off", "on" or "off,on" as booleans.
-    func switches(_ value: String, _ name: String) throws -> [Bool] {
-        try list(value).map { item in
-            switch item {
-            case "off", "no", "false": return false
-            case "on", "yes", "true": return true
-            default: throw ValidationError("--\(name) takes off, on or off,on")
+        var plans: [(String, EvaluationPlan)] = []
+        for (label, members) in configurations {
+            for r in rerank.values {
+                for m in metric.values {
+                    for q in queryFace.values {
+                        var plan = EvaluationPlan(members: members, metric: m, queryFace: q, rerank: r.isOn)
+                        plan.subtractMean = subtractMean
+                        plans.append((label, plan))
+                    }
+                }
             }
         }
+        return plans
     }
 
     /// "a+b:0.5+c" as (name, weight) pairs; weight 1 where none is given.
@@ -204,36 +239,5 @@ struct EvaluateCommand: ParsableCommand {
         let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !items.isEmpty else { throw ValidationError("empty list '\(value)'") }
         return items
-    }
-
-    /// A Markdown table of pair results: mean accuracy ± standard deviation over the folds, its bootstrap
-    /// interval, AUC and TAR at FAR 1e-3.
-    static func pairTable(_ results: [PairEvaluationResult]) -> String {
-        var lines = ["| detector | embedder | crop | normalization | flip | face | metric | accuracy | 95% interval | AUC | TAR@FAR1e-3 | pairs | no face |",
-                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in results {
-            let v = r.verification
-            lines.append(String(format: "| %@ | %@ | %@ | %@ | %@ | %@ | %@ | %.4f ± %.4f | %.4f-%.4f | %.4f | %.3f | %d | %d |",
-                                r.detector, r.embedder, r.crop, r.normalization, r.flip ? "on" : "off",
-                                r.queryFace.rawValue, r.metric.rawValue, v.meanAccuracy, v.standardDeviation,
-                                v.accuracyInterval.lowerBound, v.accuracyInterval.upperBound, v.auc, v.tarAtFar1e3,
-                                v.pairs, r.facesNotFound))
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    /// A Markdown table, the shape of the founding report's Table 1, with the open-set figures after it.
-    static func table(_ results: [EvaluationResult]) -> String {
-        var lines = ["| detector | embedder | crop | normalization | flip | rerank | metric | top-1 | top-5 | top-10 | TAR@FAR1e-3 | queries | no face | images/s |",
-                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in results {
-            let speed = r.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "cached"
-            let tar = r.verification.map { String(format: "%.3f", $0.tarAtFar1e3) } ?? "-"
-            lines.append(String(format: "| %@ | %@ | %@ | %@ | %@ | %@ | %@ | %.3f | %.3f | %.3f | %@ | %d | %d | %@ |",
-                                r.detector, r.embedder, r.crop, r.normalization, r.flip ? "on" : "off",
-                                r.rerank ? "on" : "off", r.metric.rawValue, r.top1, r.top5, r.top10, tar, r.queries,
-                                r.facesNotFound, speed))
-        }
-        return lines.joined(separator: "\n")
     }
 }

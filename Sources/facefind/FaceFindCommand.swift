@@ -98,8 +98,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (0: keep all).")
     var minFace: Float = 40
 
-    @Flag(help: "Also embed each face mirrored and average the two (test-time augmentation).")
-    var flip = false
+    @Option(help: "Test-time augmentation: none; flip (each face also embedded mirrored, the two averaged); flip-concat (the two concatenated, as facenet's LFW evaluation does).")
+    var augmentation: Augmentation = .none
 
     var detection: DetectionOptions {
         DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide,
@@ -108,7 +108,7 @@ struct PipelineOptions: ParsableArguments {
 
     var configuration: PipelineConfiguration {
         PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
-                              detection: detection, flip: flip)
+                              detection: detection, augmentation: augmentation)
     }
 }
 

@@ -185,7 +185,7 @@ struct SearchMember {
             throw GalleryError.notFound("\(path) holds no index; run `facefind index FOLDER --db \(path)` first")
         }
         self.settings = settings
-        pipeline = try FacePipeline(configuration: PipelineConfiguration(matching: settings),
+        pipeline = try FacePipeline(configuration: try PipelineConfiguration(matching: settings),
                                     loader: try runtime.loader(intraOpThreads: runtime.workerCount))
         search = GallerySearch(matrix: try store.loadFaceMatrix())
     }
@@ -193,3 +193,4 @@ struct SearchMember {
 
 extension DistanceMetric: ExpressibleByArgument {}
 extension QueryFaceChoice: ExpressibleByArgument {}
+extension Augmentation: ExpressibleByArgument {}

@@ -70,7 +70,7 @@ extension SearchMember {
             throw GalleryError.notFound("\(store.name) holds no index; run `facefind index FOLDER --store URL` first")
         }
         self.settings = settings
-        pipeline = try FacePipeline(configuration: PipelineConfiguration(matching: settings),
+        pipeline = try FacePipeline(configuration: try PipelineConfiguration(matching: settings),
                                     loader: try runtime.loader(intraOpThreads: runtime.workerCount))
         search = GallerySearch(matrix: FaceMatrix(dimension: settings.dimension))
     }

@@ -11,6 +11,19 @@ public struct Embedding: Sendable, Equatable {
         return Embedding(norm > 0 ? v.map { $0 / norm } : Array(v))
     }
 
+    /// The mean of `embeddings` (nil when there are none): not normalised.
+    public static func mean(_ embeddings: [Embedding]) -> [Float]? {
+        guard let first = embeddings.first else { return nil }
+        var sum = [Float](repeating: 0, count: first.vector.count)
+        for e in embeddings { for i in sum.indices { sum[i] += e.vector[i] } }
+        return sum.map { $0 / Float(embeddings.count) }
+    }
+
+    /// This embedding minus `mean`, scaled back to unit length (so that the cosine stays a dot product).
+    public func centred(on mean: [Float]) -> Embedding {
+        Embedding.normalized(zip(vector, mean).map { $0 - $1 })
+    }
+
     /// How alike two embeddings are, larger for closer: the cosine similarity (the dot product of unit vectors)
     /// or minus the euclidean distance.
     public func similarity(to other: Embedding, metric: DistanceMetric) -> Float {
@@ -35,8 +48,8 @@ public protocol FaceEmbedder: Sendable {
     var crop: CropPolicy { get }
     /// The pixel normalisation this embedder uses.
     var normalization: PixelNormalization { get }
-    /// Whether each face is also embedded mirrored and the two averaged.
-    var flip: Bool { get }
+    /// Whether each face is also embedded mirrored, and how the two vectors are combined.
+    var augmentation: Augmentation { get }
     /// L2-normalised embeddings, one per chip, in order.
     func embed(_ chips: [FaceChip]) throws -> [Embedding]
 }

@@ -8,33 +8,43 @@ public struct PipelineConfiguration: Sendable, Hashable {
     /// A `PixelNormalization` name; nil uses the embedder's.
     public var normalization: String?
     public var detection: DetectionOptions
-    /// Embed each face mirrored too and average (test-time augmentation).
-    public var flip: Bool
+    /// Test-time augmentation with the face's mirror image.
+    public var augmentation: Augmentation
 
     public static let defaultDetector = "yunet"
     public static let defaultEmbedder = "facenet512"
 
     public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: String? = nil,
-                normalization: String? = nil, detection: DetectionOptions = DetectionOptions(), flip: Bool = false) {
+                normalization: String? = nil, detection: DetectionOptions = DetectionOptions(),
+                augmentation: Augmentation = .none) {
         self.detector = detector
         self.embedder = embedder
         self.crop = crop
         self.normalization = normalization
         self.detection = detection
-        self.flip = flip
+        self.augmentation = augmentation
     }
 
     /// The configuration that reproduces the embeddings of a store built with `settings` (for searching it).
-    public init(matching settings: IndexSettings) {
+    public init(matching settings: IndexSettings) throws {
+        guard let augmentation = Augmentation(rawValue: settings.augmentation) else {
+            throw PipelineError.badOption("the index was built with augmentation '\(settings.augmentation)', which this "
+                + "version does not know (it knows " + Augmentation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
         self.init(detector: settings.detector, embedder: settings.embedder, crop: settings.crop,
                   normalization: settings.normalization,
                   detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide,
                                               minFaceSize: Float(settings.minFaceSize)),
-                  flip: settings.augmentation == "flip")
+                  augmentation: augmentation)
     }
 
-    /// A crop policy by name for an embedder whose chips are `size` pixels square.
-    public static func cropPolicy(named name: String, size: Int) throws -> CropPolicy {
+    /// A crop policy by name (`CropPolicy.name`) for an embedder whose own crop is `own`: the embedder's own
+    /// policy when the name is its own (so that an index built with dlib's template is searched with it), else
+    /// "margin" (FaceNet's training crop), "marginN" (the box plus N/2 px per side, resized to the chip) or
+    /// "align5" (ArcFace's template), at the chip size of `own`.
+    public static func cropPolicy(named name: String, own: CropPolicy) throws -> CropPolicy {
+        if name == own.name { return own }
+        let size = own.outputSize
         switch name {
         case "margin":
             // FaceNet's 44 px margin at 182 px before the centre 160, scaled to the chip size.
@@ -42,8 +52,11 @@ public struct PipelineConfiguration: Sendable, Hashable {
         case "align5":
             let k = Float(size) / 112
             return .align5(template: CropPolicy.arcFaceTemplate.map { Point2($0.x * k, $0.y * k) }, size: size)
+        case let margin where Int(margin.dropFirst("margin".count)).map { (0...1000).contains($0) && $0 % 2 == 0 } == true
+                              && margin.hasPrefix("margin"):
+            return .margin(margin: Float(Int(margin.dropFirst("margin".count))! / 2), resize: size, size: size)
         default:
-            throw PipelineError.badOption("unknown crop '\(name)' (use margin or align5)")
+            throw PipelineError.badOption("unknown crop '\(name)' (use margin, marginN with N an even number of pixels, or align5)")
         }
     }
 }
@@ -66,8 +79,8 @@ public struct FacePipeline: Sendable {
         self.configuration = configuration
         let detector = try loader.detector(named: configuration.detector)
         let embedderSpec = try ModelLoader.spec(named: configuration.embedder, task: .embedder)
-        let size = embedderSpec.input.width ?? embedderSpec.embedder!.crop.outputSize
-        let crop = try configuration.crop.map { try PipelineConfiguration.cropPolicy(named: $0, size: size) }
+        let own = try OnnxEmbedder.catalogCrop(of: embedderSpec)
+        let crop = try configuration.crop.map { try PipelineConfiguration.cropPolicy(named: $0, own: own) }
         let normalization = try configuration.normalization.map { name in
             guard let n = PixelNormalization(name: name) else {
                 throw PipelineError.badOption("unknown normalization '\(name)' (use "
@@ -76,7 +89,7 @@ public struct FacePipeline: Sendable {
             return n
         }
         let embedder = try loader.embedder(named: configuration.embedder, crop: crop, normalization: normalization,
-                                          flip: configuration.flip)
+                                          augmentation: configuration.augmentation)
         self.finder = FaceFinder(detector: detector, options: configuration.detection)
         self.embedder = embedder
         let detectorSpec = try ModelLoader.spec(named: configuration.detector, task: .detector)
@@ -85,7 +98,7 @@ public struct FacePipeline: Sendable {
             embedder: embedderSpec.name, embedderSHA256: Self.fingerprint(embedderSpec),
             crop: embedder.crop.name, normalization: embedder.normalization.name,
             dimension: embedder.dimension, maxSide: configuration.detection.maxSide,
-            minSide: configuration.detection.minSide, augmentation: configuration.flip ? "flip" : "none",
+            minSide: configuration.detection.minSide, augmentation: configuration.augmentation.rawValue,
             minFaceSize: Int(configuration.detection.minFaceSize))
     }
 

@@ -10,43 +10,54 @@ public final class OnnxEmbedder: FaceEmbedder {
     let input: InputSpec
     let outputName: String?
     let maxBatch: Int
-    /// Test-time augmentation: each face is embedded as is and mirrored, and the two vectors are averaged
-    /// (faces are near-symmetric, so the average cancels some pose and lighting noise).
-    public let flip: Bool
+    public let augmentation: Augmentation
+    /// The network's output length (`dimension` is twice it with `.flipConcat`).
+    let networkDimension: Int
 
     /// `crop` and `normalization` override the catalog's (for experiments such as the report's Table 1).
     public init(spec: ModelSpec, session: InferenceSession, crop: CropPolicy? = nil,
-                normalization: PixelNormalization? = nil, flip: Bool = false, maxBatch: Int = 32) throws {
+                normalization: PixelNormalization? = nil, augmentation: Augmentation = .none,
+                maxBatch: Int = 32) throws {
         guard let settings = spec.embedder else { throw ModelError.wrongTask(model: spec.name, expected: .embedder) }
         self.name = spec.name
         self.session = session
         self.input = spec.input
         self.outputName = settings.outputName
-        self.dimension = settings.dimension
+        self.networkDimension = settings.dimension
+        self.dimension = augmentation.dimension(ofNetworkOutput: settings.dimension)
         self.normalization = normalization ?? spec.input.normalization
         self.maxBatch = settings.fixedBatchOfOne ? 1 : maxBatch
-        self.flip = flip
-        var policy = crop ?? settings.crop
-        // A crop policy carries its own output size; the network's input size wins.
-        if let size = spec.input.width {
-            switch policy {
-            case .margin(let m, let r, let s) where s != size: policy = .margin(margin: m, resize: r - s + size, size: size)
-            case .align5(let t, let s) where s != size:
-                let k = Float(size) / Float(s)
-                policy = .align5(template: t.map { Point2($0.x * k, $0.y * k) }, size: size)
-            default: break
-            }
+        self.augmentation = augmentation
+        self.crop = Self.fitted(crop ?? settings.crop, to: spec.input.width)
+    }
+
+    /// The catalog's crop for `spec`, at the network's input size.
+    public static func catalogCrop(of spec: ModelSpec) throws -> CropPolicy {
+        guard let settings = spec.embedder else { throw ModelError.wrongTask(model: spec.name, expected: .embedder) }
+        return fitted(settings.crop, to: spec.input.width)
+    }
+
+    /// A crop policy carries its own output size; the network's fixed input size (when it has one) wins.
+    static func fitted(_ policy: CropPolicy, to size: Int?) -> CropPolicy {
+        guard let size else { return policy }
+        switch policy {
+        case .margin(let m, let r, let s) where s != size: return .margin(margin: m, resize: r - s + size, size: size)
+        case .align5(let t, let s) where s != size:
+            let k = Float(size) / Float(s)
+            return .align5(template: t.map { Point2($0.x * k, $0.y * k) }, size: size)
+        default: return policy
         }
-        self.crop = policy
     }
 
     public func embed(_ chips: [FaceChip]) throws -> [Embedding] {
-        guard flip else { return try embedUnaugmented(chips) }
+        guard augmentation.usesMirror else { return try embedUnaugmented(chips) }
         // Mirrored chips go in the same batches as the originals.
         let mirrored = chips.map { FaceChip(image: $0.image.applyingEXIFOrientation(2)) }
         let both = try embedUnaugmented(chips + mirrored)
         return (0..<chips.count).map { i in
-            Embedding.normalized(zip(both[i].vector, both[i + chips.count].vector).map { $0 + $1 })
+            let (face, mirror) = (both[i].vector, both[i + chips.count].vector)
+            return augmentation == .flip ? Embedding.normalized(zip(face, mirror).map { $0 + $1 })
+                                         : Embedding.normalized(face + mirror)
         }
     }
 
@@ -73,12 +84,11 @@ public final class OnnxEmbedder: FaceEmbedder {
         let outputs = try session.run(Tensor(shape: shape, data: data), inputName: input.name,
                                       outputNames: outputName.map { [$0] } ?? [])
         let output = outputs[0]
-        guard output.data.count == chips.count * dimension else {
+        let d = networkDimension
+        guard output.data.count == chips.count * d else {
             throw OnnxRuntimeError.signature(model: name,
-                problem: "output has shape \(output.shape), expected [\(chips.count), \(dimension)]")
+                problem: "output has shape \(output.shape), expected [\(chips.count), \(d)]")
         }
-        return (0..<chips.count).map { i in
-            Embedding.normalized(output.data[(i * dimension)..<((i + 1) * dimension)])
-        }
+        return (0..<chips.count).map { i in Embedding.normalized(output.data[(i * d)..<((i + 1) * d)]) }
     }
 }

@@ -15,7 +15,7 @@ public enum EvaluationReport {
             try encoder.encode(result.outcomes).write(to: URL(fileURLWithPath: "\(directory)/queries-\(n + 1).json"))
             let failures = result.outcomes.filter { $0.firstHitRank != 1 }
             if !failures.isEmpty {
-                try failureMontage(failures, metric: result.metric, decoder: decoder)
+                try failureMontage(failures, metric: result.setting.metric, decoder: decoder)
                     .writePNG(to: "\(directory)/failures-\(n + 1).png")
             }
         }
@@ -52,7 +52,7 @@ public enum EvaluationReport {
                           position: { ($0 - 1) / 19 })
         chart.xTicks([1, 5, 10, 15, 20].map { (Double($0), "\($0)") }, name: "k")
         for (n, result) in results.enumerated() {
-            let label = "\(result.detector) + \(result.embedder), \(result.crop), \(result.normalization), \(result.metric.rawValue): top-1 \(String(format: "%.3f", result.top1))"
+            let label = "\(result.setting.detector) + \(result.setting.embedder), \(result.setting.crop), \(result.setting.normalization), \(result.setting.metric.rawValue): top-1 \(String(format: "%.3f", result.top1))"
             chart.curve(result.cmc.enumerated().map { (Double($0.offset + 1), $0.element) }, row: n, legend: label)
         }
         return chart.canvas

@@ -35,16 +35,10 @@ public struct VerificationFigures: Sendable, Codable, Equatable {
 
 /// One row of the results table.
 public struct EvaluationResult: Sendable, Codable {
-    public var detector: String
-    /// One embedder, or several joined by "+" for score fusion.
-    public var embedder: String
-    public var crop: String
-    public var normalization: String
-    public var metric: DistanceMetric
-    public var queryFace: QueryFaceChoice
-    public var flip: Bool
-    public var rerank: Bool
+    public var setting: EvaluatedSetting
     public var top1: Double
+    /// A 95% interval for top-1 (bootstrap over the queries).
+    public var top1Interval: ClosedRange<Double>
     public var top5: Double
     public var top10: Double
     /// CMC for k = 1...20.
@@ -60,6 +54,11 @@ public struct EvaluationResult: Sendable, Codable {
     public var outcomes: [QueryOutcome]
 }
 
+extension EvaluationResult {
+    /// Each query's top-1 outcome (1 hit, 0 miss), in query order: the items of cross-validation.
+    public var top1Hits: [Double] { outcomes.map { $0.firstHitRank == 1 ? 1 : 0 } }
+}
+
 /// What to compare and how: one or more embedders (fused when several), and the ranking options.
 public struct EvaluationPlan: Sendable {
     /// Each pipeline with its fusion weight.
@@ -70,6 +69,9 @@ public struct EvaluationPlan: Sendable {
     public var rerank: Bool
     public var expansionDepth: Int = 2
     public var expansionPower: Float = 3
+    /// Pairs only: subtract the mean embedding of the training folds' pairs before the cosine (facenet's
+    /// `--subtract_mean`), per held-out fold.
+    public var subtractMean = false
 
     public init(members: [(configuration: PipelineConfiguration, weight: Float)], metric: DistanceMetric = .cosine,
                 queryFace: QueryFaceChoice = .largest, rerank: Bool = false) {
@@ -189,7 +191,6 @@ public struct Evaluator: Sendable {
                 }))
         }
         let ranks = outcomes.map(\.firstHitRank)
-        let first = runs[0].settings
         var verification = Self.verification(positives: positives, negatives: negatives)
         if runs.count == 1, plan.metric == .euclidean, var v = verification {
             // Scores were minus squared distances: report thresholds as distances.
@@ -197,11 +198,10 @@ public struct Evaluator: Sendable {
             v.thresholdAtFar1e3 = (-v.thresholdAtFar1e3).squareRoot()
             verification = v
         }
-        let names = Self.names(runs.map(\.settings), weights: weights)
         return EvaluationResult(
-            detector: first.detector, embedder: names.embedder, crop: names.crop, normalization: names.normalization,
-            metric: plan.metric, queryFace: plan.queryFace, flip: first.augmentation == "flip", rerank: plan.rerank,
+            setting: EvaluatedSetting(runs.map(\.settings), plan: plan),
             top1: RetrievalMetrics.topK(firstHitRanks: ranks, k: 1),
+            top1Interval: CrossValidation.meanInterval(ranks.map { $0 == 1 ? 1 : 0 }),
             top5: RetrievalMetrics.topK(firstHitRanks: ranks, k: 5),
             top10: RetrievalMetrics.topK(firstHitRanks: ranks, k: 10),
             cmc: RetrievalMetrics.cmc(firstHitRanks: ranks, maxRank: 20),
@@ -209,14 +209,6 @@ public struct Evaluator: Sendable {
             facesNotFound: outcomes.filter(\.wholeImage).count,
             imagesPerSecond: runs.count == 1 ? runs[0].imagesPerSecond : nil,
             verification: verification, outcomes: outcomes)
-    }
-
-    /// How a result names its setting: one embedder's own names, or a fusion as `a+b:0.5` with crop and
-    /// normalisation "own" (each member keeps its own).
-    static func names(_ settings: [IndexSettings], weights: [Float]) -> (embedder: String, crop: String, normalization: String) {
-        guard settings.count > 1 else { return (settings[0].embedder, settings[0].crop, settings[0].normalization) }
-        let embedder = zip(settings, weights).map { $1 == 1 ? $0.embedder : "\($0.embedder):\($1)" }.joined(separator: "+")
-        return (embedder, "own", "own")
     }
 
     /// TAR at FAR 1e-2 and 1e-3 from pair scores (larger = more alike); nil without enough pairs.

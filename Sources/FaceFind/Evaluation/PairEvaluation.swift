@@ -2,21 +2,24 @@ import Foundation
 
 /// One setting measured on a pairs file by the LFW protocol.
 public struct PairEvaluationResult: Sendable, Codable {
-    public var detector: String
-    public var embedder: String
-    public var crop: String
-    public var normalization: String
-    public var metric: DistanceMetric
-    public var queryFace: QueryFaceChoice
-    public var flip: Bool
+    public var setting: EvaluatedSetting
     /// Distinct photos embedded, and those where no face was found (the whole photo stood in) or that could not
     /// be read (their pairs count as "different").
     public var photos: Int
     public var facesNotFound: Int
     public var unreadable: Int
     public var verification: VerificationResult
-    /// Every pair's score, in file order (for the ROC curve and for inspection).
+    /// Every pair's score, in file order, as scored for its own held-out fold (for the ROC curve and for
+    /// inspection).
     public var scores: [ScoredPair]
+}
+
+extension PairEvaluationResult {
+    /// Each pair's decision at its fold's threshold (1 right, 0 wrong), in file order: the items of
+    /// cross-validation.
+    public var correct: [Double] {
+        scores.map { ($0.score > verification.foldThresholds[$0.fold]) == $0.samePerson ? 1 : 0 }
+    }
 }
 
 extension Evaluator {
@@ -48,28 +51,55 @@ extension Evaluator {
             chosen.append(byPath)
         }
         let weights = plan.members.map(\.weight)
-        var unreadable = Set<String>()
-        let scores: [ScoredPair] = pairs.pairs.map { pair in
-            let a = PairsFile.path(of: pair.first, in: imagesFolder), b = PairsFile.path(of: pair.second, in: imagesFolder)
-            var score: Float = 0
-            for (member, weight) in zip(chosen, weights) {
-                guard let left = member[a], let right = member[b], !left.isEmpty, !right.isEmpty else {
-                    if member[a]?.isEmpty ?? true { unreadable.insert(a) }
-                    if member[b]?.isEmpty ?? true { unreadable.insert(b) }
-                    score = -.greatestFiniteMagnitude  // a photo without an embedding matches nothing
-                    break
-                }
-                score += weight * Self.similarity(left, right, metric: plan.metric)
-            }
-            return ScoredPair(score: score, samePerson: pair.samePerson, fold: pair.fold)
+        let paths = pairs.pairs.map {
+            (PairsFile.path(of: $0.first, in: imagesFolder), PairsFile.path(of: $0.second, in: imagesFolder))
         }
-        let first = runs[0].settings
-        let names = Self.names(runs.map(\.settings), weights: weights)
+        var unreadable = Set<String>()
+        for member in chosen {
+            for (a, b) in paths {
+                if member[a]?.isEmpty ?? true { unreadable.insert(a) }
+                if member[b]?.isEmpty ?? true { unreadable.insert(b) }
+            }
+        }
+        // Every pair's score, each member's embeddings shifted by `means[member]` first (when given).
+        func scores(means: [[Float]?]) -> [ScoredPair] {
+            zip(pairs.pairs, paths).map { pair, path in
+                var score: Float = 0
+                for (m, (member, weight)) in zip(chosen, weights).enumerated() {
+                    guard var left = member[path.0], var right = member[path.1], !left.isEmpty, !right.isEmpty else {
+                        score = -.greatestFiniteMagnitude  // a photo without an embedding matches nothing
+                        break
+                    }
+                    if let mean = means[m] { left = left.map { $0.centred(on: mean) }; right = right.map { $0.centred(on: mean) } }
+                    score += weight * Self.similarity(left, right, metric: plan.metric)
+                }
+                return ScoredPair(score: score, samePerson: pair.samePerson, fold: pair.fold)
+            }
+        }
+        let verification: VerificationResult
+        let heldOutScores: [ScoredPair]
+        if plan.subtractMean {
+            // As facenet: the mean of the embeddings of both photos of every training pair, per held-out fold.
+            var byFold: [Int: [ScoredPair]] = [:]
+            verification = VerificationMetrics.evaluate(scoredForFold: { fold in
+                let training = zip(pairs.pairs, paths).filter { $0.0.fold != fold }.map(\.1)
+                let means = chosen.map { member in
+                    Embedding.mean(training.flatMap { (member[$0.0] ?? []) + (member[$0.1] ?? []) })
+                }
+                let scored = scores(means: means)
+                byFold[fold] = scored
+                return scored
+            }, folds: pairs.folds)
+            heldOutScores = pairs.pairs.indices.map { byFold[pairs.pairs[$0].fold]?[$0] ?? ScoredPair(
+                score: -.greatestFiniteMagnitude, samePerson: pairs.pairs[$0].samePerson, fold: pairs.pairs[$0].fold) }
+        } else {
+            heldOutScores = scores(means: chosen.map { _ in nil })
+            verification = VerificationMetrics.evaluate(heldOutScores, folds: pairs.folds)
+        }
         return PairEvaluationResult(
-            detector: first.detector, embedder: names.embedder, crop: names.crop, normalization: names.normalization,
-            metric: plan.metric, queryFace: plan.queryFace, flip: first.augmentation == "flip",
+            setting: EvaluatedSetting(runs.map(\.settings), plan: plan),
             photos: set.queries.count, facesNotFound: wholeImage.count, unreadable: unreadable.count,
-            verification: VerificationMetrics.evaluate(scores, folds: pairs.folds), scores: scores)
+            verification: verification, scores: heldOutScores)
     }
 
     /// Cosine similarity, or minus the euclidean distance, of the closest of the faces' embeddings.

@@ -27,7 +27,7 @@ public enum PairReport {
         for (n, (result, curve)) in zip(results, curves).enumerated() {
             let v = result.verification
             // ASCII only: the bitmap font has no "±".
-            let label = "\(result.detector)+\(result.embedder), \(result.queryFace.rawValue): accuracy "
+            let label = "\(result.setting.detector)+\(result.setting.embedder), \(result.setting.queryFace.rawValue): accuracy "
                 + String(format: "%.4f +/- %.4f, AUC %.4f", v.meanAccuracy, v.standardDeviation, v.auc)
             // From the last point left of 1e-3 (drawn at the axis), so the curve starts at the left edge.
             let first = max(0, (curve.firstIndex { $0.far >= 1e-3 } ?? curve.count) - 1)

@@ -120,11 +120,21 @@ public enum VerificationMetrics {
     /// The protocol over `pairs` in `folds` folds (numbered 0..<folds).
     public static func evaluate(_ pairs: [ScoredPair], folds: Int, bootstrapSamples: Int = 1000,
                                 seed: UInt64 = 1) -> VerificationResult {
+        evaluate(scoredForFold: { _ in pairs }, folds: folds, bootstrapSamples: bootstrapSamples, seed: seed)
+    }
+
+    /// The protocol where the scores themselves depend on the fold held out (facenet subtracts the mean
+    /// embedding of the training folds): `scoredForFold(f)` gives every pair scored as for held-out fold `f`;
+    /// the threshold is chosen on its pairs of the other folds and applied to its pairs of fold `f`. AUC and
+    /// TAR are over the held-out scores of all folds.
+    public static func evaluate(scoredForFold: (Int) -> [ScoredPair], folds: Int, bootstrapSamples: Int = 1000,
+                                seed: UInt64 = 1) -> VerificationResult {
         var accuracies: [Double] = [], thresholds: [Float] = []
         var held: [[ScoredPair]] = []
         for fold in 0..<folds {
-            let training = pairs.filter { $0.fold != fold }
-            let test = pairs.filter { $0.fold == fold }
+            let scored = scoredForFold(fold)
+            let training = scored.filter { $0.fold != fold }
+            let test = scored.filter { $0.fold == fold }
             let threshold = bestThreshold(training).threshold
             thresholds.append(threshold)
             accuracies.append(accuracy(test, threshold: threshold))
@@ -132,6 +142,7 @@ public enum VerificationMetrics {
         }
         let mean = accuracies.reduce(0, +) / Double(max(folds, 1))
         let variance = accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(folds, 1))
+        let pairs = held.flatMap { $0 }
         let (tar, threshold) = tar(pairs, atFAR: 1e-3)
         // Bootstrap: resample the pairs of each held-out fold (its threshold fixed), recompute the mean.
         var generator = SplitMix64(seed: seed)

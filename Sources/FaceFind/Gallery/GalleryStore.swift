@@ -12,7 +12,7 @@ public struct IndexSettings: Sendable, Hashable, Codable {
     public var dimension: Int
     public var maxSide: Int
     public var minSide: Int
-    /// "none", or "flip" for mirrored test-time augmentation.
+    /// `Augmentation`'s raw value: "none", "flip" or "flip-concat".
     public var augmentation: String
     /// Faces narrower than this were not stored (except each photo's largest).
     public var minFaceSize: Int

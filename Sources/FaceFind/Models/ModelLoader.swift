@@ -49,9 +49,9 @@ public struct ModelLoader: Sendable {
     }
 
     public func embedder(named name: String, crop: CropPolicy? = nil, normalization: PixelNormalization? = nil,
-                         flip: Bool = false) throws -> any FaceEmbedder {
+                         augmentation: Augmentation = .none) throws -> any FaceEmbedder {
         let spec = try Self.spec(named: name, task: .embedder)
         return try OnnxEmbedder(spec: spec, session: try session(spec), crop: crop, normalization: normalization,
-                                flip: flip)
+                                augmentation: augmentation)
     }
 }

@@ -199,9 +199,14 @@ public enum CropPolicy: Sendable, Hashable, Codable {
         }
     }
 
+    /// The name stored in an index's settings and accepted by `--crop`: "margin" for FaceNet's training crop
+    /// (the box plus a margin, resized larger than the chip, its centre kept), "marginN" for the box plus N/2
+    /// pixels per side resized to the chip (facenet's alignment for evaluation: "margin32"), "align5" for a
+    /// five-point alignment (onto the embedder's own template).
     public var name: String {
         switch self {
-        case .margin: return "margin"
+        case .margin(let margin, let resize, let size):
+            return resize == size ? "margin\(Int((2 * margin).rounded()))" : "margin"
         case .align5: return "align5"
         }
     }

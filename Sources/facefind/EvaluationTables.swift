@@ -1,0 +1,100 @@
+import FaceFind
+import Foundation
+
+/// What `facefind evaluate` prints: Markdown tables of the settings measured and, for a sweep, the choice among
+/// them by cross-validation.
+enum EvaluationTables {
+    /// The cross-validated choice among settings, with each setting's difference from the first (today's
+    /// default) and its paired 95% interval.
+    struct Choice: Encodable {
+        var selection: CrossValidation.Selection
+        /// Per setting: its mean over all items, and mean minus the first setting's with a paired interval.
+        var means: [Double]
+        var differences: [ClosedRange<Double>]
+        var timesChosen: [Int]
+        var folds: Int
+
+        init(_ values: [[Double]], folds: [Int], foldCount: Int) {
+            let selection = CrossValidation.select(values, folds: folds, foldCount: foldCount)
+            self.selection = selection
+            means = values.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
+            differences = values.map { CrossValidation.differenceInterval($0, values[0]) }
+            timesChosen = values.indices.map { s in selection.chosen.filter { $0 == s }.count }
+            self.folds = foldCount
+        }
+    }
+
+    struct RetrievalJSON: Encodable {
+        var results: [EvaluationResult]
+        var crossValidation: Choice?
+    }
+
+    struct PairsJSON: Encodable {
+        var results: [PairEvaluationResult]
+        var crossValidation: Choice?
+    }
+
+    static func label(_ result: EvaluationResult) -> String { result.setting.label }
+    static func label(_ result: PairEvaluationResult) -> String { result.setting.label }
+
+    /// A Markdown table, the shape of the founding report's Table 1, with the open-set figures after it.
+    static func retrieval(_ results: [EvaluationResult]) -> String {
+        var lines = ["| detector | embedder | crop | normalization | augmentation | detect | rerank | metric | face | top-1 | 95% interval | top-5 | top-10 | TAR@FAR1e-3 | queries | no face | images/s |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in results {
+            let s = r.setting
+            let speed = r.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "cached"
+            let tar = r.verification.map { String(format: "%.3f", $0.tarAtFar1e3) } ?? "-"
+            lines.append("| \(s.detector) | \(s.embedder) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
+                + "\(s.minSide)-\(s.maxSide)/\(s.minFaceSize) | \(s.rerank ? "on" : "off") | \(s.metric.rawValue) | "
+                + "\(s.queryFace.rawValue) | " + String(format: "%.3f | %.3f-%.3f | %.3f | %.3f | ", r.top1,
+                    r.top1Interval.lowerBound, r.top1Interval.upperBound, r.top5, r.top10)
+                + "\(tar) | \(r.queries) | \(r.facesNotFound) | \(speed) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A Markdown table of pair results: mean accuracy ± standard deviation over the folds, its bootstrap
+    /// interval, AUC and TAR at FAR 1e-3; with the published figure when a protocol was run.
+    static func pairs(_ results: [PairEvaluationResult], published: PublishedProtocol? = nil) -> String {
+        var lines = ["| detector | embedder | crop | normalization | augmentation | detect | face | metric | mean subtracted | accuracy | 95% interval | AUC | TAR@FAR1e-3 | pairs | no face |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in results {
+            let s = r.setting, v = r.verification
+            lines.append("| \(s.detector) | \(s.embedder) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
+                + "\(s.minSide)-\(s.maxSide)/\(s.minFaceSize) | \(s.queryFace.rawValue) | \(s.metric.rawValue) | "
+                + "\(s.subtractMean ? "yes" : "no") | "
+                + String(format: "%.4f ± %.4f | %.4f-%.4f | %.4f | %.3f | ", v.meanAccuracy, v.standardDeviation,
+                         v.accuracyInterval.lowerBound, v.accuracyInterval.upperBound, v.auc, v.tarAtFar1e3)
+                + "\(v.pairs) | \(r.facesNotFound) |")
+        }
+        if let published {
+            lines.append("")
+            lines.append(String(format: "Published for the %@ protocol on LFW's own 6,000 pairs: %.4f (%@).",
+                                published.name.rawValue, published.publishedLFWAccuracy, published.source))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The cross-validated choice: per setting, its mean, its difference from the first with a paired 95%
+    /// interval, and how many folds chose it; then the held-out result of choosing.
+    static func choice(_ choice: Choice, labels: [String], measure: String) -> String {
+        var lines = ["Choice by cross-validation over \(choice.folds) identity-disjoint folds: for each fold, the setting best on the other folds.",
+                     "",
+                     "| # | setting | \(measure) | difference from #1 (95% interval) | folds choosing it |",
+                     "|---|---|---|---|---|"]
+        for (i, label) in labels.enumerated() {
+            let d = choice.differences[i]
+            let difference = i == 0 ? "-" : String(format: "%+.4f (%+.4f to %+.4f)%@", choice.means[i] - choice.means[0],
+                                                    d.lowerBound, d.upperBound, d.contains(0) ? "" : " *")
+            lines.append(String(format: "| %d | %@ | %.4f | %@ | %d |", i + 1, label, choice.means[i], difference,
+                                choice.timesChosen[i]))
+        }
+        let s = choice.selection
+        lines.append("")
+        lines.append(String(format: "Held-out %@ of choosing this way: %.4f (95%% interval %.4f-%.4f). Chosen most often: #%d. "
+                                + "* marks a difference whose interval excludes 0; any other is noise on this set.",
+                            measure, s.heldOut, s.heldOutInterval.lowerBound, s.heldOutInterval.upperBound, s.winner + 1))
+        return lines.joined(separator: "\n")
+    }
+}
