@@ -11,7 +11,8 @@
 #    dlib_face_recognition_resnet_model_v1.dat and shape_predictor_5_face_landmarks.dat are kept, in
 #    $FACEFIND_DLIB_WORK/models (verify.py and the tests use them with dlib itself);
 # 3. convert.py, and the ONNX file's sha256 checked against the pinned one before it is moved to
-#    MODELS_DIR/dlib_resnet_v1.onnx.
+#    MODELS_DIR/dlib_resnet_v1.onnx;
+# 4. shape_predictor_5_face_landmarks.dat copied to MODELS_DIR/dlib_shape_predictor_5.dat (FaceFind reads it).
 # Idempotent: each step runs only when its result is missing or wrong; silent when nothing is to do.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -85,4 +86,12 @@ if ! has_sha "$MODELS_DIR/$ONNX" "$ONNX_SHA256"; then
     fi
     mv -f "$staged" "$MODELS_DIR/$ONNX"
     log "installed $MODELS_DIR/$ONNX"
+fi
+
+# dlib's 5-point shape predictor beside it, as it is (FaceFind reads dlib's format: crop dlib-chip).
+if ! has_sha "$MODELS_DIR/dlib_shape_predictor_5.dat" "$SP5_SHA256"; then
+    mkdir -p "$MODELS_DIR"
+    cp "$WORK/models/$SP5" "$MODELS_DIR/dlib_shape_predictor_5.dat.part"
+    mv -f "$MODELS_DIR/dlib_shape_predictor_5.dat.part" "$MODELS_DIR/dlib_shape_predictor_5.dat"
+    log "installed $MODELS_DIR/dlib_shape_predictor_5.dat"
 fi

@@ -15,16 +15,27 @@ public struct FaceChip: Sendable, Equatable {
                let transform = similarityTransform(from: landmarks.points, to: template) {
                 self.image = image.warpedAffine(transform, width: size, height: size)
             } else {
-                // No landmarks (or a whole-image stand-in): the box, squared, scaled to the chip. The template's
-                // face fills about 70% of an aligned chip, so a small margin keeps the scale comparable.
-                let side = max(face.box.width, face.box.height)
-                let square = Box(x: face.box.center.x - side / 2, y: face.box.center.y - side / 2,
-                                 width: side, height: side)
-                let x0 = Int(square.x.rounded(.down)), y0 = Int(square.y.rounded(.down))
-                let s = max(1, Int(side.rounded()))
-                self.image = image.cropped(x: x0, y: y0, width: s, height: s).resized(width: size, height: size)
+                self.image = Self.squareCrop(face.box, in: image, size: size)
             }
+        case .dlibChip(let size, _):
+            // Without a shape predictor (`DlibLandmarker` gives the parts): the box, as align5 without landmarks.
+            self.image = Self.squareCrop(face.box, in: image, size: size)
         }
+    }
+
+    /// Landmarks onto dlib's chip: `DlibFaceChip` with `parts` from dlib's shape predictor.
+    public init(dlibParts parts: [Point2], in image: RGBImage, size: Int, padding: Float) {
+        self.image = DlibFaceChip.chip(image, parts: parts, size: size, padding: Double(padding))
+            ?? RGBImage(width: size, height: size, fill: .black)
+    }
+
+    /// The box made square about its centre, scaled to the chip: for faces without landmarks.
+    static func squareCrop(_ box: Box, in image: RGBImage, size: Int) -> RGBImage {
+        // The template's face fills about 70% of an aligned chip, so the box's own size keeps the scale comparable.
+        let side = max(box.width, box.height)
+        let x0 = Int((box.center.x - side / 2).rounded(.down)), y0 = Int((box.center.y - side / 2).rounded(.down))
+        let s = max(1, Int(side.rounded()))
+        return image.cropped(x: x0, y: y0, width: s, height: s).resized(width: size, height: size)
     }
 
     /// FaceNet's training crop: enlarge the box by `margin` per side, clip to the image, resize to

@@ -52,10 +52,12 @@ public protocol FaceEmbedder: Sendable {
     var augmentation: Augmentation { get }
     /// L2-normalised embeddings, one per chip, in order.
     func embed(_ chips: [FaceChip]) throws -> [Embedding]
+    /// The chip for `face` under this embedder's crop policy.
+    func chip(for face: DetectedFace, in image: RGBImage) -> FaceChip
 }
 
 extension FaceEmbedder {
-    /// The chip for `face` under this embedder's crop policy.
+    /// The chip for `face` under this embedder's crop policy (with no landmarking of its own).
     public func chip(for face: DetectedFace, in image: RGBImage) -> FaceChip {
         FaceChip(face: face, in: image, policy: crop)
     }

@@ -49,6 +49,8 @@ public struct PipelineConfiguration: Sendable, Hashable {
         case "margin":
             // FaceNet's 44 px margin at 182 px before the centre 160, scaled to the chip size.
             return .margin(margin: 22, resize: size + 22, size: size)
+        case "dlib-chip":
+            return .dlibChip(size: size, padding: 0.25)
         case "align5":
             let k = Float(size) / 112
             return .align5(template: CropPolicy.arcFaceTemplate.map { Point2($0.x * k, $0.y * k) }, size: size)
@@ -56,7 +58,7 @@ public struct PipelineConfiguration: Sendable, Hashable {
                               && margin.hasPrefix("margin"):
             return .margin(margin: Float(Int(margin.dropFirst("margin".count))! / 2), resize: size, size: size)
         default:
-            throw PipelineError.badOption("unknown crop '\(name)' (use margin, marginN with N an even number of pixels, or align5)")
+            throw PipelineError.badOption("unknown crop '\(name)' (use margin, marginN with N an even number of pixels, align5 or dlib-chip)")
         }
     }
 }
@@ -88,8 +90,9 @@ public struct FacePipeline: Sendable {
             }
             return n
         }
+        let landmarker = try (crop ?? own).isDlibChip ? loader.dlibLandmarker(detector: configuration.detector) : nil
         let embedder = try loader.embedder(named: configuration.embedder, crop: crop, normalization: normalization,
-                                          augmentation: configuration.augmentation)
+                                          augmentation: configuration.augmentation, landmarker: landmarker)
         self.finder = FaceFinder(detector: detector, options: configuration.detection)
         self.embedder = embedder
         let detectorSpec = try ModelLoader.spec(named: configuration.detector, task: .detector)

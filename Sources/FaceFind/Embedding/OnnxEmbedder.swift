@@ -13,11 +13,13 @@ public final class OnnxEmbedder: FaceEmbedder {
     public let augmentation: Augmentation
     /// The network's output length (`dimension` is twice it with `.flipConcat`).
     let networkDimension: Int
+    /// dlib's landmarking, for the crop `.dlibChip`.
+    let landmarker: DlibLandmarker?
 
     /// `crop` and `normalization` override the catalog's (for experiments such as the report's Table 1).
     public init(spec: ModelSpec, session: InferenceSession, crop: CropPolicy? = nil,
                 normalization: PixelNormalization? = nil, augmentation: Augmentation = .none,
-                maxBatch: Int = 32) throws {
+                landmarker: DlibLandmarker? = nil, maxBatch: Int = 32) throws {
         guard let settings = spec.embedder else { throw ModelError.wrongTask(model: spec.name, expected: .embedder) }
         self.name = spec.name
         self.session = session
@@ -28,6 +30,7 @@ public final class OnnxEmbedder: FaceEmbedder {
         self.normalization = normalization ?? spec.input.normalization
         self.maxBatch = settings.fixedBatchOfOne ? 1 : maxBatch
         self.augmentation = augmentation
+        self.landmarker = landmarker
         self.crop = Self.fitted(crop ?? settings.crop, to: spec.input.width)
     }
 
@@ -45,8 +48,17 @@ public final class OnnxEmbedder: FaceEmbedder {
         case .align5(let t, let s) where s != size:
             let k = Float(size) / Float(s)
             return .align5(template: t.map { Point2($0.x * k, $0.y * k) }, size: size)
+        case .dlibChip(let s, let padding) where s != size: return .dlibChip(size: size, padding: padding)
         default: return policy
         }
+    }
+
+    public func chip(for face: DetectedFace, in image: RGBImage) -> FaceChip {
+        if case .dlibChip(let size, let padding) = crop, let landmarker,
+           let parts = landmarker.parts(of: face, in: image) {
+            return FaceChip(dlibParts: parts, in: image, size: size, padding: padding)
+        }
+        return FaceChip(face: face, in: image, policy: crop)
     }
 
     public func embed(_ chips: [FaceChip]) throws -> [Embedding] {

