@@ -11,14 +11,30 @@ enum EvaluationTables {
         /// Per setting: its mean over all items, and mean minus the first setting's with a paired interval.
         var means: [Double]
         var differences: [ClosedRange<Double>]
+        /// Per setting: the mean and standard deviation of its ten (or `folds`) fold means.
+        var foldMeans: [(mean: Double, deviation: Double)]
         var timesChosen: [Int]
         var folds: Int
+
+        enum CodingKeys: String, CodingKey { case selection, means, differences, foldMeanAverages, foldMeanDeviations, timesChosen, folds }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(selection, forKey: .selection)
+            try c.encode(means, forKey: .means)
+            try c.encode(differences, forKey: .differences)
+            try c.encode(foldMeans.map(\.mean), forKey: .foldMeanAverages)
+            try c.encode(foldMeans.map(\.deviation), forKey: .foldMeanDeviations)
+            try c.encode(timesChosen, forKey: .timesChosen)
+            try c.encode(folds, forKey: .folds)
+        }
 
         init(_ values: [[Double]], folds: [Int], foldCount: Int) {
             let selection = CrossValidation.select(values, folds: folds, foldCount: foldCount)
             self.selection = selection
             means = values.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
             differences = values.map { CrossValidation.differenceInterval($0, values[0]) }
+            foldMeans = values.map { CrossValidation.foldMeans($0, folds: folds, foldCount: foldCount) }
             timesChosen = values.indices.map { s in selection.chosen.filter { $0 == s }.count }
             self.folds = foldCount
         }
@@ -81,13 +97,14 @@ enum EvaluationTables {
     static func choice(_ choice: Choice, labels: [String], measure: String) -> String {
         var lines = ["Choice by cross-validation over \(choice.folds) identity-disjoint folds: for each fold, the setting best on the other folds.",
                      "",
-                     "| # | setting | \(measure) | difference from #1 (95% interval) | folds choosing it |",
-                     "|---|---|---|---|---|"]
+                     "| # | setting | \(measure) | fold means (mean ± sd) | difference from #1 (95% interval) | folds choosing it |",
+                     "|---|---|---|---|---|---|"]
         for (i, label) in labels.enumerated() {
             let d = choice.differences[i]
             let difference = i == 0 ? "-" : String(format: "%+.4f (%+.4f to %+.4f)%@", choice.means[i] - choice.means[0],
                                                     d.lowerBound, d.upperBound, d.contains(0) ? "" : " *")
-            lines.append(String(format: "| %d | %@ | %.4f | %@ | %d |", i + 1, label, choice.means[i], difference,
+            lines.append(String(format: "| %d | %@ | %.4f | %.4f ± %.4f | %@ | %d |", i + 1, label, choice.means[i],
+                                choice.foldMeans[i].mean, choice.foldMeans[i].deviation, difference,
                                 choice.timesChosen[i]))
         }
         let s = choice.selection

@@ -24,6 +24,14 @@ import Testing
         #expect(selection.heldOutInterval.contains(0.25))
     }
 
+    @Test func foldMeansAndTheirSpread() {
+        // Fold 0: 1, 0 → 0.5; fold 1: 1, 1, 1 → 1. Mean of the fold means 0.75, deviation 0.25.
+        let (mean, deviation) = CrossValidation.foldMeans([1, 0, 1, 1, 1], folds: [0, 0, 1, 1, 1], foldCount: 2)
+        #expect(mean == 0.75 && deviation == 0.25)
+        // An empty fold is left out.
+        #expect(CrossValidation.foldMeans([1, 0], folds: [0, 0], foldCount: 3) == (0.5, 0))
+    }
+
     @Test func equalSettingsKeepTheFirst() {
         let selection = CrossValidation.select([[1, 0, 1], [1, 0, 1], [0, 0, 0]], folds: [0, 1, 2], foldCount: 3)
         #expect(selection.chosen == [0, 0, 0] && selection.winner == 0)
