@@ -7,11 +7,11 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure retrieval (top-1/5/10 on a query/gallery set) or verification (the LFW pairs protocol).",
         discussion: """
-            Options marked "list" take comma-separated values; every combination is evaluated, and with more than
-            one the output ends with the choice among them by cross-validation over identity-disjoint folds (the
-            pairs file's own folds with --pairs), with 95% bootstrap intervals: list today's default first.
-            Embeddings are cached per setting, so a sweep embeds each photo once per setting and a second run is
-            fast.
+            Options marked "list" take comma-separated values; every combination is evaluated, and with more \
+            than one the output ends with the choice among them by cross-validation over identity-disjoint \
+            folds (the pairs file's own folds with --pairs), with 95% bootstrap intervals: list today's default \
+            first. Embeddings are cached per setting, so a sweep embeds each photo once per setting and a second \
+            run is fast.
             """)
 
     @Option(help: "Split file: {\"query\": [{\"path\", \"id\"}], \"gallery\": [...]}.")
@@ -44,7 +44,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Re-ranking by query expansion (list of off, on).")
     var rerank = Sweep<Switch>([.off])
 
-    @Option(help: "Crops (list of margin, marginN, align5; 'default' = the embedder's own).")
+    @Option(help: "Crops (list of margin, marginN, align5, dlib-chip; 'default' = the embedder's own).")
     var crop = Sweep(["default"])
 
     @Option(help: "Normalisations (list of fixed, per-image, unit, none, symmetric; 'default' = the embedder's).")

@@ -77,7 +77,7 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Face embedder: \(ModelCatalog.specs(task: .embedder).map(\.name).joined(separator: ", ")).")
     var embedder = PipelineConfiguration.defaultEmbedder
 
-    @Option(help: "Crop: margin or align5 (default: the embedder's training crop).")
+    @Option(help: "Crop: margin, marginN (the box plus N/2 px per side), align5 or dlib-chip (dlib's shape predictor and face chip) (default: the embedder's training crop).")
     var crop: String?
 
     @Option(help: "Pixel normalisation: fixed, per-image, unit, none, symmetric (default: the embedder's).")
