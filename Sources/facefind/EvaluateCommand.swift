@@ -59,6 +59,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "With --pairs: subtract the training folds' mean embedding before the cosine (facenet's protocol).")
     var subtractMean = false
 
+    @Option(help: "With --pairs: also whiten, learned on the training folds' photos without their labels; list of shrinkages from 0 (full whitening) to 1 (centring alone).")
+    var whiten: Sweep<Double>?
+
     @Option(help: "Detect on a copy whose longer side is at most this many pixels (list).")
     var maxSide = Sweep([960])
 
@@ -93,8 +96,11 @@ struct EvaluateCommand: ParsableCommand {
             }
         } else if split == nil && (queries == nil || gallery == nil) {
             throw ValidationError("give --split FILE, --queries DIR and --gallery DIR, or --pairs FILE and --images DIR")
-        } else if subtractMean {
-            throw ValidationError("--subtract-mean is part of the pairs protocol; use it with --pairs")
+        } else if subtractMean || whiten != nil {
+            throw ValidationError("--subtract-mean and --whiten are part of the pairs protocol; use them with --pairs")
+        }
+        if let whiten, !whiten.values.allSatisfy({ (0...1).contains($0) }) {
+            throw ValidationError("--whiten takes shrinkages from 0 to 1")
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         _ = try plans()
@@ -213,9 +219,12 @@ struct EvaluateCommand: ParsableCommand {
             for r in rerank.values {
                 for m in metric.values {
                     for q in queryFace.values {
-                        var plan = EvaluationPlan(members: members, metric: m, queryFace: q, rerank: r.isOn)
-                        plan.subtractMean = subtractMean
-                        plans.append((label, plan))
+                        for w in whiten.map({ $0.values.map(Optional.some) }) ?? [nil] {
+                            var plan = EvaluationPlan(members: members, metric: m, queryFace: q, rerank: r.isOn)
+                            plan.subtractMean = subtractMean
+                            plan.whitening = w
+                            plans.append((label, plan))
+                        }
                     }
                 }
             }

@@ -79,7 +79,7 @@ enum EvaluationTables {
             let s = r.setting, v = r.verification
             lines.append("| \(s.detector) | \(s.embedder) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
                 + "\(s.minSide)-\(s.maxSide)/\(s.minFaceSize) | \(s.queryFace.rawValue) | \(s.metric.rawValue) | "
-                + "\(s.subtractMean ? "yes" : "no") | "
+                + "\(s.whitening.map { "whitened \($0)" } ?? (s.subtractMean ? "yes" : "no")) | "
                 + String(format: "%.4f ± %.4f | %.4f-%.4f | %.4f | %.3f | ", v.meanAccuracy, v.standardDeviation,
                          v.accuracyInterval.lowerBound, v.accuracyInterval.upperBound, v.auc, v.tarAtFar1e3)
                 + "\(v.pairs) | \(r.facesNotFound) |")

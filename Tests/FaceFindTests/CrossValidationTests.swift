@@ -71,13 +71,40 @@ import Testing
 
     @Test func meanSubtractionCentresThenRescales() throws {
         let a = Embedding([1, 0]), b = Embedding([0, 1])
-        let mean = try #require(Embedding.mean([a, b]))
-        #expect(mean == [0.5, 0.5])
-        #expect(Embedding.mean([]) == nil)
+        let centring = try #require(EmbeddingWhitening(fitting: [a, b], shrinkage: 1))
+        #expect(centring.mean == [0.5, 0.5])
+        #expect(EmbeddingWhitening(fitting: [], shrinkage: 1) == nil)
         // (1, 0) - (0.5, 0.5) = (0.5, -0.5), unit length: (0.7071, -0.7071); b becomes its opposite.
-        let centred = a.centred(on: mean)
+        let centred = centring.apply(a)
         #expect(abs(centred.vector[0] - 0.70710678) < 1e-6 && abs(centred.vector[1] + 0.70710678) < 1e-6)
-        #expect(abs(centred.similarity(to: b.centred(on: mean), metric: .cosine) + 1) < 1e-6)
+        #expect(abs(centred.similarity(to: centring.apply(b), metric: .cosine) + 1) < 1e-6)
+    }
+
+    @Test func jacobiFindsTheEigenvectors() {
+        // [[2, 1], [1, 2]]: eigenvalues 1 and 3, eigenvectors (1, -1) and (1, 1) over sqrt(2).
+        let (values, vectors) = SymmetricEigen.decompose([2, 1, 1, 2], size: 2)
+        #expect(Set(values.map { ($0 * 1e9).rounded() / 1e9 }) == [1, 3])
+        for k in 0..<2 {
+            let v = (vectors[k], vectors[2 + k])
+            #expect(abs(abs(v.0) - 0.5.squareRoot()) < 1e-9 && abs(abs(v.1) - 0.5.squareRoot()) < 1e-9)
+            #expect((values[k] > 2) == (v.0 * v.1 > 0), "eigenvalue 3 goes with (1, 1)")
+        }
+        // A diagonal matrix is its own decomposition.
+        #expect(SymmetricEigen.decompose([5, 0, 0, 7], size: 2).values == [5, 7])
+    }
+
+    @Test func whiteningEvensOutTheVariance() throws {
+        // Mean 0; covariance diag(0.5, 2). Full whitening scales by (1/sqrt(0.5), 1/sqrt(2)) = (1.414, 0.707):
+        // (1, 1) becomes (1.414, 0.707), unit length (0.894, 0.447).
+        let faces = [Embedding([1, 0]), Embedding([-1, 0]), Embedding([0, 2]), Embedding([0, -2])]
+        let full = try #require(EmbeddingWhitening(fitting: faces, shrinkage: 0))
+        let w = full.apply(Embedding([1, 1]))
+        #expect(abs(w.vector[0] - 0.894427) < 1e-5 && abs(w.vector[1] - 0.447214) < 1e-5)
+        // Shrinkage 0.5: eigenvalues 0.5 · 0.5 + 0.5 · 1.25 = 0.875 and 0.5 · 2 + 0.625 = 1.625; scales 1.069 and
+        // 0.784: (1.069, 0.784) → (0.8062, 0.5916).
+        let half = try #require(EmbeddingWhitening(fitting: faces, shrinkage: 0.5))
+        let h = half.apply(Embedding([1, 1]))
+        #expect(abs(h.vector[0] - 0.80623) < 1e-4 && abs(h.vector[1] - 0.59161) < 1e-4, "\(h.vector)")
     }
 
     @Test func augmentationDimensions() {

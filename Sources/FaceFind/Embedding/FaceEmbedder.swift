@@ -19,11 +19,6 @@ public struct Embedding: Sendable, Equatable {
         return sum.map { $0 / Float(embeddings.count) }
     }
 
-    /// This embedding minus `mean`, scaled back to unit length (so that the cosine stays a dot product).
-    public func centred(on mean: [Float]) -> Embedding {
-        Embedding.normalized(zip(vector, mean).map { $0 - $1 })
-    }
-
     /// How alike two embeddings are, larger for closer: the cosine similarity (the dot product of unit vectors)
     /// or minus the euclidean distance.
     public func similarity(to other: Embedding, metric: DistanceMetric) -> Float {

@@ -17,6 +17,8 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
     public var rerank: Bool
     /// Pairs only: the training folds' mean embedding subtracted (facenet's protocol).
     public var subtractMean: Bool
+    /// Pairs only: the whitening's shrinkage, when whitened (`EvaluationPlan.whitening`).
+    public var whitening: Double?
 
     /// The setting of `plan`, whose members were embedded with `settings`.
     init(_ settings: [IndexSettings], plan: EvaluationPlan) {
@@ -38,7 +40,8 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         metric = plan.metric
         queryFace = plan.queryFace
         rerank = plan.rerank
-        subtractMean = plan.subtractMean
+        subtractMean = plan.subtractMean || plan.whitening != nil
+        whitening = plan.whitening
     }
 
     /// One line naming every choice, for tables and charts.
@@ -46,7 +49,7 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         var parts = ["\(detector)+\(embedder)", crop, normalization, "aug \(augmentation)",
                      "detect \(minSide)-\(maxSide)", "min face \(minFaceSize)", metric.rawValue, "face \(queryFace.rawValue)"]
         if rerank { parts.append("rerank") }
-        if subtractMean { parts.append("mean subtracted") }
+        if let whitening { parts.append("whitened (shrinkage \(whitening))") } else if subtractMean { parts.append("mean subtracted") }
         return parts.joined(separator: ", ")
     }
 }

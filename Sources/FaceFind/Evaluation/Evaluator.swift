@@ -72,6 +72,9 @@ public struct EvaluationPlan: Sendable {
     /// Pairs only: subtract the mean embedding of the training folds' pairs before the cosine (facenet's
     /// `--subtract_mean`), per held-out fold.
     public var subtractMean = false
+    /// Pairs only: whiten with this shrinkage (0 full whitening ... 1 centring alone), learned per held-out
+    /// fold on the training folds' photos without their labels (`EmbeddingWhitening`); implies centring.
+    public var whitening: Double?
 
     public init(members: [(configuration: PipelineConfiguration, weight: Float)], metric: DistanceMetric = .cosine,
                 queryFace: QueryFaceChoice = .largest, rerank: Bool = false) {

@@ -61,8 +61,8 @@ extension Evaluator {
                 if member[b]?.isEmpty ?? true { unreadable.insert(b) }
             }
         }
-        // Every pair's score, each member's embeddings shifted by `means[member]` first (when given).
-        func scores(means: [[Float]?]) -> [ScoredPair] {
+        // Every pair's score, each member's embeddings transformed by `transforms[member]` first (when given).
+        func scores(transforms: [EmbeddingWhitening?]) -> [ScoredPair] {
             zip(pairs.pairs, paths).map { pair, path in
                 var score: Float = 0
                 for (m, (member, weight)) in zip(chosen, weights).enumerated() {
@@ -70,7 +70,7 @@ extension Evaluator {
                         score = -.greatestFiniteMagnitude  // a photo without an embedding matches nothing
                         break
                     }
-                    if let mean = means[m] { left = left.map { $0.centred(on: mean) }; right = right.map { $0.centred(on: mean) } }
+                    if let transform = transforms[m] { left = left.map(transform.apply); right = right.map(transform.apply) }
                     score += weight * Self.similarity(left, right, metric: plan.metric)
                 }
                 return ScoredPair(score: score, samePerson: pair.samePerson, fold: pair.fold)
@@ -78,22 +78,23 @@ extension Evaluator {
         }
         let verification: VerificationResult
         let heldOutScores: [ScoredPair]
-        if plan.subtractMean {
-            // As facenet: the mean of the embeddings of both photos of every training pair, per held-out fold.
+        if plan.subtractMean || plan.whitening != nil {
+            // As facenet: learned from the embeddings of both photos of every training pair, per held-out fold.
             var byFold: [Int: [ScoredPair]] = [:]
             verification = VerificationMetrics.evaluate(scoredForFold: { fold in
                 let training = zip(pairs.pairs, paths).filter { $0.0.fold != fold }.map(\.1)
-                let means = chosen.map { member in
-                    Embedding.mean(training.flatMap { (member[$0.0] ?? []) + (member[$0.1] ?? []) })
+                let transforms = chosen.map { member in
+                    EmbeddingWhitening(fitting: training.flatMap { (member[$0.0] ?? []) + (member[$0.1] ?? []) },
+                                       shrinkage: plan.whitening ?? 1)
                 }
-                let scored = scores(means: means)
+                let scored = scores(transforms: transforms)
                 byFold[fold] = scored
                 return scored
             }, folds: pairs.folds)
             heldOutScores = pairs.pairs.indices.map { byFold[pairs.pairs[$0].fold]?[$0] ?? ScoredPair(
                 score: -.greatestFiniteMagnitude, samePerson: pairs.pairs[$0].samePerson, fold: pairs.pairs[$0].fold) }
         } else {
-            heldOutScores = scores(means: chosen.map { _ in nil })
+            heldOutScores = scores(transforms: chosen.map { _ in nil })
             verification = VerificationMetrics.evaluate(heldOutScores, folds: pairs.folds)
         }
         return PairEvaluationResult(
