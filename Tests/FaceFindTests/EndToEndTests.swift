@@ -61,6 +61,15 @@ struct EndToEndTests {
         #expect(v.accuracyInterval.contains(v.meanAccuracy) && v.accuracyInterval.upperBound - v.accuracyInterval.lowerBound < 0.03)
         // The chosen thresholds agree across folds (the cosine scale does not move with the identities).
         #expect((v.foldThresholds.max() ?? 0) - (v.foldThresholds.min() ?? 0) < 0.1, "\(v.foldThresholds)")
+
+        // Whitened per held-out fold (learned on the other folds' photos; the embeddings come from the cache):
+        // every pair is scored, the setting says so, and the accuracy stays in the same range.
+        var whitened = EvaluationPlan(members: [(PipelineConfiguration(), 1)], queryFace: .prominent)
+        whitened.whitening = 0.5
+        let w = try evaluator.evaluatePairs(pairs, imagesFolder: images, plan: whitened)
+        #expect(w.setting.whitening == 0.5 && w.setting.subtractMean && w.scores.count == 3000)
+        #expect(w.scores.allSatisfy { $0.score.isFinite }, "every pair scored as for its own fold")
+        #expect(w.verification.meanAccuracy >= 0.97, "whitened accuracy \(w.verification.meanAccuracy)")
     }
 
     /// Each published protocol on the first three folds of lfw-dev's pairs (900 pairs, about 870 photos): the

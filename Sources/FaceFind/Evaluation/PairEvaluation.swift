@@ -61,16 +61,19 @@ extension Evaluator {
                 if member[b]?.isEmpty ?? true { unreadable.insert(b) }
             }
         }
-        // Every pair's score, each member's embeddings transformed by `transforms[member]` first (when given).
+        // Every pair's score, each member's embeddings transformed by `transforms[member]` first (when given;
+        // each photo once, not once per pair).
         func scores(transforms: [EmbeddingWhitening?]) -> [ScoredPair] {
-            zip(pairs.pairs, paths).map { pair, path in
+            let members = zip(chosen, transforms).map { member, transform in
+                transform.map { t in member.mapValues { $0.map(t.apply) } } ?? member
+            }
+            return zip(pairs.pairs, paths).map { pair, path in
                 var score: Float = 0
-                for (m, (member, weight)) in zip(chosen, weights).enumerated() {
-                    guard var left = member[path.0], var right = member[path.1], !left.isEmpty, !right.isEmpty else {
+                for (member, weight) in zip(members, weights) {
+                    guard let left = member[path.0], let right = member[path.1], !left.isEmpty, !right.isEmpty else {
                         score = -.greatestFiniteMagnitude  // a photo without an embedding matches nothing
                         break
                     }
-                    if let transform = transforms[m] { left = left.map(transform.apply); right = right.map(transform.apply) }
                     score += weight * Self.similarity(left, right, metric: plan.metric)
                 }
                 return ScoredPair(score: score, samePerson: pair.samePerson, fold: pair.fold)
