@@ -29,7 +29,7 @@ public struct PublishedProtocol: Sendable {
     /// thresholds 0.6/0.7/0.7; of several faces the one with the largest area minus twice its squared offset from
     /// the centre; the box plus 16 px per side, clipped to the photo, resized to 160 x 160), then
     /// `--use_fixed_image_standardization --use_flipped_images --subtract_mean --distance_metric 1` (cosine).
-    /// Published: 0.99050 ± 0.00392.
+    /// Published: 0.9905 (facenet's README, model table).
     public static let facenet = PublishedProtocol(
         name: .facenet,
         configuration: PipelineConfiguration(
@@ -41,7 +41,7 @@ public struct PublishedProtocol: Sendable {
     /// dlib's ResNet as face_recognition runs it (`face_encodings`, model "small"): dlib's 5-point shape
     /// predictor on the face box, dlib's 150 px face chip with padding 0.25, one jitter, euclidean distance. The
     /// boxes are YuNet's mapped to dlib's detector's convention (`DlibBoxCalibration`): face_recognition's HOG
-    /// detector is not part of FaceFind. Published: 0.9938 ± 0.0027 (dlib's face_recognition example; dlib-models).
+    /// detector is not part of FaceFind. Published: 0.9938 (dlib-models, dlib_face_recognition_resnet_model_v1).
     public static let dlib = PublishedProtocol(
         name: .dlib,
         configuration: PipelineConfiguration(detector: "yunet", embedder: "dlib", crop: "dlib-chip"),
