@@ -41,16 +41,7 @@ for t in "${targets[@]}" ${replay:+"$replay"}; do
 done
 
 # 1. What the build needs: the codec and SQLite headers FaceFind links, and unzip (model packs).
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+"$ROOT/scripts/apt-ensure.sh" "${APT_PACKAGES[@]}"
 
 cd "$ROOT"
 if [ -n "$replay" ]; then

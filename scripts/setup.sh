@@ -21,16 +21,7 @@ APT_PACKAGES=(libturbojpeg0-dev libpng-dev libwebp-dev libsqlite3-dev pkg-config
 
 log() { echo "[setup] $*" >&2; }
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+"$ROOT/scripts/apt-ensure.sh" "${APT_PACKAGES[@]}"
 
 ORT_LIB="$FACEFIND_HOME/lib/libonnxruntime.so.$ORT_VERSION"
 if [ ! -f "$ORT_LIB" ]; then
