@@ -18,24 +18,18 @@ public enum DlibFaceChip {
     public static func transform(parts: [Point2], size: Int = 150, padding: Double = 0.25) -> AffineTransform? {
         guard parts.count == 5, size > 1 else { return nil }
         let side = Double(size)
-        let chipPoints = meanFace.map { ((padding + $0.0) / (2 * padding + 1) * side, (padding + $0.1) / (2 * padding + 1) * side) }
-        // Least squares similarity chip → image (Umeyama; no reflection for a face).
-        let n = 5.0
-        let (sx, sy) = (chipPoints.map(\.0).reduce(0, +) / n, chipPoints.map(\.1).reduce(0, +) / n)
-        let (tx, ty) = (parts.map { Double($0.x) }.reduce(0, +) / n, parts.map { Double($0.y) }.reduce(0, +) / n)
-        var dot = 0.0, cross = 0.0, norm = 0.0
-        for (p, q) in zip(chipPoints, parts) {
-            let px = p.0 - sx, py = p.1 - sy, qx = Double(q.x) - tx, qy = Double(q.y) - ty
-            dot += px * qx + py * qy
-            cross += px * qy - py * qx
-            norm += px * px + py * py
+        let chipPoints = meanFace.map {
+            (x: (padding + $0.0) / (2 * padding + 1) * side, y: (padding + $0.1) / (2 * padding + 1) * side)
         }
-        guard norm > 0 else { return nil }
-        let a = dot / norm, b = cross / norm
+        // Least squares similarity chip → image.
+        guard let fit = similarityParameters(from: chipPoints, to: parts.map { (Double($0.x), Double($0.y)) }) else {
+            return nil
+        }
+        let (a, b) = (fit.a, fit.b)
         let scale = (a * a + b * b).squareRoot(), angle = atan2(b, a)
         // The image of the chip's centre, and the rotated corners of the extraction rectangle about it.
-        let cx = a * side / 2 - b * side / 2 + (tx - (a * sx - b * sy))
-        let cy = b * side / 2 + a * side / 2 + (ty - (b * sx + a * sy))
+        let cx = a * side / 2 - b * side / 2 + fit.tx
+        let cy = b * side / 2 + a * side / 2 + fit.ty
         let half = side * scale / 2, (c, s) = (cos(angle), sin(angle))
         func corner(_ dx: Double, _ dy: Double) -> (Double, Double) { (cx + c * dx - s * dy, cy + s * dx + c * dy) }
         let topLeft = corner(-half, -half), topRight = corner(half, -half), bottomLeft = corner(-half, half)

@@ -138,26 +138,13 @@ public struct DlibShapePredictor: Sendable {
     }
 
     /// The linear part `[a -b; b a]` of the least-squares similarity transform from one shape to another
-    /// (dlib's find_similarity_transform, Umeyama's method: for shapes this close, never a reflection), in double
-    /// precision as dlib computes it.
+    /// (dlib's find_similarity_transform, in double precision as dlib computes it).
     static func similarity(from source: [Float], to target: [Float]) -> (a: Double, b: Double) {
-        let n = Double(source.count / 2)
-        var sx = 0.0, sy = 0.0, tx = 0.0, ty = 0.0
-        for i in 0..<(source.count / 2) {
-            sx += Double(source[2 * i]); sy += Double(source[2 * i + 1])
-            tx += Double(target[2 * i]); ty += Double(target[2 * i + 1])
+        func points(_ shape: [Float]) -> [(x: Double, y: Double)] {
+            (0..<(shape.count / 2)).map { (Double(shape[2 * $0]), Double(shape[2 * $0 + 1])) }
         }
-        sx /= n; sy /= n; tx /= n; ty /= n
-        var dot = 0.0, cross = 0.0, norm = 0.0
-        for i in 0..<(source.count / 2) {
-            let px = Double(source[2 * i]) - sx, py = Double(source[2 * i + 1]) - sy
-            let qx = Double(target[2 * i]) - tx, qy = Double(target[2 * i + 1]) - ty
-            dot += px * qx + py * qy
-            cross += px * qy - py * qx
-            norm += px * px + py * py
-        }
-        guard norm > 0 else { return (1, 0) }
-        return (dot / norm, cross / norm)
+        guard let fit = similarityParameters(from: points(source), to: points(target)) else { return (1, 0) }
+        return (fit.a, fit.b)
     }
 }
 

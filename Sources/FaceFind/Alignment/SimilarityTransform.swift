@@ -19,3 +19,25 @@ public func similarityTransform(from source: [Point2], to target: [Point2]) -> A
     return AffineTransform(a: a, b: -b, tx: tx - (a * sx - b * sy),
                            c: b, d: a, ty: ty - (b * sx + a * sy))
 }
+
+/// The same least-squares similarity in double precision, as dlib's `find_similarity_transform` computes it
+/// (Umeyama's method; for faces and face shapes never a reflection): `[a -b; b a]` is scale times rotation and
+/// `(tx, ty)` the translation. Nil when the source points coincide. Used by dlib's shape predictor and chip.
+func similarityParameters(from source: [(x: Double, y: Double)], to target: [(x: Double, y: Double)])
+    -> (a: Double, b: Double, tx: Double, ty: Double)? {
+    precondition(source.count == target.count && !source.isEmpty, "need matching point lists")
+    let n = Double(source.count)
+    var sx = 0.0, sy = 0.0, tx = 0.0, ty = 0.0
+    for (p, q) in zip(source, target) { sx += p.x; sy += p.y; tx += q.x; ty += q.y }
+    sx /= n; sy /= n; tx /= n; ty /= n
+    var dot = 0.0, cross = 0.0, norm = 0.0
+    for (p, q) in zip(source, target) {
+        let px = p.x - sx, py = p.y - sy, qx = q.x - tx, qy = q.y - ty
+        dot += px * qx + py * qy
+        cross += px * qy - py * qx
+        norm += px * px + py * py
+    }
+    guard norm > 0 else { return nil }
+    let a = dot / norm, b = cross / norm
+    return (a, b, tx - (a * sx - b * sy), ty - (b * sx + a * sy))
+}
