@@ -186,6 +186,16 @@ struct EvaluateCommand: ParsableCommand {
             plan.subtractMean = p.subtractMean && pairs != nil
             return [("\(name.rawValue) protocol", plan)]
         }
+        // The detection policies first (in option order), so that the pipeline loop nests only what it must.
+        var detections: [DetectionOptions] = []
+        for maxSide in maxSide.values {
+            for minSide in minSide.values {
+                for minFace in minFace.values {
+                    detections.append(DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide,
+                                                       minFaceSize: minFace))
+                }
+            }
+        }
         var configurations: [(label: String, members: [(configuration: PipelineConfiguration, weight: Float)])] = []
         for d in detector.values {
             for e in try list(embedder) {
@@ -193,21 +203,16 @@ struct EvaluateCommand: ParsableCommand {
                 for c in crop.values {
                     for n in normalization.values {
                         for a in augmentation.values {
-                            for maxSide in maxSide.values {
-                                for minSide in minSide.values {
-                                    for minFace in minFace.values {
-                                        let detection = DetectionOptions(threshold: threshold, maxSide: maxSide,
-                                                                         minSide: minSide, minFaceSize: minFace)
-                                        configurations.append((
-                                            "\(d)+\(e) \(c) \(n) \(a.rawValue) \(minSide)-\(maxSide)/\(Int(minFace))",
-                                            members.map { name, weight in
-                                                (PipelineConfiguration(
-                                                    detector: d, embedder: name, crop: c == "default" ? nil : c,
-                                                    normalization: n == "default" ? nil : n, detection: detection,
-                                                    augmentation: a), weight)
-                                            }))
-                                    }
-                                }
+                            for detection in detections {
+                                configurations.append((
+                                    "\(d)+\(e) \(c) \(n) \(a.rawValue) \(detection.minSide)-\(detection.maxSide)/"
+                                        + "\(Int(detection.minFaceSize))",
+                                    members.map { name, weight in
+                                        (PipelineConfiguration(
+                                            detector: d, embedder: name, crop: c == "default" ? nil : c,
+                                            normalization: n == "default" ? nil : n, detection: detection,
+                                            augmentation: a), weight)
+                                    }))
                             }
                         }
                     }

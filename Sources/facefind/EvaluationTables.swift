@@ -12,22 +12,9 @@ enum EvaluationTables {
         var means: [Double]
         var differences: [ClosedRange<Double>]
         /// Per setting: the mean and standard deviation of its ten (or `folds`) fold means.
-        var foldMeans: [(mean: Double, deviation: Double)]
+        var foldMeans: [CrossValidation.FoldSpread]
         var timesChosen: [Int]
         var folds: Int
-
-        enum CodingKeys: String, CodingKey { case selection, means, differences, foldMeanAverages, foldMeanDeviations, timesChosen, folds }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(selection, forKey: .selection)
-            try c.encode(means, forKey: .means)
-            try c.encode(differences, forKey: .differences)
-            try c.encode(foldMeans.map(\.mean), forKey: .foldMeanAverages)
-            try c.encode(foldMeans.map(\.deviation), forKey: .foldMeanDeviations)
-            try c.encode(timesChosen, forKey: .timesChosen)
-            try c.encode(folds, forKey: .folds)
-        }
 
         init(_ values: [[Double]], folds: [Int], foldCount: Int) {
             let selection = CrossValidation.select(values, folds: folds, foldCount: foldCount)

@@ -26,10 +26,10 @@ import Testing
 
     @Test func foldMeansAndTheirSpread() {
         // Fold 0: 1, 0 → 0.5; fold 1: 1, 1, 1 → 1. Mean of the fold means 0.75, deviation 0.25.
-        let (mean, deviation) = CrossValidation.foldMeans([1, 0, 1, 1, 1], folds: [0, 0, 1, 1, 1], foldCount: 2)
-        #expect(mean == 0.75 && deviation == 0.25)
+        let spread = CrossValidation.foldMeans([1, 0, 1, 1, 1], folds: [0, 0, 1, 1, 1], foldCount: 2)
+        #expect(spread.mean == 0.75 && spread.deviation == 0.25)
         // An empty fold is left out.
-        #expect(CrossValidation.foldMeans([1, 0], folds: [0, 0], foldCount: 3) == (0.5, 0))
+        #expect(CrossValidation.foldMeans([1, 0], folds: [0, 0], foldCount: 3) == .init(mean: 0.5, deviation: 0))
     }
 
     @Test func equalSettingsKeepTheFirst() {

@@ -34,16 +34,22 @@ public enum CrossValidation {
         return meanInterval(zip(a, b).map { $0 - $1 }, samples: samples, seed: seed)
     }
 
+    /// The mean and (population) standard deviation of a setting's fold means.
+    public struct FoldSpread: Sendable, Codable, Equatable {
+        public var mean: Double
+        public var deviation: Double
+    }
+
     /// The mean of `values` within each fold, and the mean and (population) standard deviation of those fold
     /// means: the spread a setting shows from one group of people to another.
-    public static func foldMeans(_ values: [Double], folds: [Int], foldCount: Int) -> (mean: Double, deviation: Double) {
+    public static func foldMeans(_ values: [Double], folds: [Int], foldCount: Int) -> FoldSpread {
         var sums = [Double](repeating: 0, count: foldCount), counts = [Int](repeating: 0, count: foldCount)
         for (v, f) in zip(values, folds) { sums[f] += v; counts[f] += 1 }
         let means = zip(sums, counts).filter { $0.1 > 0 }.map { $0.0 / Double($0.1) }
-        guard !means.isEmpty else { return (0, 0) }
+        guard !means.isEmpty else { return FoldSpread(mean: 0, deviation: 0) }
         let mean = means.reduce(0, +) / Double(means.count)
         let variance = means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(means.count)
-        return (mean, variance.squareRoot())
+        return FoldSpread(mean: mean, deviation: variance.squareRoot())
     }
 
     /// The outcome of choosing among settings by cross-validation.
