@@ -62,6 +62,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "With --pairs: also whiten, learned on the training folds' photos without their labels; list of shrinkages from 0 (full whitening) to 1 (centring alone).")
     var whiten: Sweep<Double>?
 
+    @Option(help: "With --pairs: how a fusion's embedders combine their similarities (list of sum, z-score, learned): z-score standardises each on the training folds' pairs, learned also weights them by a linear discriminant fitted there.")
+    var fusion = Sweep<ScoreFusion>([.sum])
+
     @Option(help: "Detect on a copy whose longer side is at most this many pixels (list).")
     var maxSide = Sweep([960])
 
@@ -96,8 +99,8 @@ struct EvaluateCommand: ParsableCommand {
             }
         } else if split == nil && (queries == nil || gallery == nil) {
             throw ValidationError("give --split FILE, --queries DIR and --gallery DIR, or --pairs FILE and --images DIR")
-        } else if subtractMean || whiten != nil {
-            throw ValidationError("--subtract-mean and --whiten are part of the pairs protocol; use them with --pairs")
+        } else if subtractMean || whiten != nil || fusion.values != [.sum] {
+            throw ValidationError("--subtract-mean, --whiten and --fusion are part of the pairs protocol; use them with --pairs")
         }
         if let whiten, !whiten.values.allSatisfy({ (0...1).contains($0) }) {
             throw ValidationError("--whiten takes shrinkages from 0 to 1")
@@ -225,10 +228,14 @@ struct EvaluateCommand: ParsableCommand {
                 for m in metric.values {
                     for q in queryFace.values {
                         for w in whiten.map({ $0.values.map(Optional.some) }) ?? [nil] {
-                            var plan = EvaluationPlan(members: members, metric: m, queryFace: q, rerank: r.isOn)
-                            plan.subtractMean = subtractMean
-                            plan.whitening = w
-                            plans.append((label, plan))
+                            // Fusion methods only differ for two or more members.
+                            for f in members.count > 1 ? fusion.values : [.sum] {
+                                var plan = EvaluationPlan(members: members, metric: m, queryFace: q, rerank: r.isOn)
+                                plan.subtractMean = subtractMean
+                                plan.whitening = w
+                                plan.fusion = f
+                                plans.append((label, plan))
+                            }
                         }
                     }
                 }

@@ -64,7 +64,8 @@ enum EvaluationTables {
                      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results {
             let s = r.setting, v = r.verification
-            lines.append("| \(s.detector) | \(s.embedder) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
+            let fusion = s.fusion.map { $0 == ScoreFusion.sum.rawValue ? "" : " (\($0))" } ?? ""
+            lines.append("| \(s.detector) | \(s.embedder)\(fusion) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
                 + "\(s.minSide)-\(s.maxSide)/\(s.minFaceSize) | \(s.queryFace.rawValue) | \(s.metric.rawValue) | "
                 + "\(s.whitening.map { "whitened \($0)" } ?? (s.subtractMean ? "yes" : "no")) | "
                 + String(format: "%.4f ± %.4f | %.4f-%.4f | %.4f | %.3f | ", v.meanAccuracy, v.standardDeviation,

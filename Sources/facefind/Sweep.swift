@@ -27,3 +27,4 @@ enum Switch: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension PublishedProtocol.Name: ExpressibleByArgument {}
+extension ScoreFusion: ExpressibleByArgument {}

@@ -80,17 +80,22 @@ import Testing
         #expect(abs(centred.similarity(to: centring.apply(b), metric: .cosine) + 1) < 1e-6)
     }
 
-    @Test func jacobiFindsTheEigenvectors() {
-        // [[2, 1], [1, 2]]: eigenvalues 1 and 3, eigenvectors (1, -1) and (1, 1) over sqrt(2).
-        let (values, vectors) = SymmetricEigen.decompose([2, 1, 1, 2], size: 2)
-        #expect(Set(values.map { ($0 * 1e9).rounded() / 1e9 }) == [1, 3])
-        for k in 0..<2 {
-            let v = (vectors[k], vectors[2 + k])
-            #expect(abs(abs(v.0) - 0.5.squareRoot()) < 1e-9 && abs(abs(v.1) - 0.5.squareRoot()) < 1e-9)
-            #expect((values[k] > 2) == (v.0 * v.1 > 0), "eigenvalue 3 goes with (1, 1)")
-        }
-        // A diagonal matrix is its own decomposition.
-        #expect(SymmetricEigen.decompose([5, 0, 0, 7], size: 2).values == [5, 7])
+    @Test func choleskyFactorsAndSolves() {
+        // [[4, 2], [2, 3]] = L Lᵀ with L = [[2, 0], [1, sqrt(2)]]; L x = (2, 1 + sqrt(2)) gives x = (1, 1).
+        let l = Cholesky.lower([4, 2, 2, 3], size: 2)
+        #expect(l[0] == 2 && l[1] == 0 && l[2] == 1 && abs(l[3] - 2.0.squareRoot()) < 1e-12)
+        let x = Cholesky.solveLower(l, [2, 1 + 2.0.squareRoot()])
+        #expect(abs(x[0] - 1) < 1e-12 && abs(x[1] - 1) < 1e-12)
+    }
+
+    @Test func whiteningCosineIsTheMahalanobisCosine() throws {
+        // ±(sqrt 2, sqrt 2) and ±(1, -1): covariance [[1.5, 0.5], [0.5, 1.5]], inverse [[0.75, -0.25],
+        // [-0.25, 0.75]]. Whitened, (1, 0) and (0, 1) have cosine -0.25 / 0.75 = -1/3 (they were orthogonal).
+        let r = Float(2).squareRoot()
+        let faces = [Embedding([r, r]), Embedding([-r, -r]), Embedding([1, -1]), Embedding([-1, 1])]
+        let full = try #require(EmbeddingWhitening(fitting: faces, shrinkage: 0))
+        let cosine = full.apply(Embedding([1, 0])).similarity(to: full.apply(Embedding([0, 1])), metric: .cosine)
+        #expect(abs(cosine + 1.0 / 3.0) < 1e-5, "\(cosine)")
     }
 
     @Test func whiteningEvensOutTheVariance() throws {
@@ -105,6 +110,29 @@ import Testing
         let half = try #require(EmbeddingWhitening(fitting: faces, shrinkage: 0.5))
         let h = half.apply(Embedding([1, 1]))
         #expect(abs(h.vector[0] - 0.80623) < 1e-4 && abs(h.vector[1] - 0.59161) < 1e-4, "\(h.vector)")
+    }
+
+    @Test func fusionStandardisesThenLearnsWeights() {
+        // Member A separates the pairs (same 1, 3, 1, 3; different -1, -3, -1, -3); member B does not
+        // (1, 1, -1, -1 in both classes). A: mean 0, sd sqrt 5; B: mean 0, sd 1.
+        let a: [Float] = [1, 3, 1, 3, -1, -3, -1, -3], b: [Float] = [1, 1, -1, -1, 1, 1, -1, -1]
+        let same = [true, true, true, true, false, false, false, false]
+        let z = FusionModel(.zScore, scores: [a, b], same: same, givenWeights: [1, 1])
+        #expect(z.offsets == [0, 0] && abs(z.scales[0] - 5.0.squareRoot()) < 1e-12 && z.scales[1] == 1)
+        #expect(abs(z.score([3, 1]) - Float(3 / 5.0.squareRoot() + 1)) < 1e-6)
+        // Fisher: B's class means are equal and its within-class scores are uncorrelated with A's, so all the
+        // weight goes to A: the score is A's z-score alone.
+        let learned = FusionModel(.learned, scores: [a, b], same: same, givenWeights: [1, 1])
+        #expect(abs(learned.weights[0] - 1) < 1e-9 && abs(learned.weights[1]) < 1e-9)
+        #expect(abs(learned.score([3, 1]) - Float(3 / 5.0.squareRoot())) < 1e-6)
+        // A missing score (no face) stays missing, and is left out of the fit.
+        #expect(learned.score([-.greatestFiniteMagnitude, 1]) == -.greatestFiniteMagnitude)
+        let withMissing = FusionModel(.zScore, scores: [a + [-.greatestFiniteMagnitude], b + [5]], same: same + [true],
+                                      givenWeights: [1, 1])
+        #expect(withMissing == z)
+        // The plain sum keeps the given weights.
+        #expect(FusionModel(.sum, scores: [a, b], same: same, givenWeights: [1, 0.5]).score([2, 2]) == 3)
+        #expect(!ScoreFusion.learned.needsTraining(members: 1) && ScoreFusion.zScore.needsTraining(members: 2))
     }
 
     @Test func augmentationDimensions() {

@@ -19,6 +19,8 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
     public var subtractMean: Bool
     /// Pairs only: the whitening's shrinkage, when whitened (`EvaluationPlan.whitening`).
     public var whitening: Double?
+    /// Pairs only: how a fusion's scores were combined (`ScoreFusion`'s raw value); nil for one embedder.
+    public var fusion: String?
 
     /// The setting of `plan`, whose members were embedded with `settings`.
     init(_ settings: [IndexSettings], plan: EvaluationPlan) {
@@ -42,6 +44,7 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         rerank = plan.rerank
         subtractMean = plan.subtractMean || plan.whitening != nil
         whitening = plan.whitening
+        fusion = settings.count > 1 ? plan.fusion.rawValue : nil
     }
 
     /// One line naming every choice, for tables and charts.
@@ -49,6 +52,7 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         var parts = ["\(detector)+\(embedder)", crop, normalization, "aug \(augmentation)",
                      "detect \(minSide)-\(maxSide)", "min face \(minFaceSize)", metric.rawValue, "face \(queryFace.rawValue)"]
         if rerank { parts.append("rerank") }
+        if let fusion, fusion != ScoreFusion.sum.rawValue { parts.append("fusion \(fusion)") }
         if let whitening { parts.append("whitened (shrinkage \(whitening))") } else if subtractMean { parts.append("mean subtracted") }
         return parts.joined(separator: ", ")
     }

@@ -75,6 +75,8 @@ public struct EvaluationPlan: Sendable {
     /// Pairs only: whiten with this shrinkage (0 full whitening ... 1 centring alone), learned per held-out
     /// fold on the training folds' photos without their labels (`EmbeddingWhitening`); implies centring.
     public var whitening: Double?
+    /// Pairs only: how a fusion's members combine their similarities (`ScoreFusion`).
+    public var fusion: ScoreFusion = .sum
 
     public init(members: [(configuration: PipelineConfiguration, weight: Float)], metric: DistanceMetric = .cosine,
                 queryFace: QueryFaceChoice = .largest, rerank: Bool = false) {

@@ -30,80 +30,77 @@ extension Evaluator {
                     gallery: [])
     }
 
-    /// Scores every pair of `pairs` with `plan` (one embedder, or a weighted fusion: the weighted sum of the
-    /// members' similarities) and runs the LFW protocol over its folds. The evaluator's set must be
+    /// Scores every pair of `pairs` with `plan` (one embedder, or a fusion of several combined by
+    /// `plan.fusion`) and runs the LFW protocol over its folds. The evaluator's set must be
     /// `photoSet(of: pairs, imagesFolder:)`. Similarity is the cosine of the chosen faces' embeddings, or minus
-    /// their euclidean distance; with `queryFace: .all`, the best over every pair of faces.
+    /// their euclidean distance; with `queryFace: .all`, the best over every pair of faces. Whatever is learned
+    /// (mean, whitening, fusion) is learned per held-out fold on the other folds.
     public func evaluatePairs(_ pairs: PairsFile, imagesFolder: String, plan: EvaluationPlan,
                               progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> PairEvaluationResult {
         let runs = try plan.members.map { try run($0.configuration, progress: progress) }
         // The chosen faces' embeddings of every photo, per member.
-        var chosen: [[String: [Embedding]]] = []
-        var wholeImage = Set<String>()
-        for run in runs {
-            var byPath: [String: [Embedding]] = [:]
-            for (path, stored) in run.queries {
-                let picked = plan.queryFace.choose(from: stored.faces.map(\.face), imageWidth: stored.width,
-                                                   imageHeight: stored.height)
-                byPath[path] = picked.map { stored.faces[$0].embedding }
-                if stored.faces.allSatisfy(\.face.isWholeImage) { wholeImage.insert(path) }
+        let chosen = runs.map { run in
+            run.queries.mapValues { stored in
+                plan.queryFace.choose(from: stored.faces.map(\.face), imageWidth: stored.width, imageHeight: stored.height)
+                    .map { stored.faces[$0].embedding }
             }
-            chosen.append(byPath)
         }
-        let weights = plan.members.map(\.weight)
+        let wholeImage = Set(runs.flatMap { $0.queries.filter { $0.value.faces.allSatisfy(\.face.isWholeImage) }.keys })
         let paths = pairs.pairs.map {
             (PairsFile.path(of: $0.first, in: imagesFolder), PairsFile.path(of: $0.second, in: imagesFolder))
         }
-        var unreadable = Set<String>()
-        for member in chosen {
-            for (a, b) in paths {
-                if member[a]?.isEmpty ?? true { unreadable.insert(a) }
-                if member[b]?.isEmpty ?? true { unreadable.insert(b) }
-            }
-        }
-        // Every pair's score, each member's embeddings transformed by `transforms[member]` first (when given;
-        // each photo once, not once per pair).
-        func scores(transforms: [EmbeddingWhitening?]) -> [ScoredPair] {
-            let members = zip(chosen, transforms).map { member, transform in
-                transform.map { t in member.mapValues { $0.map(t.apply) } } ?? member
-            }
-            return zip(pairs.pairs, paths).map { pair, path in
-                var score: Float = 0
-                for (member, weight) in zip(members, weights) {
-                    guard let left = member[path.0], let right = member[path.1], !left.isEmpty, !right.isEmpty else {
-                        score = -.greatestFiniteMagnitude  // a photo without an embedding matches nothing
-                        break
+        let unreadable = Set(chosen.flatMap { member in
+            paths.flatMap { [$0.0, $0.1] }.filter { member[$0]?.isEmpty ?? true }
+        })
+        // Each member's similarity of every pair, its embeddings transformed by `transforms[member]` first (when
+        // given; each photo once, not once per pair); -greatestFiniteMagnitude where a photo has no embedding.
+        func memberScores(transforms: [EmbeddingWhitening?]) -> [[Float]] {
+            zip(chosen, transforms).map { member, transform in
+                let embeddings = transform.map { t in member.mapValues { $0.map(t.apply) } } ?? member
+                return paths.map { a, b in
+                    guard let left = embeddings[a], let right = embeddings[b], !left.isEmpty, !right.isEmpty else {
+                        return -.greatestFiniteMagnitude
                     }
-                    score += weight * Self.similarity(left, right, metric: plan.metric)
+                    return Self.similarity(left, right, metric: plan.metric)
                 }
-                return ScoredPair(score: score, samePerson: pair.samePerson, fold: pair.fold)
             }
         }
-        let verification: VerificationResult
-        let heldOutScores: [ScoredPair]
-        if plan.subtractMean || plan.whitening != nil {
-            // As facenet: learned from the embeddings of both photos of every training pair, per held-out fold.
-            var byFold: [Int: [ScoredPair]] = [:]
-            verification = VerificationMetrics.evaluate(scoredForFold: { fold in
-                let training = zip(pairs.pairs, paths).filter { $0.0.fold != fold }.map(\.1)
-                let transforms = chosen.map { member in
-                    EmbeddingWhitening(fitting: training.flatMap { (member[$0.0] ?? []) + (member[$0.1] ?? []) },
-                                       shrinkage: plan.whitening ?? 1)
-                }
-                let scored = scores(transforms: transforms)
-                byFold[fold] = scored
-                return scored
-            }, folds: pairs.folds)
-            heldOutScores = pairs.pairs.indices.map { byFold[pairs.pairs[$0].fold]?[$0] ?? ScoredPair(
-                score: -.greatestFiniteMagnitude, samePerson: pairs.pairs[$0].samePerson, fold: pairs.pairs[$0].fold) }
-        } else {
-            heldOutScores = scores(transforms: chosen.map { _ in nil })
-            verification = VerificationMetrics.evaluate(heldOutScores, folds: pairs.folds)
+        func fused(_ scores: [[Float]], _ model: FusionModel) -> [ScoredPair] {
+            pairs.pairs.indices.map { p in
+                ScoredPair(score: model.score(scores.map { $0[p] }), samePerson: pairs.pairs[p].samePerson,
+                           fold: pairs.pairs[p].fold)
+            }
         }
+        let weights = plan.members.map(\.weight)
+        guard plan.subtractMean || plan.whitening != nil || plan.fusion.needsTraining(members: chosen.count) else {
+            let scored = fused(memberScores(transforms: chosen.map { _ in nil }), FusionModel(weights: weights))
+            return PairEvaluationResult(
+                setting: EvaluatedSetting(runs.map(\.settings), plan: plan), photos: set.queries.count,
+                facesNotFound: wholeImage.count, unreadable: unreadable.count,
+                verification: VerificationMetrics.evaluate(scored, folds: pairs.folds), scores: scored)
+        }
+        var byFold: [Int: [ScoredPair]] = [:]
+        let verification = VerificationMetrics.evaluate(scoredForFold: { fold in
+            let training = pairs.pairs.indices.filter { pairs.pairs[$0].fold != fold }
+            // As facenet: centring (and whitening) learned from both photos of every training pair.
+            let transforms = chosen.map { member in
+                plan.subtractMean || plan.whitening != nil
+                    ? EmbeddingWhitening(fitting: training.flatMap { (member[paths[$0].0] ?? []) + (member[paths[$0].1] ?? []) },
+                                         shrinkage: plan.whitening ?? 1)
+                    : nil
+            }
+            let scores = memberScores(transforms: transforms)
+            let model = FusionModel(plan.fusion, scores: scores.map { s in training.map { s[$0] } },
+                                    same: training.map { pairs.pairs[$0].samePerson }, givenWeights: weights)
+            let scored = fused(scores, model)
+            byFold[fold] = scored
+            return scored
+        }, folds: pairs.folds)
+        let heldOut = pairs.pairs.indices.map { byFold[pairs.pairs[$0].fold]?[$0] ?? ScoredPair(
+            score: -.greatestFiniteMagnitude, samePerson: pairs.pairs[$0].samePerson, fold: pairs.pairs[$0].fold) }
         return PairEvaluationResult(
-            setting: EvaluatedSetting(runs.map(\.settings), plan: plan),
-            photos: set.queries.count, facesNotFound: wholeImage.count, unreadable: unreadable.count,
-            verification: verification, scores: heldOutScores)
+            setting: EvaluatedSetting(runs.map(\.settings), plan: plan), photos: set.queries.count,
+            facesNotFound: wholeImage.count, unreadable: unreadable.count, verification: verification, scores: heldOut)
     }
 
     /// Cosine similarity, or minus the euclidean distance, of the closest of the faces' embeddings.

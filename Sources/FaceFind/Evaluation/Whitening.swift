@@ -3,16 +3,21 @@
 /// whitening also evens out the directions in which faces vary most, so that the cosine is not dominated by
 /// them. `shrinkage` pulls the covariance towards a multiple of the identity before it is inverted:
 /// 1 is centring alone, 0 full whitening.
+///
+/// The whitening matrix is the inverse of the Cholesky factor L of the shrunk covariance Σ_s = L Lᵀ, not the
+/// symmetric Σ_s^(-1/2): both give (L⁻¹x)·(L⁻¹y) = xᵀ Σ_s⁻¹ y, so every cosine is the same, and a Cholesky
+/// factorisation of 512 dimensions takes milliseconds where an eigendecomposition by Jacobi took half a minute
+/// per fold.
 public struct EmbeddingWhitening: Sendable {
     public let mean: [Float]
-    /// `W = U (Λ_s)^(-1/2) Uᵀ`, row-major, nil for centring alone.
-    let matrix: [Float]?
+    /// The lower-triangular Cholesky factor L of the shrunk covariance, row-major; nil for centring alone.
+    let factor: [Double]?
 
     /// Learns from `embeddings` (nil when there are none).
     public init?(fitting embeddings: [Embedding], shrinkage: Double) {
         guard let mean = Embedding.mean(embeddings) else { return nil }
         self.mean = mean
-        guard shrinkage < 1 else { matrix = nil; return }
+        guard shrinkage < 1 else { factor = nil; return }
         let d = mean.count
         var covariance = [Double](repeating: 0, count: d * d)
         var centred = [Double](repeating: 0, count: d)
@@ -24,77 +29,74 @@ public struct EmbeddingWhitening: Sendable {
             }
         }
         let n = Double(embeddings.count)
-        for i in 0..<d { for j in i..<d { covariance[i * d + j] /= n; covariance[j * d + i] = covariance[i * d + j] } }
-        let (values, vectors) = SymmetricEigen.decompose(covariance, size: d)
-        let average = values.reduce(0, +) / Double(d)
-        // Shrunk eigenvalues (1 - s) λ + s λ̄, floored so that directions without variance stay finite.
-        let scales = values.map { 1 / max((1 - shrinkage) * max($0, 0) + shrinkage * average, 1e-12).squareRoot() }
-        var w = [Float](repeating: 0, count: d * d)
+        var trace = 0.0
+        for i in 0..<d { trace += covariance[i * d + i] / n }
+        // Shrunk covariance (1 - s) Σ + s λ̄ I, where λ̄ = trace / d is the mean eigenvalue, plus a ridge of
+        // 1e-9 λ̄ so that directions without variance (fewer faces than dimensions) stay invertible.
+        let average = max(trace / Double(d), 1e-300)
         for i in 0..<d {
-            for j in 0..<d {
-                var sum = 0.0
-                for k in 0..<d { sum += vectors[i * d + k] * scales[k] * vectors[j * d + k] }
-                w[i * d + j] = Float(sum)
+            for j in i..<d {
+                var value = (1 - shrinkage) * covariance[i * d + j] / n
+                if i == j { value += (shrinkage + 1e-9) * average }
+                covariance[i * d + j] = value
+                covariance[j * d + i] = value
             }
         }
-        matrix = w
+        factor = Cholesky.lower(covariance, size: d)
     }
 
     /// `e` centred and whitened, scaled to unit length (so that the cosine stays a dot product).
     public func apply(_ e: Embedding) -> Embedding {
         let centred = zip(e.vector, mean).map { $0 - $1 }
-        guard let matrix else { return Embedding.normalized(centred) }
-        let d = mean.count
-        return Embedding.normalized((0..<d).map { i in
-            var sum: Float = 0
-            for j in 0..<d { sum += matrix[i * d + j] * centred[j] }
-            return sum
-        })
+        guard let factor else { return Embedding.normalized(centred) }
+        return Embedding.normalized(Cholesky.solveLower(factor, centred.map(Double.init)).map(Float.init))
     }
 }
 
-/// Eigenvalues and eigenvectors of a symmetric matrix by the cyclic Jacobi method: slow for large matrices
-/// (O(n³) per sweep) but simple and accurate, and embeddings have at most a few hundred dimensions.
-enum SymmetricEigen {
-    /// `matrix` is `size` x `size`, row-major, symmetric. Returns the eigenvalues and the eigenvectors as the
-    /// columns of a row-major matrix (`vectors[i * size + k]` is component i of eigenvector k).
-    static func decompose(_ matrix: [Double], size n: Int, sweeps: Int = 50) -> (values: [Double], vectors: [Double]) {
-        var a = matrix
-        var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
-        for _ in 0..<sweeps {
-            var off = 0.0, diagonal = 0.0
-            for i in 0..<n {
-                diagonal += a[i * n + i] * a[i * n + i]
-                for j in (i + 1)..<max(n, i + 1) { off += a[i * n + j] * a[i * n + j] }
-            }
-            if off <= 1e-22 * max(diagonal, 1e-300) { break }
-            for p in 0..<n {
-                for q in (p + 1)..<max(n, p + 1) {
-                    let apq = a[p * n + q]
-                    if abs(apq) < 1e-300 { continue }
-                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
-                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    // A ← Jᵀ A J on rows and columns p, q.
-                    for k in 0..<n {
-                        let akp = a[k * n + p], akq = a[k * n + q]
-                        a[k * n + p] = c * akp - s * akq
-                        a[k * n + q] = s * akp + c * akq
-                    }
-                    for k in 0..<n {
-                        let apk = a[p * n + k], aqk = a[q * n + k]
-                        a[p * n + k] = c * apk - s * aqk
-                        a[q * n + k] = s * apk + c * aqk
-                    }
-                    for k in 0..<n {
-                        let vkp = v[k * n + p], vkq = v[k * n + q]
-                        v[k * n + p] = c * vkp - s * vkq
-                        v[k * n + q] = s * vkp + c * vkq
-                    }
-                }
+/// The Cholesky factorisation of a symmetric positive definite matrix, and the triangular solve that applies
+/// its inverse.
+enum Cholesky {
+    /// L, lower triangular with L Lᵀ = `matrix` (`size` x `size`, row-major). A pivot that is not positive
+    /// (a matrix that is not positive definite, by rounding) is clamped to a tiny positive value.
+    static func lower(_ matrix: [Double], size n: Int) -> [Double] {
+        var l = [Double](repeating: 0, count: n * n)
+        for j in 0..<n {
+            var pivot = matrix[j * n + j]
+            for k in 0..<j { pivot -= l[j * n + k] * l[j * n + k] }
+            let diagonal = max(pivot, 1e-300).squareRoot()
+            l[j * n + j] = diagonal
+            for i in (j + 1)..<max(n, j + 1) {
+                var sum = matrix[i * n + j]
+                for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
+                l[i * n + j] = sum / diagonal
             }
         }
-        return ((0..<n).map { a[$0 * n + $0] }, v)
+        return l
+    }
+
+    /// x with L x = b, by forward substitution.
+    static func solveLower(_ l: [Double], _ b: [Double]) -> [Double] {
+        let n = b.count
+        var x = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var sum = b[i]
+            for k in 0..<i { sum -= l[i * n + k] * x[k] }
+            x[i] = sum / l[i * n + i]
+        }
+        return x
+    }
+}
+
+extension Cholesky {
+    /// x with Lᵀ x = b, by back substitution.
+    static func solveUpper(_ l: [Double], _ b: [Double]) -> [Double] {
+        let n = b.count
+        var x = [Double](repeating: 0, count: n)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var sum = b[i]
+            for k in (i + 1)..<max(n, i + 1) { sum -= l[k * n + i] * x[k] }
+            x[i] = sum / l[i * n + i]
+        }
+        return x
     }
 }
