@@ -5,7 +5,9 @@
 #      into $FACEFIND_HOME/lib (default ~/.facefind/lib), where FaceFind looks for it,
 #   3. a release build of the `facefind` CLI,
 #   4. the models, installed and sha256-checked by `facefind models install` from $FACEFIND_MODEL_SOURCE
-#      (default ../shared/models beside the checkout) when that folder exists.
+#      (default ../shared/models beside the checkout) when that folder exists,
+#   5. the int8 models, quantized from the float ones (scripts/int8/quantize.sh, a pinned Python venv) and
+#      sha256-checked, when the calibration photos (../shared/faces) are there.
 # Running it again does only what is missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +56,13 @@ scripts/dlib/install.sh "$FACEFIND_HOME/models"
 
 if [ -d "$MODEL_SOURCE" ]; then
     .build/release/facefind models install --all --from "$MODEL_SOURCE"
+    # The int8 models are built, not downloaded: each float model quantized by ONNX Runtime's tool, calibrated on
+    # lfw-dev photos (scripts/int8/quantize.sh); the result's sha256 is checked like any download's.
+    if [ -d "${FACEFIND_FACES:-$ROOT/../shared/faces}/lfw-dev" ]; then
+        .build/release/facefind models install facenet512-int8 mobilefacenet-int8 dlib-int8 --from-source
+    else
+        log "no calibration photos: the int8 models are not built (see scripts/int8/quantize.sh)"
+    fi
 else
     log "no model folder at $MODEL_SOURCE: install models with 'facefind models install NAME' (downloads them)"
 fi

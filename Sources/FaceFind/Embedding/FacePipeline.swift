@@ -10,20 +10,26 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public var detection: DetectionOptions
     /// Test-time augmentation with the face's mirror image.
     public var augmentation: Augmentation
+    /// The embedder's precision: `.int8` runs its int8 catalog entry ("facenet512-int8").
+    public var precision: Precision
 
     public static let defaultDetector = "yunet"
     public static let defaultEmbedder = "facenet512"
 
     public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: String? = nil,
                 normalization: String? = nil, detection: DetectionOptions = DetectionOptions(),
-                augmentation: Augmentation = .none) {
+                augmentation: Augmentation = .none, precision: Precision = .fp32) {
         self.detector = detector
         self.embedder = embedder
         self.crop = crop
         self.normalization = normalization
         self.detection = detection
         self.augmentation = augmentation
+        self.precision = precision
     }
+
+    /// The catalog name of the embedder that runs: `embedder` at `precision`.
+    public var embedderModel: String { precision.modelName(embedder) }
 
     /// The configuration that reproduces the embeddings of a store built with `settings` (for searching it).
     public init(matching settings: IndexSettings) throws {
@@ -35,7 +41,7 @@ public struct PipelineConfiguration: Sendable, Hashable {
                   normalization: settings.normalization,
                   detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide,
                                               minFaceSize: Float(settings.minFaceSize)),
-                  augmentation: augmentation)
+                  augmentation: augmentation, precision: Precision.of(settings.embedder))
     }
 
     /// A crop policy by name (`CropPolicy.name`) for an embedder whose own crop is `own`: the embedder's own
@@ -80,7 +86,7 @@ public struct FacePipeline: Sendable {
     public init(configuration: PipelineConfiguration, loader: ModelLoader) throws {
         self.configuration = configuration
         let detector = try loader.detector(named: configuration.detector)
-        let embedderSpec = try ModelLoader.spec(named: configuration.embedder, task: .embedder)
+        let embedderSpec = try ModelLoader.spec(named: configuration.embedderModel, task: .embedder)
         let own = try OnnxEmbedder.catalogCrop(of: embedderSpec)
         let crop = try configuration.crop.map { try PipelineConfiguration.cropPolicy(named: $0, own: own) }
         let normalization = try configuration.normalization.map { name in
@@ -91,7 +97,7 @@ public struct FacePipeline: Sendable {
             return n
         }
         let landmarker = try (crop ?? own).isDlibChip ? loader.dlibLandmarker(detector: configuration.detector) : nil
-        let embedder = try loader.embedder(named: configuration.embedder, crop: crop, normalization: normalization,
+        let embedder = try loader.embedder(named: configuration.embedderModel, crop: crop, normalization: normalization,
                                           augmentation: configuration.augmentation, landmarker: landmarker)
         self.finder = FaceFinder(detector: detector, options: configuration.detection)
         self.embedder = embedder

@@ -85,7 +85,9 @@ public final class OnnxEmbedder: FaceEmbedder {
         return result
     }
 
-    private func embedBatch(_ chips: ArraySlice<FaceChip>) throws -> [Embedding] {
+    /// The network's input for `chips`, exactly as `embed` feeds it (without the mirrored copies of
+    /// augmentation): for calibrating an int8 model on the real inputs (`facefind embed --network-inputs`).
+    public func networkInput(_ chips: some Collection<FaceChip>) -> Tensor {
         let side = crop.outputSize
         var data = [Float](repeating: 0, count: chips.count * side * side * 3)
         for (i, chip) in chips.enumerated() {
@@ -93,7 +95,11 @@ public final class OnnxEmbedder: FaceEmbedder {
                               layout: input.layout, colorOrder: input.colorOrder, normalization: normalization)
         }
         let shape = input.layout == .nchw ? [chips.count, 3, side, side] : [chips.count, side, side, 3]
-        let outputs = try session.run(Tensor(shape: shape, data: data), inputName: input.name,
+        return Tensor(shape: shape, data: data)
+    }
+
+    private func embedBatch(_ chips: ArraySlice<FaceChip>) throws -> [Embedding] {
+        let outputs = try session.run(networkInput(chips), inputName: input.name,
                                       outputNames: outputName.map { [$0] } ?? [])
         let output = outputs[0]
         let d = networkDimension

@@ -1,7 +1,7 @@
 /// The models FaceFind knows, as data. Facts (files, hashes, preprocessing) are from each model's
 /// publication; see docs/Models.md for the provenance of each entry.
 public enum ModelCatalog {
-    public static let all: [ModelSpec] = detectors + moreDetectors + embedders
+    public static let all: [ModelSpec] = detectors + moreDetectors + embedders + quantized
 
     public static func spec(named name: String) -> ModelSpec? { all.first { $0.name == name } }
 

@@ -21,6 +21,8 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     /// False for models whose weights are not available to FaceFind's own tests; they are exercised with
     /// generated models of the same signature and flagged "not verified here" by `facefind models list`.
     public var verifiedHere: Bool
+    /// For an int8 model: its float parent and how it was quantized.
+    public var quantization: Quantization? = nil
 
     /// The file with the given role ("model" for single-file models).
     public func file(_ role: String = "model") -> ModelFile? { files.first { $0.role == role } }
