@@ -31,8 +31,13 @@ final class Engine: Sendable {
     /// bound to it) and loads the search matrix.
     init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
          metrics: ServerMetrics) throws {
-        let pipelineConfiguration = try store.settings().map { try PipelineConfiguration(matching: $0) }
-            ?? PipelineConfiguration()
+        var fresh = PipelineConfiguration()
+        fresh.precision = configuration.precision ?? Precision.preferred(for: fresh.embedder, repository: loader.repository)
+        let pipelineConfiguration = try store.settings().map { try PipelineConfiguration(matching: $0) } ?? fresh
+        if let asked = configuration.precision, asked != pipelineConfiguration.precision {
+            throw PipelineError.badOption("\(store.name) was built with the \(pipelineConfiguration.embedderModel) "
+                + "embedder (\(pipelineConfiguration.precision.rawValue)); --precision \(asked.rawValue) would mix vectors")
+        }
         pipeline = try FacePipeline(configuration: pipelineConfiguration, loader: loader)
         // Also checks that the models installed here are the ones the store's vectors came from.
         try store.bind(pipeline.settings)

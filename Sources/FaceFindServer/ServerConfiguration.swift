@@ -61,6 +61,10 @@ public struct ServerConfiguration: Sendable {
     /// server's file system; when true, absolute paths.
     public var exposePaths = false
 
+    /// The embedder precision of a new (empty) index; nil: `Precision.preferred` (int8 where the CPU has VNNI
+    /// and the int8 model is installed). An existing index keeps its own, and asking for another is refused.
+    public var precision: Precision?
+
     /// Results per search when the request does not say, and the most a request may ask for.
     public var defaultK = 10
     public var maxK = 100

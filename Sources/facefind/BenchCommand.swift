@@ -22,8 +22,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Benchmark search alone on a generated gallery of this many 512-d embeddings (e.g. 1000000) instead of indexing photos.")
     var synthetic: Int?
 
-    @Option(help: "With --synthetic: storage precisions of the embedded index to measure, comma-separated (float32,float16,int8).")
-    var precision = "float32,float16,int8"
+    @Option(help: "With --synthetic: storage precisions of the embedded index to measure (list of float32, float16, int8).")
+    var vectorPrecision = Sweep<VectorPrecision>(VectorPrecision.allCases)
 
     @Option(help: "With --synthetic: also measure this store (postgres://user@host:port/db).")
     var store: String?
@@ -49,6 +49,9 @@ struct BenchCommand: ParsableCommand {
         var workers: Int
         var detector: String
         var embedder: String
+        /// The embedder's precision, and whether the CPU has the VNNI instructions int8 needs to pay.
+        var precision: String
+        var cpuHasVNNI: Bool
         var images: Int
         var faces: Int
         var indexImagesPerSecond: Double
@@ -56,7 +59,11 @@ struct BenchCommand: ParsableCommand {
         var decodeImagesPerSecond: Double
         var detectImagesPerSecond: Double
         var embedFacesPerSecond: Double
-        /// Indexing speed over the bound set by inference alone (detect + embed on pre-decoded photos).
+        /// Embedding speed and the model-only bound (images/s from detect + embed alone, on pre-decoded
+        /// photos) per embedder precision whose model is installed.
+        var embedFacesPerSecondByPrecision: [String: Double]
+        var modelBoundImagesPerSecond: [String: Double]
+        /// Indexing speed over the model-only bound of the precision in use.
         var pipelineEfficiency: Double
         var searchGalleryFaces: Int
         var searchSingleMs: Double
@@ -76,7 +83,7 @@ struct BenchCommand: ParsableCommand {
         do {
             let workers = runtime.workerCount
             let loader = try runtime.loader()
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: loader)
+            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
 
             // 1. End to end, first, so that its peak memory is not inflated by the in-memory samples below.
             let dbPath = db ?? NSTemporaryDirectory() + "facefind-bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
@@ -102,11 +109,21 @@ struct BenchCommand: ParsableCommand {
                 chips += faces.map { pipeline.embedder.chip(for: $0, in: image) }
             }
             let batches = stride(from: 0, to: chips.count, by: 16).map { Array(chips[$0..<min($0 + 16, chips.count)]) }
-            let (_, embedSeconds) = try Self.timeParallel(batches, workers: workers) { try pipeline.embedder.embed($0) }
+            let precision = pipeline.configuration.precision
+            var embedSecondsByPrecision: [Precision: Double] = [:]
+            for other in Precision.allCases {
+                let embedder = other == precision ? pipeline.embedder
+                                                  : try Self.embedder(like: pipeline, at: other, loader: loader)
+                guard let embedder else { continue }
+                embedSecondsByPrecision[other] = try Self.timeParallel(batches, workers: workers) { try embedder.embed($0) }.1
+            }
+            let embedSeconds = embedSecondsByPrecision[precision] ?? 0
 
             // Model-only bound per image: detection time plus embedding of that image's faces.
             let facesPerImage = Double(chips.count) / Double(max(images.count, 1))
-            let boundSecondsPerImage = detectSeconds / Double(images.count) + embedSeconds / Double(chips.count) * facesPerImage
+            func boundSecondsPerImage(_ embedSeconds: Double) -> Double {
+                detectSeconds / Double(images.count) + embedSeconds / Double(max(chips.count, 1)) * facesPerImage
+            }
 
             // 3. Search over the indexed gallery.
             let search = GallerySearch(matrix: try store.loadFaceMatrix())
@@ -134,19 +151,29 @@ struct BenchCommand: ParsableCommand {
             let result = Measurement(
                 onnxRuntime: loader.runtime.version, provider: loader.runtime.providersInUse.joined(separator: ", "),
                 workers: workers, detector: pipeline.settings.detector,
-                embedder: pipeline.settings.embedder, images: report.indexed + report.failed.count, faces: report.faces,
+                embedder: pipeline.settings.embedder, precision: precision.rawValue, cpuHasVNNI: Precision.cpuHasVNNI,
+                images: report.indexed + report.failed.count, faces: report.faces,
                 indexImagesPerSecond: report.imagesPerSecond, indexPeakRSSMiB: indexRSS,
                 decodeImagesPerSecond: Double(images.count) / decodeSeconds,
                 detectImagesPerSecond: Double(images.count) / detectSeconds,
                 embedFacesPerSecond: Double(chips.count) / embedSeconds,
-                pipelineEfficiency: report.imagesPerSecond * boundSecondsPerImage,
+                embedFacesPerSecondByPrecision: Dictionary(uniqueKeysWithValues: embedSecondsByPrecision.map {
+                    ($0.key.rawValue, Double(chips.count) / $0.value) }),
+                modelBoundImagesPerSecond: Dictionary(uniqueKeysWithValues: embedSecondsByPrecision.map {
+                    ($0.key.rawValue, 1 / boundSecondsPerImage($0.value)) }),
+                pipelineEfficiency: report.imagesPerSecond * boundSecondsPerImage(embedSeconds),
                 searchGalleryFaces: search.matrix.faceCount,
                 searchSingleMs: (single.isEmpty ? 0 : single[single.count / 2]) * 1000,
                 searchBatch64MsPerQuery: batchPerQuery * 1000, searchRecallAt10: recallAt10,
                 peakRSSMiB: Self.peakRSSMiB())
             if json { try printJSON(result); return }
+            let perPrecision = Precision.allCases.compactMap { p -> String? in
+                guard let faces = result.embedFacesPerSecondByPrecision[p.rawValue],
+                      let bound = result.modelBoundImagesPerSecond[p.rawValue] else { return nil }
+                return String(format: "| model-only bound, %@ embedder (embed %.1f faces/s) | %.1f images/s |", p.rawValue, faces, bound)
+            }
             print("""
-                FaceFind bench: \(result.detector) + \(result.embedder), \(workers) workers, ONNX Runtime \(result.onnxRuntime) (\(result.provider))
+                FaceFind bench: \(result.detector) + \(result.embedder), \(result.precision), \(workers) workers, ONNX Runtime \(result.onnxRuntime) (\(result.provider)); CPU \(result.cpuHasVNNI ? "with" : "without") VNNI
                 | stage | result |
                 |---|---|
                 | index end to end (\(result.images) photos, \(result.faces) faces) | \(String(format: "%.1f", result.indexImagesPerSecond)) images/s |
@@ -154,7 +181,8 @@ struct BenchCommand: ParsableCommand {
                 | decode (\(images.count) photos) | \(String(format: "%.0f", result.decodeImagesPerSecond)) images/s |
                 | detect (incl. resize) | \(String(format: "%.1f", result.detectImagesPerSecond)) images/s |
                 | embed (batches of 16) | \(String(format: "%.1f", result.embedFacesPerSecond)) faces/s |
-                | pipeline efficiency (indexing / model-only bound) | \(String(format: "%.2f", result.pipelineEfficiency)) |
+                \(perPrecision.joined(separator: "\n"))
+                | pipeline efficiency (indexing / model-only bound, \(result.precision)) | \(String(format: "%.2f", result.pipelineEfficiency)) |
                 | search, 1 query over \(result.searchGalleryFaces) faces (median) | \(String(format: "%.3f", result.searchSingleMs)) ms |
                 | search, 64 queries back to back | \(String(format: "%.3f", result.searchBatch64MsPerQuery)) ms/query |
                 | search recall@10 of float16 / int8 against float32, these faces | \(String(format: "%.4f / %.4f", result.searchRecallAt10["float16"] ?? 0, result.searchRecallAt10["int8"] ?? 0)) |
@@ -163,6 +191,16 @@ struct BenchCommand: ParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+
+    /// The pipeline's embedder at another precision, fed the same chips; nil when that model is not in the
+    /// catalog or not installed (the bench then reports the precisions it has).
+    static func embedder(like pipeline: FacePipeline, at precision: Precision, loader: ModelLoader) throws -> (any FaceEmbedder)? {
+        let name = precision.modelName(Precision.parentName(of: pipeline.settings.embedder))
+        guard let spec = ModelCatalog.spec(named: name), loader.repository.isInstalled(spec),
+              let own = pipeline.embedder as? OnnxEmbedder else { return nil }
+        return try loader.embedder(named: name, crop: own.crop, normalization: own.normalization,
+                                   augmentation: own.augmentation)
     }
 
     static func removeDatabase(_ path: String) {

@@ -41,6 +41,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Test-time augmentation (list of none, flip, flip-concat).")
     var augmentation = Sweep<Augmentation>([.none])
 
+    @Option(help: "Embedder precisions (list of fp32, int8): int8 runs each embedder's int8 model (NAME-int8).")
+    var precision = Sweep<Precision>([.fp32])
+
     @Option(help: "Re-ranking by query expansion (list of off, on).")
     var rerank = Sweep<Switch>([.off])
 
@@ -104,6 +107,9 @@ struct EvaluateCommand: ParsableCommand {
         }
         if let whiten, !whiten.values.allSatisfy({ (0...1).contains($0) }) {
             throw ValidationError("--whiten takes shrinkages from 0 to 1")
+        }
+        if self.protocol != nil, precision.values.count > 1 {
+            throw ValidationError("--protocol runs one setting: give one --precision")
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         _ = try plans()
@@ -185,7 +191,9 @@ struct EvaluateCommand: ParsableCommand {
     private func plans() throws -> [(label: String, plan: EvaluationPlan)] {
         if let name = self.protocol {
             let p = PublishedProtocol.named(name)
-            var plan = EvaluationPlan(members: [(p.configuration, 1)], metric: p.metric, queryFace: p.queryFace)
+            var configuration = p.configuration
+            configuration.precision = precision.values[0]
+            var plan = EvaluationPlan(members: [(configuration, 1)], metric: p.metric, queryFace: p.queryFace)
             plan.subtractMean = p.subtractMean && pairs != nil
             return [("\(name.rawValue) protocol", plan)]
         }
@@ -201,20 +209,20 @@ struct EvaluateCommand: ParsableCommand {
         }
         var configurations: [(label: String, members: [(configuration: PipelineConfiguration, weight: Float)])] = []
         for d in detector.values {
-            for e in try list(embedder) {
+            for (e, precision) in try list(embedder).flatMap({ e in precision.values.map { (e, $0) } }) {
                 let members = try Self.fusionMembers(e)
                 for c in crop.values {
                     for n in normalization.values {
                         for a in augmentation.values {
                             for detection in detections {
                                 configurations.append((
-                                    "\(d)+\(e) \(c) \(n) \(a.rawValue) \(detection.minSide)-\(detection.maxSide)/"
-                                        + "\(Int(detection.minFaceSize))",
+                                    "\(d)+\(e) \(precision.rawValue) \(c) \(n) \(a.rawValue) "
+                                        + "\(detection.minSide)-\(detection.maxSide)/\(Int(detection.minFaceSize))",
                                     members.map { name, weight in
                                         (PipelineConfiguration(
                                             detector: d, embedder: name, crop: c == "default" ? nil : c,
                                             normalization: n == "default" ? nil : n, detection: detection,
-                                            augmentation: a), weight)
+                                            augmentation: a, precision: precision), weight)
                                     }))
                             }
                         }

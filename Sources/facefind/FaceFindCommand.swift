@@ -101,14 +101,23 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Test-time augmentation: none; flip (each face also embedded mirrored, the two averaged); flip-concat (the two concatenated, as facenet's LFW evaluation does).")
     var augmentation: Augmentation = .none
 
+    @Option(help: "The embedder's precision: fp32, or int8 (its int8 model, NAME-int8: several times faster on CPUs with VNNI; 'facefind models install NAME-int8 --from-source' builds it). Default: an existing index's own; else int8 where the CPU has VNNI and the int8 model is installed; else fp32.")
+    var precision: Precision?
+
     var detection: DetectionOptions {
         DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide,
                          minFaceSize: minFace)
     }
 
-    var configuration: PipelineConfiguration {
-        PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
-                              detection: detection, augmentation: augmentation)
+    /// The configuration asked for, its precision resolved: the one given; else that of `existing` (an index
+    /// built with this embedder keeps its precision, so that re-indexing it does not fail on a changed default);
+    /// else `Precision.preferred`.
+    func configuration(loader: ModelLoader, existing: IndexSettings? = nil) -> PipelineConfiguration {
+        let resolved = precision
+            ?? existing.flatMap { Precision.parentName(of: $0.embedder) == embedder ? Precision.of($0.embedder) : nil }
+            ?? Precision.preferred(for: embedder, repository: loader.repository)
+        return PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
+                                     detection: detection, augmentation: augmentation, precision: resolved)
     }
 }
 

@@ -35,8 +35,10 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: try runtime.loader())
+            let loader = try runtime.loader()
             let store = try self.store.open(db: db)
+            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader, existing: try store.settings()),
+                                            loader: loader)
             try store.bind(pipeline.settings)
             let indexer = IndexingPipeline(
                 finder: pipeline.finder, embedder: pipeline.embedder, store: store,

@@ -63,6 +63,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Default euclidean distance above which a match is 'unknown' (default: matching the cosine one).")
     var euclideanThreshold: Float?
 
+    @Option(help: "Embedder precision of a new index: fp32 or int8 (default: int8 where the CPU has VNNI and the int8 model is installed, else fp32). An existing index keeps its own.")
+    var precision: Precision?
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -98,6 +101,7 @@ struct ServeCommand: ParsableCommand {
             configuration.exposePaths = exposePaths
             configuration.cosineThreshold = cosineThreshold
             configuration.euclideanThreshold = euclideanThreshold
+            configuration.precision = precision
 
             let store = try SQLiteGalleryStore(path: dbURL.path)
             // One ONNX thread per call: parallelism comes from the inference workers, one per core.

@@ -28,3 +28,5 @@ enum Switch: String, ExpressibleByArgument, CaseIterable {
 
 extension PublishedProtocol.Name: ExpressibleByArgument {}
 extension ScoreFusion: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
+extension VectorPrecision: ExpressibleByArgument {}

@@ -8,12 +8,7 @@ extension BenchCommand {
     func runSynthetic(count: Int) throws {
         let gallery = SyntheticGallery(count: count)
         let queryVectors = gallery.queries(queries)
-        let precisions = try precision.split(separator: ",").map { name -> VectorPrecision in
-            guard let p = VectorPrecision(rawValue: String(name)) else {
-                throw ValidationError("unknown precision '\(name)' (use float32, float16, int8)")
-            }
-            return p
-        }
+        let precisions = vectorPrecision.values
         // Parsed before the embedded measurements, which take minutes at 1M: a typo fails at once.
         let efSearchValues = try (efSearch ?? "").split(separator: ",").map { text -> Int in
             guard let value = Int(text), (1...1000).contains(value) else {

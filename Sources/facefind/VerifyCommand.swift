@@ -36,7 +36,8 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration, loader: try runtime.loader())
+            let loader = try runtime.loader()
+            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
             let decoder = ImageDecoder()
             let result = try pipeline.verify((first, try decoder.decode(contentsOf: first)),
                                              (second, try decoder.decode(contentsOf: second)),

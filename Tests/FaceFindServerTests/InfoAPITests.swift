@@ -8,6 +8,18 @@ import Testing
 
 /// Health, models, metrics, the page and its assets, OpenAPI, unknown routes, and read protection.
 @Suite struct InfoAPITests {
+    /// `serve --precision` chooses a new index's precision; an existing index keeps its own, and asking for the
+    /// other is refused at start (its vectors would mix with another model's), naming both.
+    @Test func anExistingIndexKeepsItsPrecision() throws {
+        #expect(throws: (any Error).self) { try Fixture.service { $0.precision = .int8 } }
+        do {
+            _ = try Fixture.service { $0.precision = .int8 }
+        } catch {
+            #expect("\(error)".contains("facenet512") && "\(error)".contains("--precision int8"), "\(error)")
+        }
+        _ = try Fixture.service { $0.precision = .fp32 }
+    }
+
     @Test func reportsHealthAndModels() async throws {
         try await Fixture.service().test { client in
             let health = try await client.get("/v1/health")

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import FaceFind
+
+/// The int8 models (issue 11): catalog entries quantized from their float parents by scripts/int8/quantize.sh,
+/// installed by scripts/setup.sh (`facefind models install NAME-int8 --from-source`, sha256-checked).
+@Suite("Int8 models", .serialized)
+struct Int8Tests {
+    @Test func precisionNamesTheModel() {
+        #expect(Precision.int8.modelName("facenet512") == "facenet512-int8")
+        #expect(Precision.int8.modelName("facenet512-int8") == "facenet512-int8")
+        #expect(Precision.fp32.modelName("facenet512") == "facenet512")
+        #expect(Precision.of("dlib-int8") == .int8 && Precision.of("dlib") == .fp32)
+        let configuration = PipelineConfiguration(embedder: "mobilefacenet", precision: .int8)
+        #expect(configuration.embedderModel == "mobilefacenet-int8")
+    }
+
+    /// Each int8 entry is its parent with another file: same input, crop, output and threshold, and a recipe in
+    /// the quantizer script.
+    @Test func everyInt8ModelHasItsParentAndARecipe() throws {
+        let script = try String(contentsOfFile: TestData.packageRoot.appendingPathComponent("scripts/int8/quantize.sh").path,
+                                encoding: .utf8)
+        #expect(ModelCatalog.quantized.map(\.name) == ["facenet512-int8", "mobilefacenet-int8", "dlib-int8"])
+        for spec in ModelCatalog.quantized {
+            let quantization = try #require(spec.quantization)
+            let parent = try #require(ModelCatalog.spec(named: quantization.parent))
+            #expect(spec.input == parent.input && spec.embedder == parent.embedder && spec.task == parent.task)
+            #expect(spec.files[0].sha256.count == 64 && spec.files[0].path.hasPrefix("int8/"))
+            #expect(Array(spec.files.dropFirst()) == Array(parent.files.dropFirst()))
+            #expect(script.contains("\n    \(parent.name)) FLOAT=\(parent.files[0].path);"), "recipe for \(spec.name)")
+            #expect(!quantization.accuracyCost.isEmpty)
+        }
+    }
+
+    /// int8 is the default only where it pays (VNNI) and its model is installed: ../shared/models holds no int8
+    /// files, the set-up's models folder does.
+    @Test func defaultPrecisionNeedsVNNIAndTheInstalledModel() throws {
+        #expect(Precision.preferred(for: "facenet512", repository: ModelRepository(directory: TestData.models)) == .fp32)
+        #expect(Precision.preferred(for: "arcface-r50", repository: ModelRepository()) == .fp32, "no int8 entry")
+        #expect(Precision.preferred(for: "facenet512", repository: ModelRepository()) == (Precision.cpuHasVNNI ? .int8 : .fp32))
+    }
+
+    /// An index keeps the precision it was built with: re-indexing without --precision follows it, and asking
+    /// for the other precision is refused without touching what is stored.
+    @Test func anIndexKeepsItsPrecision() throws {
+        let binary = try EndToEndTests.facefindBinary()
+        let folder = try TestData.temporaryFolder()
+        for n in ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"] {
+            try FileManager.default.copyItem(atPath: TestData.face("lfw-dev/" + n),
+                                             toPath: folder + "/" + URL(fileURLWithPath: n).lastPathComponent)
+        }
+        let db = folder + "/index.sqlite"
+        func index(_ extra: [String]) throws -> (status: Int32, error: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["index", folder, "--db", db] + extra
+            let errors = Pipe()
+            p.standardError = errors
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try index(["--precision", "fp32"]).status == 0)
+        #expect(try index([]).status == 0, "the default follows the index")
+        let refused = try index(["--precision", "int8"])
+        #expect(refused.status == 1 && refused.error.contains("facenet512-int8"), "\(refused.error)")
+        let store = try SQLiteGalleryStore(path: db)
+        #expect(try store.settings()?.embedder == "facenet512" && store.counts().images == 2)
+    }
+
+    static func loader() throws -> ModelLoader {
+        ModelLoader(repository: ModelRepository(), runtime: try OnnxRuntime.shared(),
+                    sessionOptions: SessionOptions(intraOpThreads: 1))
+    }
+
+    /// The installed int8 files are the pinned ones (the quantizer is deterministic), and each embeds the faces of
+    /// real photos as its float parent does: mean cosine to the float embedding at least 0.98.
+    @Test(arguments: ["facenet512", "mobilefacenet", "dlib"])
+    func int8EmbeddingsFollowTheFloatOnes(_ parent: String) throws {
+        let loader = try Self.loader()
+        let int8 = try #require(ModelCatalog.spec(named: Precision.int8.modelName(parent)))
+        try loader.repository.verify(int8)
+        let float = try FacePipeline(configuration: PipelineConfiguration(embedder: parent), loader: loader)
+        let quantized = try FacePipeline(configuration: PipelineConfiguration(embedder: parent, precision: .int8),
+                                         loader: loader)
+        #expect(quantized.settings.embedder == int8.name && quantized.settings != float.settings)
+        var cosines: [Float] = []
+        for photo in ["lfw-dev/AJ_Cook/AJ_Cook_0001.jpg", "lfw-dev/Adam_Sandler/Adam_Sandler_0001.jpg",
+                      "lfw-dev/Abdullah_Gul/Abdullah_Gul_0011.jpg", "lfw-dev/Alejandro_Toledo/Alejandro_Toledo_0001.jpg"] {
+            let image = try TestData.decode(photo)
+            let a = try float.embedFaces(in: image), b = try quantized.embedFaces(in: image)
+            #expect(a.count == b.count)
+            cosines += zip(a, b).map { $0.embedding.similarity(to: $1.embedding, metric: .cosine) }
+        }
+        let mean = cosines.reduce(0, +) / Float(cosines.count)
+        #expect(mean >= 0.98 && cosines.allSatisfy { $0 >= 0.95 }, "\(parent): \(cosines)")
+    }
+
+    /// The issue's bar: on the scene photos the int8 FaceNet still finds every query's person first.
+    @Test func scenesTop1IsPerfectAtInt8() throws {
+        let set = try LabelledSet(splitFile: TestData.faces + "/scenes-split.json")
+        let evaluator = Evaluator(set: set, loader: try Self.loader(), cacheDirectory: try TestData.temporaryFolder())
+        let result = try evaluator.evaluate(PipelineConfiguration(precision: .int8), metrics: [.cosine])[0]
+        #expect(result.queries == 13 && result.facesNotFound == 0)
+        #expect(result.top1 == 1.0, "failed: \(result.outcomes.filter { $0.firstHitRank != 1 }.map(\.path))")
+    }
+}
