@@ -56,6 +56,8 @@ struct BenchCommand: ParsableCommand {
         var faces: Int
         var indexImagesPerSecond: Double
         var indexPeakRSSMiB: Double
+        /// Photos of the per-stage sample.
+        var sampleImages: Int
         var decodeImagesPerSecond: Double
         var detectImagesPerSecond: Double
         var embedFacesPerSecond: Double
@@ -76,121 +78,118 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         runtime.bootstrapLogging()
-        if let synthetic {
-            do { try runSynthetic(count: synthetic) } catch { throw fail(error) }
-            return
-        }
         do {
-            let workers = runtime.workerCount
-            let loader = try runtime.loader()
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
-
-            // 1. End to end, first, so that its peak memory is not inflated by the in-memory samples below.
-            let dbPath = db ?? NSTemporaryDirectory() + "facefind-bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
-            if db == nil { Self.removeDatabase(dbPath) }
-            defer { if db == nil { Self.removeDatabase(dbPath) } }
-            let store = try SQLiteGalleryStore(path: dbPath)
-            try store.bind(pipeline.settings)
-            let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store,
-                                           options: IndexingOptions(workers: workers))
-            let bar = ProgressBar(label: "indexing")
-            let report = try indexer.index(directory: folder) { bar.update($0) }
-            bar.finish()
-            let indexRSS = Self.peakRSSMiB()
-
-            // 2. Stages on a sample held in memory, each stage alone, all workers busy.
-            let files = Array(try IndexingPipeline.imageFiles(under: folder).prefix(sample))
-            let blobs = files.compactMap { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
-            let decoder = ImageDecoder()
-            let (images, decodeSeconds) = try Self.timeParallel(blobs, workers: workers) { try decoder.decode($0, name: "sample") }
-            let (faceLists, detectSeconds) = try Self.timeParallel(images, workers: workers) { try pipeline.finder.faces(in: $0) }
-            var chips: [FaceChip] = []
-            for (image, faces) in zip(images, faceLists) {
-                chips += faces.map { pipeline.embedder.chip(for: $0, in: image) }
-            }
-            let batches = stride(from: 0, to: chips.count, by: 16).map { Array(chips[$0..<min($0 + 16, chips.count)]) }
-            let precision = pipeline.configuration.precision
-            var embedSecondsByPrecision: [Precision: Double] = [:]
-            for other in Precision.allCases {
-                let embedder = other == precision ? pipeline.embedder
-                                                  : try Self.embedder(like: pipeline, at: other, loader: loader)
-                guard let embedder else { continue }
-                embedSecondsByPrecision[other] = try Self.timeParallel(batches, workers: workers) { try embedder.embed($0) }.1
-            }
-            let embedSeconds = embedSecondsByPrecision[precision] ?? 0
-
-            // Model-only bound per image: detection time plus embedding of that image's faces.
-            let facesPerImage = Double(chips.count) / Double(max(images.count, 1))
-            func boundSecondsPerImage(_ embedSeconds: Double) -> Double {
-                detectSeconds / Double(images.count) + embedSeconds / Double(max(chips.count, 1)) * facesPerImage
-            }
-
-            // 3. Search over the indexed gallery.
-            let search = GallerySearch(matrix: try store.loadFaceMatrix())
-            let queries = (0..<min(64, search.matrix.faceCount)).map { Embedding(Array(search.matrix.vector(ofFace: $0 * 7 % search.matrix.faceCount))) }
-            var single: [Double] = []
-            for q in queries {
-                let t = Date()
-                _ = search.search(q, k: 10)
-                single.append(Date().timeIntervalSince(t))
-            }
-            single.sort()
-            let t = Date()
-            for q in queries { _ = search.search(q, k: 10) }
-            let batchPerQuery = Date().timeIntervalSince(t) / Double(max(queries.count, 1))
-            // Accuracy cost of reduced precision on real embeddings (the synthetic bench measures it at 1M).
-            let exact = queries.map { search.search($0, k: 10).map(\.imageID) }
-            var recallAt10: [String: Double] = [:]
-            for precision in [VectorPrecision.float16, .int8] {
-                let reduced = GallerySearch(matrix: search.matrix, precision: precision)
-                let found = queries.map { reduced.search($0, k: 10).map(\.imageID) }
-                recallAt10[precision.rawValue] = recall(found: found.map { $0.map(Int.init) },
-                                                        truth: exact.map { $0.map(Int.init) })
-            }
-
-            let result = Measurement(
-                onnxRuntime: loader.runtime.version, provider: loader.runtime.providersInUse.joined(separator: ", "),
-                workers: workers, detector: pipeline.settings.detector,
-                embedder: pipeline.settings.embedder, precision: precision.rawValue, cpuHasVNNI: Precision.cpuHasVNNI,
-                images: report.indexed + report.failed.count, faces: report.faces,
-                indexImagesPerSecond: report.imagesPerSecond, indexPeakRSSMiB: indexRSS,
-                decodeImagesPerSecond: Double(images.count) / decodeSeconds,
-                detectImagesPerSecond: Double(images.count) / detectSeconds,
-                embedFacesPerSecond: Double(chips.count) / embedSeconds,
-                embedFacesPerSecondByPrecision: Dictionary(uniqueKeysWithValues: embedSecondsByPrecision.map {
-                    ($0.key.rawValue, Double(chips.count) / $0.value) }),
-                modelBoundImagesPerSecond: Dictionary(uniqueKeysWithValues: embedSecondsByPrecision.map {
-                    ($0.key.rawValue, 1 / boundSecondsPerImage($0.value)) }),
-                pipelineEfficiency: report.imagesPerSecond * boundSecondsPerImage(embedSeconds),
-                searchGalleryFaces: search.matrix.faceCount,
-                searchSingleMs: (single.isEmpty ? 0 : single[single.count / 2]) * 1000,
-                searchBatch64MsPerQuery: batchPerQuery * 1000, searchRecallAt10: recallAt10,
-                peakRSSMiB: Self.peakRSSMiB())
-            if json { try printJSON(result); return }
-            let perPrecision = Precision.allCases.compactMap { p -> String? in
-                guard let faces = result.embedFacesPerSecondByPrecision[p.rawValue],
-                      let bound = result.modelBoundImagesPerSecond[p.rawValue] else { return nil }
-                return String(format: "| model-only bound, %@ embedder (embed %.1f faces/s) | %.1f images/s |", p.rawValue, faces, bound)
-            }
-            print("""
-                FaceFind bench: \(result.detector) + \(result.embedder), \(result.precision), \(workers) workers, ONNX Runtime \(result.onnxRuntime) (\(result.provider)); CPU \(result.cpuHasVNNI ? "with" : "without") VNNI
-                | stage | result |
-                |---|---|
-                | index end to end (\(result.images) photos, \(result.faces) faces) | \(String(format: "%.1f", result.indexImagesPerSecond)) images/s |
-                | peak RSS while indexing | \(String(format: "%.0f", result.indexPeakRSSMiB)) MiB |
-                | decode (\(images.count) photos) | \(String(format: "%.0f", result.decodeImagesPerSecond)) images/s |
-                | detect (incl. resize) | \(String(format: "%.1f", result.detectImagesPerSecond)) images/s |
-                | embed (batches of 16) | \(String(format: "%.1f", result.embedFacesPerSecond)) faces/s |
-                \(perPrecision.joined(separator: "\n"))
-                | pipeline efficiency (indexing / model-only bound, \(result.precision)) | \(String(format: "%.2f", result.pipelineEfficiency)) |
-                | search, 1 query over \(result.searchGalleryFaces) faces (median) | \(String(format: "%.3f", result.searchSingleMs)) ms |
-                | search, 64 queries back to back | \(String(format: "%.3f", result.searchBatch64MsPerQuery)) ms/query |
-                | search recall@10 of float16 / int8 against float32, these faces | \(String(format: "%.4f / %.4f", result.searchRecallAt10["float16"] ?? 0, result.searchRecallAt10["int8"] ?? 0)) |
-                | peak RSS overall | \(String(format: "%.0f", result.peakRSSMiB)) MiB |
-                """)
+            if let synthetic { return try runSynthetic(count: synthetic) }
+            let result = try measure()
+            if json { try printJSON(result) } else { print(result.table) }
         } catch {
             throw fail(error)
         }
+    }
+
+    /// Indexing end to end first (so that its peak memory is not inflated by the in-memory samples), then each
+    /// stage alone on a sample, then search over the gallery just indexed.
+    func measure() throws -> Measurement {
+        let workers = runtime.workerCount
+        let loader = try runtime.loader()
+        let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
+        let dbPath = db ?? NSTemporaryDirectory() + "facefind-bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
+        if db == nil { Self.removeDatabase(dbPath) }
+        defer { if db == nil { Self.removeDatabase(dbPath) } }
+        let store = try SQLiteGalleryStore(path: dbPath)
+        try store.bind(pipeline.settings)
+        let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store,
+                                       options: IndexingOptions(workers: workers))
+        let bar = ProgressBar(label: "indexing")
+        let report = try indexer.index(directory: folder) { bar.update($0) }
+        bar.finish()
+        let indexRSS = Self.peakRSSMiB()
+        let stages = try measureStages(pipeline: pipeline, loader: loader, workers: workers)
+        let search = try Self.measureSearch(GallerySearch(matrix: try store.loadFaceMatrix()))
+        let precision = pipeline.configuration.precision
+        return Measurement(
+            onnxRuntime: loader.runtime.version, provider: loader.runtime.providersInUse.joined(separator: ", "),
+            workers: workers, detector: pipeline.settings.detector,
+            embedder: pipeline.settings.embedder, precision: precision.rawValue, cpuHasVNNI: Precision.cpuHasVNNI,
+            images: report.indexed + report.failed.count, faces: report.faces,
+            indexImagesPerSecond: report.imagesPerSecond, indexPeakRSSMiB: indexRSS,
+            sampleImages: stages.images,
+            decodeImagesPerSecond: Double(stages.images) / stages.decodeSeconds,
+            detectImagesPerSecond: Double(stages.images) / stages.detectSeconds,
+            embedFacesPerSecond: Double(stages.faces) / (stages.embedSeconds[precision] ?? .infinity),
+            embedFacesPerSecondByPrecision: Dictionary(uniqueKeysWithValues: stages.embedSeconds.map {
+                ($0.key.rawValue, Double(stages.faces) / $0.value) }),
+            modelBoundImagesPerSecond: Dictionary(uniqueKeysWithValues: stages.embedSeconds.keys.map {
+                ($0.rawValue, 1 / stages.boundSecondsPerImage($0)) }),
+            pipelineEfficiency: report.imagesPerSecond * stages.boundSecondsPerImage(precision),
+            searchGalleryFaces: search.faces, searchSingleMs: search.singleMs,
+            searchBatch64MsPerQuery: search.batchMsPerQuery, searchRecallAt10: search.recallAt10,
+            peakRSSMiB: Self.peakRSSMiB())
+    }
+
+    /// Seconds per stage on a sample held in memory, each stage alone with all workers busy; the embedder at
+    /// each precision whose model is installed.
+    struct Stages {
+        var images: Int
+        var faces: Int
+        var decodeSeconds: Double
+        var detectSeconds: Double
+        var embedSeconds: [Precision: Double]
+
+        /// The model-only bound per image: detection plus the embedding of that image's faces.
+        func boundSecondsPerImage(_ precision: Precision) -> Double {
+            let facesPerImage = Double(faces) / Double(max(images, 1))
+            return detectSeconds / Double(max(images, 1))
+                + (embedSeconds[precision] ?? 0) / Double(max(faces, 1)) * facesPerImage
+        }
+    }
+
+    func measureStages(pipeline: FacePipeline, loader: ModelLoader, workers: Int) throws -> Stages {
+        let files = Array(try IndexingPipeline.imageFiles(under: folder).prefix(sample))
+        let blobs = files.compactMap { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
+        let decoder = ImageDecoder()
+        let (images, decodeSeconds) = try Self.timeParallel(blobs, workers: workers) { try decoder.decode($0, name: "sample") }
+        let (faceLists, detectSeconds) = try Self.timeParallel(images, workers: workers) { try pipeline.finder.faces(in: $0) }
+        var chips: [FaceChip] = []
+        for (image, faces) in zip(images, faceLists) {
+            chips += faces.map { pipeline.embedder.chip(for: $0, in: image) }
+        }
+        let batches = stride(from: 0, to: chips.count, by: 16).map { Array(chips[$0..<min($0 + 16, chips.count)]) }
+        var embedSeconds: [Precision: Double] = [:]
+        for precision in Precision.allCases {
+            let embedder = precision == pipeline.configuration.precision
+                ? pipeline.embedder : try Self.embedder(like: pipeline, at: precision, loader: loader)
+            guard let embedder else { continue }
+            embedSeconds[precision] = try Self.timeParallel(batches, workers: workers) { try embedder.embed($0) }.1
+        }
+        return Stages(images: images.count, faces: chips.count, decodeSeconds: decodeSeconds,
+                      detectSeconds: detectSeconds, embedSeconds: embedSeconds)
+    }
+
+    /// Search latency over the indexed gallery (64 of its own faces as queries), and the accuracy cost of
+    /// reduced-precision vectors on these real embeddings (the synthetic bench measures it at 1M).
+    static func measureSearch(_ search: GallerySearch) -> (faces: Int, singleMs: Double, batchMsPerQuery: Double,
+                                                           recallAt10: [String: Double]) {
+        let count = search.matrix.faceCount
+        let queries = (0..<min(64, count)).map { Embedding(Array(search.matrix.vector(ofFace: $0 * 7 % count))) }
+        var single: [Double] = []
+        for q in queries {
+            let t = Date()
+            _ = search.search(q, k: 10)
+            single.append(Date().timeIntervalSince(t))
+        }
+        single.sort()
+        let t = Date()
+        for q in queries { _ = search.search(q, k: 10) }
+        let batchPerQuery = Date().timeIntervalSince(t) / Double(max(queries.count, 1))
+        let exact = queries.map { search.search($0, k: 10).map { Int($0.imageID) } }
+        var recallAt10: [String: Double] = [:]
+        for precision in [VectorPrecision.float16, .int8] {
+            let reduced = GallerySearch(matrix: search.matrix, precision: precision)
+            recallAt10[precision.rawValue] = recall(found: queries.map { reduced.search($0, k: 10).map { Int($0.imageID) } },
+                                                    truth: exact)
+        }
+        return (count, (single.isEmpty ? 0 : single[single.count / 2]) * 1000, batchPerQuery * 1000, recallAt10)
     }
 
     /// The pipeline's embedder at another precision, fed the same chips; nil when that model is not in the
@@ -233,4 +232,31 @@ final class ResultBox<R: Sendable>: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ r: Result<R, Error>) { lock.withLock { slots[i] = r } }
     func values() throws -> [R] { try slots.map { try $0!.get() } }
+}
+
+extension BenchCommand.Measurement {
+    /// The Markdown table `facefind bench` prints.
+    var table: String {
+        let perPrecision = Precision.allCases.compactMap { p -> String? in
+            guard let faces = embedFacesPerSecondByPrecision[p.rawValue],
+                  let bound = modelBoundImagesPerSecond[p.rawValue] else { return nil }
+            return String(format: "| model-only bound, %@ embedder (embed %.1f faces/s) | %.1f images/s |", p.rawValue, faces, bound)
+        }
+        return """
+            FaceFind bench: \(detector) + \(embedder), \(precision), \(workers) workers, ONNX Runtime \(onnxRuntime) (\(provider)); CPU \(cpuHasVNNI ? "with" : "without") VNNI
+            | stage | result |
+            |---|---|
+            | index end to end (\(images) photos, \(faces) faces) | \(String(format: "%.1f", indexImagesPerSecond)) images/s |
+            | peak RSS while indexing | \(String(format: "%.0f", indexPeakRSSMiB)) MiB |
+            | decode (\(sampleImages) photos) | \(String(format: "%.0f", decodeImagesPerSecond)) images/s |
+            | detect (incl. resize) | \(String(format: "%.1f", detectImagesPerSecond)) images/s |
+            | embed (batches of 16) | \(String(format: "%.1f", embedFacesPerSecond)) faces/s |
+            \(perPrecision.joined(separator: "\n"))
+            | pipeline efficiency (indexing / model-only bound, \(precision)) | \(String(format: "%.2f", pipelineEfficiency)) |
+            | search, 1 query over \(searchGalleryFaces) faces (median) | \(String(format: "%.3f", searchSingleMs)) ms |
+            | search, 64 queries back to back | \(String(format: "%.3f", searchBatch64MsPerQuery)) ms/query |
+            | search recall@10 of float16 / int8 against float32, these faces | \(String(format: "%.4f / %.4f", searchRecallAt10["float16"] ?? 0, searchRecallAt10["int8"] ?? 0)) |
+            | peak RSS overall | \(String(format: "%.0f", peakRSSMiB)) MiB |
+            """
+    }
 }

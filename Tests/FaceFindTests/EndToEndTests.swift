@@ -21,6 +21,24 @@ struct EndToEndTests {
                             "facefind binary not built; run scripts/setup.sh")
     }
 
+    /// Runs the binary to the end: its exit status, standard output and standard error.
+    static func runFacefind(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try facefindBinary())
+        p.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        p.standardOutput = output
+        p.standardError = errors
+        try p.run()
+        // Standard error on a thread of its own, so that neither pipe can fill up and block the child.
+        let errorData = DataBox(), read = DispatchSemaphore(value: 0)
+        Thread { errorData.data = errors.fileHandleForReading.readDataToEndOfFile(); read.signal() }.start()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        read.wait()
+        return (p.terminationStatus, data, String(decoding: errorData.data, as: UTF8.self))
+    }
+
     @Test func lfwDevAccuracyWithYuNetAndFaceNet512() throws {
         let set = try LabelledSet(splitFile: TestData.faces + "/lfw-dev-split.json")
         #expect(set.queries.count == 526 && set.gallery.count == 3161)
@@ -129,11 +147,7 @@ struct EndToEndTests {
 
     @Test func cliEmbedsEveryFaceAsLinesOrAnArray() throws {
         let binary = try Self.facefindBinary()
-        let folder = try TestData.temporaryFolder()
-        for n in ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"] {
-            try FileManager.default.copyItem(atPath: TestData.face("lfw-dev/" + n),
-                                             toPath: folder + "/" + URL(fileURLWithPath: n).lastPathComponent)
-        }
+        let folder = try TestData.folder(withLFWPhotos: ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"])
         try Data("not a photo".utf8).write(to: URL(fileURLWithPath: folder + "/broken.jpg"))
         func embed(_ extra: [String]) throws -> (status: Int32, lines: [[String: Any]]) {
             let p = Process()
@@ -212,17 +226,9 @@ struct EndToEndTests {
         let survived = try SQLiteGalleryStore(path: db).counts().images
         #expect(survived >= 128 && survived < 400)
 
-        let second = Process()
-        second.executableURL = URL(fileURLWithPath: binary)
-        second.arguments = ["index", folder, "--db", db, "--models", TestData.models, "--json"]
-        let output = Pipe()
-        second.standardOutput = output
-        second.standardError = FileHandle.nullDevice
-        try second.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        second.waitUntilExit()
-        #expect(second.terminationStatus == 0)
-        let report = try JSONDecoder().decode(IndexReport.self, from: data)
+        let second = try Self.runFacefind(["index", folder, "--db", db, "--models", TestData.models, "--json"])
+        #expect(second.status == 0)
+        let report = try JSONDecoder().decode(IndexReport.self, from: second.output)
         #expect(report.unchanged == survived, "every image written before the kill is skipped")
         #expect(report.indexed + report.failed.count == 400 - survived)
         #expect(try SQLiteGalleryStore(path: db).counts().images == 400)
@@ -269,4 +275,9 @@ struct EndToEndTests {
         let mixed = try run(["index", folder, "--db", db, "--embedder", "mobilefacenet"])
         #expect(mixed.status != 0 && mixed.output.contains("embedder: index has facenet512, requested mobilefacenet"))
     }
+}
+
+/// Bytes written by one thread before it signals the reader (the semaphore orders the two).
+final class DataBox: @unchecked Sendable {
+    var data = Data()
 }

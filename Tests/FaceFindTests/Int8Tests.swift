@@ -43,24 +43,11 @@ struct Int8Tests {
     /// An index keeps the precision it was built with: re-indexing without --precision follows it, and asking
     /// for the other precision is refused without touching what is stored.
     @Test func anIndexKeepsItsPrecision() throws {
-        let binary = try EndToEndTests.facefindBinary()
-        let folder = try TestData.temporaryFolder()
-        for n in ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"] {
-            try FileManager.default.copyItem(atPath: TestData.face("lfw-dev/" + n),
-                                             toPath: folder + "/" + URL(fileURLWithPath: n).lastPathComponent)
-        }
+        let folder = try TestData.folder(withLFWPhotos: ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"])
         let db = folder + "/index.sqlite"
         func index(_ extra: [String]) throws -> (status: Int32, error: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = ["index", folder, "--db", db] + extra
-            let errors = Pipe()
-            p.standardError = errors
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            let run = try EndToEndTests.runFacefind(["index", folder, "--db", db] + extra)
+            return (run.status, run.errors)
         }
         #expect(try index(["--precision", "fp32"]).status == 0)
         #expect(try index([]).status == 0, "the default follows the index")

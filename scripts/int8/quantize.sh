@@ -39,15 +39,7 @@ log() { echo "[int8] $*" >&2; }
 [ -d "$FACES/lfw-dev" ] || { log "no calibration photos under $FACES (set FACEFIND_FACES)"; exit 1; }
 
 VENV=$WORK/venv
-STAMP=$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.facefind-requirements" 2>/dev/null)" != "$STAMP" ]; then
-    log "creating the Python venv $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$WORK"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$HERE/requirements.txt"
-    echo "$STAMP" >"$VENV/.facefind-requirements"
-fi
+PYTHON=$PYTHON "$HERE/../venv-ensure.sh" "$VENV" "$HERE/requirements.txt"
 
 tmp=$(mktemp -d "$WORK/$NAME.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
