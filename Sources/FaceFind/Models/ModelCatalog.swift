@@ -1,5 +1,6 @@
 /// The models FaceFind knows, as data. Facts (files, hashes, preprocessing) are from each model's
-/// publication; see docs/Models.md for the provenance of each entry.
+/// publication; the provenance of each entry is in its comments, docs/FaceNet.md and docs/Dlib.md, and the int8
+/// entries' recipe in ModelCatalog+Int8.swift and docs/ModelMatrix.md.
 public enum ModelCatalog {
     public static let all: [ModelSpec] = detectors + moreDetectors + embedders + quantized
 
