@@ -19,25 +19,11 @@ extension PostgresGalleryStore {
     public func search(faces queries: [Embedding], k: Int, metric: DistanceMetric = .cosine, exact: Bool = false,
                        efSearch: Int? = nil, threshold: Float? = nil) throws -> [Match] {
         guard k > 0, !queries.isEmpty, let layout = try layout() else { return [] }
-        var best: [Int64: Match] = [:]
-        for query in queries {
-            for candidate in try nearestImages(query.vector, k: k, metric: metric, exact: exact,
-                                               efSearch: efSearch ?? options.efSearch, layout: layout) {
-                if let current = best[candidate.imageID], !Self.better(candidate, current, metric) { continue }
-                best[candidate.imageID] = candidate
-            }
+        let lists = try queries.map { query in
+            try nearestImages(query.vector, k: k, metric: metric, exact: exact, efSearch: efSearch ?? options.efSearch,
+                              layout: layout)
         }
-        return best.values.sorted { Self.better($0, $1, metric) }.prefix(k).enumerated().map { rank, match in
-            var match = match
-            match.rank = rank + 1
-            match.unknown = threshold.map { metric.higherIsCloser ? match.score < $0 : match.score > $0 } ?? false
-            return match
-        }
-    }
-
-    private static func better(_ a: Match, _ b: Match, _ metric: DistanceMetric) -> Bool {
-        if a.score != b.score { return metric.higherIsCloser ? a.score > b.score : a.score < b.score }
-        return a.faceID < b.faceID
+        return Match.bestPerImage(lists, metric: metric, k: k, threshold: threshold).map(\.match)
     }
 
     /// The best face of each of at least `k` images (fewer when the gallery has fewer), nearest first. Fetches
@@ -72,7 +58,7 @@ extension PostgresGalleryStore {
             }
             // HNSW returns faces in about, not exactly, distance order: sort, then keep each image's first.
             var seen = Set<Int64>()
-            let images = rows.sorted { Self.better($0, $1, metric) }.filter { seen.insert($0.imageID).inserted }
+            let images = rows.sorted { $0.ranks(before: $1, metric: metric) }.filter { seen.insert($0.imageID).inserted }
             if images.count >= k || rows.count < limit { return images }
             limit *= 4
         }

@@ -61,7 +61,7 @@ extension Engine {
             // The record may be gone if the image was deleted after the snapshot was taken: skip it.
             guard let record = try store.image(id: match.imageID) else { return nil }
             let (name, label) = names(ofPath: record.path)
-            let unknown = options.metric.higherIsCloser ? match.score < threshold : match.score > threshold
+            let unknown = options.metric.isUnknown(match.score, threshold: threshold)
             return ResultJSON(
                 rank: match.rank, id: match.imageID, path: clientPath(match.path), name: name, label: label, score: match.score,
                 unknown: unknown, box: match.box, faceId: match.faceID, wholeImage: match.isWholeImage,
@@ -81,25 +81,7 @@ extension Engine {
     /// face that was, so the page can show it.
     static func rank(faces: [StoredFace], chosen: [Int], search: GallerySearch, metric: DistanceMetric,
                      k: Int) -> [(Match, Int)] {
-        var best: [Int64: (Match, Int)] = [:]
-        for i in chosen {
-            for match in search.search(faces[i].embedding, k: k, metric: metric) {
-                let better = best[match.imageID].map {
-                    metric.higherIsCloser ? match.score > $0.0.score : match.score < $0.0.score
-                } ?? true
-                if better { best[match.imageID] = (match, i) }
-            }
-        }
-        let ordered = best.values.sorted {
-            if $0.0.score != $1.0.score {
-                return metric.higherIsCloser ? $0.0.score > $1.0.score : $0.0.score < $1.0.score
-            }
-            return $0.0.imageID < $1.0.imageID
-        }
-        return ordered.prefix(k).enumerated().map { rank, pair in
-            var match = pair.0
-            match.rank = rank + 1
-            return (match, pair.1)
-        }
+        Match.bestPerImage(chosen.map { search.search(faces[$0].embedding, k: k, metric: metric) }, metric: metric, k: k)
+            .map { ($0.match, chosen[$0.list]) }
     }
 }

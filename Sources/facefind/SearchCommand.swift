@@ -113,7 +113,8 @@ struct SearchCommand: ParsableCommand {
                             let face = faceIndex[m][image]
                             let matrix = ranking.members[m].search.matrix
                             let score = single && metric == .euclidean ? (-combined[image]).squareRoot() : combined[image]
-                            let unknown = threshold.map { metric.higherIsCloser || !single ? score < $0 : score > $0 } ?? false
+                            // A fused score is a weighted sum of similarities: higher is closer, whatever the metric.
+                            let unknown = (single ? metric : .cosine).isUnknown(score, threshold: threshold)
                             return Match(rank: rank + 1, imageID: matrix.images[Int(matrix.faceImage[face])].id,
                                          path: galleryPaths[image], score: score, faceID: matrix.faceIDs[face],
                                          box: matrix.faceBoxes[face], isWholeImage: matrix.faceIsWholeImage[face],

@@ -16,6 +16,31 @@ struct SearchTests {
         return m
     }
 
+    /// The one ranking rule of every search: best score, then lower image id, then lower face id; "unknown"
+    /// below a similarity threshold or above a distance threshold; an image keeps its best match over several
+    /// query faces.
+    @Test func oneRankingRule() {
+        func match(_ image: Int64, _ face: Int64, _ score: Float) -> Match {
+            Match(rank: 0, imageID: image, path: "\(image).jpg", score: score, faceID: face, box: Box(x: 0, y: 0, width: 1, height: 1),
+                  isWholeImage: false)
+        }
+        #expect(DistanceMetric.cosine.isUnknown(0.4, threshold: 0.5) && !DistanceMetric.cosine.isUnknown(0.6, threshold: 0.5))
+        #expect(DistanceMetric.euclidean.isUnknown(1.2, threshold: 1) && !DistanceMetric.euclidean.isUnknown(0.8, threshold: 1))
+        #expect(!DistanceMetric.cosine.isUnknown(-5, threshold: nil))
+        #expect(match(2, 9, 0.8).ranks(before: match(1, 1, 0.7), metric: .cosine))
+        #expect(match(1, 9, 0.7).ranks(before: match(2, 1, 0.7), metric: .cosine), "tie: lower image id")
+        #expect(match(1, 1, 0.7).ranks(before: match(1, 2, 0.7), metric: .cosine), "tie: lower face id")
+        #expect(match(3, 1, 0.2).ranks(before: match(1, 1, 0.9), metric: .euclidean), "distances: lower first")
+        // Query face 0 finds image 1 at 0.9 and image 2 at 0.3; face 1 finds image 2 at 0.8 and image 3 at 0.8.
+        // Best per image: 1 (0.9, face 0), 2 (0.8, face 1), 3 (0.8, face 1); images 2 and 3 tie, 2 first.
+        let ranked = Match.bestPerImage([[match(1, 10, 0.9), match(2, 20, 0.3)], [match(2, 21, 0.8), match(3, 30, 0.8)]],
+                                        metric: .cosine, k: 3, threshold: 0.85)
+        #expect(ranked.map(\.match.imageID) == [1, 2, 3] && ranked.map(\.list) == [0, 1, 1])
+        #expect(ranked.map(\.match.rank) == [1, 2, 3] && ranked.map(\.match.faceID) == [10, 21, 30])
+        #expect(ranked.map(\.match.unknown) == [false, true, true])
+        #expect(Match.bestPerImage([[match(1, 10, 0.9), match(2, 20, 0.3)]], metric: .cosine, k: 1).count == 1)
+    }
+
     @Test func galleryImageScoresByItsBestFace() {
         // Query (0, 1): A's second face scores 1, B scores 0.8, C scores 0.
         let matches = GallerySearch(matrix: matrix()).search(Embedding([0, 1]), k: 3)

@@ -239,14 +239,7 @@ public struct Evaluator: Sendable {
         if chosen.count == 1 {
             return search.search(faces[chosen[0]].embedding, k: k, metric: metric, threshold: threshold)
         }
-        var best: [Int64: Match] = [:]
-        for i in chosen {
-            for match in search.search(faces[i].embedding, k: k, metric: metric, threshold: threshold) {
-                let better = best[match.imageID].map { metric.higherIsCloser ? match.score > $0.score : match.score < $0.score } ?? true
-                if better { best[match.imageID] = match }
-            }
-        }
-        let ordered = best.values.sorted { metric.higherIsCloser ? $0.score > $1.score : $0.score < $1.score }
-        return ordered.prefix(k).enumerated().map { var m = $1; m.rank = $0 + 1; return m }
+        return Match.bestPerImage(chosen.map { search.search(faces[$0].embedding, k: k, metric: metric) },
+                                  metric: metric, k: k, threshold: threshold).map(\.match)
     }
 }

@@ -86,7 +86,7 @@ public struct GallerySearch: Sendable {
         return topK(best, k: k).enumerated().map { rank, image in
             let face = bestFace[image]
             let score = metric == .cosine ? best[image] : (-best[image]).squareRoot()
-            let unknown = threshold.map { metric.higherIsCloser ? score < $0 : score > $0 } ?? false
+            let unknown = metric.isUnknown(score, threshold: threshold)
             return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
                          score: score, faceID: matrix.faceIDs[face], box: matrix.faceBoxes[face],
                          isWholeImage: matrix.faceIsWholeImage[face], unknown: unknown)
@@ -112,7 +112,7 @@ extension GallerySearch {
             if picks.count == k || faces.count >= matrix.faceCount {
                 return picks.enumerated().map { rank, face in
                     let image = Int(matrix.faceImage[face.row])
-                    let unknown = threshold.map { metric.higherIsCloser ? face.score < $0 : face.score > $0 } ?? false
+                    let unknown = metric.isUnknown(face.score, threshold: threshold)
                     return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
                                  score: face.score, faceID: matrix.faceIDs[face.row], box: matrix.faceBoxes[face.row],
                                  isWholeImage: matrix.faceIsWholeImage[face.row], unknown: unknown)
