@@ -33,7 +33,7 @@ struct RuntimeOptions: ParsableArguments {
     var intraThreads = 1
 
     @Option(help: "Execution provider: cpu, or cuda / cuda:N (GPU N; needs the onnxruntime-gpu library, falls back to the CPU with a warning).")
-    var provider = "cpu"
+    var provider = ExecutionProvider.cpu
 
     @Flag(name: .shortAndLong, help: "Log more.")
     var verbose = false
@@ -55,17 +55,7 @@ struct RuntimeOptions: ParsableArguments {
         let intraOpThreads = intraOpThreads ?? intraThreads
         return ModelLoader(repository: ModelRepository(directory: models),
                     runtime: try OnnxRuntime.shared(libraryPath: ortLibrary),
-                    sessionOptions: SessionOptions(intraOpThreads: intraOpThreads, provider: try executionProvider()))
-    }
-
-    func executionProvider() throws -> ExecutionProvider {
-        let parts = provider.lowercased().split(separator: ":")
-        switch parts.first {
-        case "cpu" where parts.count == 1: return .cpu
-        case "cuda" where parts.count == 1: return .cuda(device: 0)
-        case "cuda" where parts.count == 2 && Int(parts[1]) != nil: return .cuda(device: Int(parts[1])!)
-        default: throw ValidationError("--provider \(provider): use cpu, cuda or cuda:N")
-        }
+                    sessionOptions: SessionOptions(intraOpThreads: intraOpThreads, provider: provider))
     }
 }
 

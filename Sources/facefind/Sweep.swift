@@ -30,3 +30,8 @@ extension PublishedProtocol.Name: ExpressibleByArgument {}
 extension ScoreFusion: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension VectorPrecision: ExpressibleByArgument {}
+
+extension ExecutionProvider: ExpressibleByArgument {
+    public init?(argument: String) { self.init(spelling: argument) }
+    public var defaultValueDescription: String { spelling }
+}

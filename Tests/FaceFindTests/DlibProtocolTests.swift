@@ -122,5 +122,8 @@ struct DlibProtocolTests {
         #expect(chip == .dlibChip(size: 150, padding: 0.25) && chip.name == "dlib-chip" && chip.outputSize == 150)
         #expect(throws: PipelineError.self) { try TestData.loader().dlibLandmarker(detector: "ultraface-320") }
         _ = try ModelLoader(repository: ModelRepository(), runtime: try OnnxRuntime.shared()).dlibLandmarker(detector: "yunet")
+        // Without the shape predictor the chip cannot be cut: refused, not silently replaced by a box crop.
+        let session = try InferenceSession(modelPath: try DlibTests.modelPath(), runtime: try OnnxRuntime.shared())
+        #expect(throws: PipelineError.self) { try OnnxEmbedder(spec: ModelCatalog.dlibEmbedder, session: session, crop: chip) }
     }
 }

@@ -38,4 +38,16 @@ struct ExecutionProviderTests {
         #expect(ExecutionProvider.cpu.name == "CPUExecutionProvider")
         #expect(ExecutionProvider.cuda(device: 1).name == "CUDAExecutionProvider")
     }
+
+    /// `--provider` spellings: cpu, cuda (GPU 0), cuda:N; anything else is refused.
+    @Test func providerSpellings() {
+        #expect(ExecutionProvider(spelling: "cpu") == .cpu && ExecutionProvider(spelling: "CUDA") == .cuda(device: 0))
+        #expect(ExecutionProvider(spelling: "cuda:3") == .cuda(device: 3))
+        for bad in ["gpu", "cuda:", "cuda:-1", "cuda:x", "cpu:0", "cuda:1:2", ""] {
+            #expect(ExecutionProvider(spelling: bad) == nil, "\(bad)")
+        }
+        for provider in [ExecutionProvider.cpu, .cuda(device: 2)] {
+            #expect(ExecutionProvider(spelling: provider.spelling) == provider)
+        }
+    }
 }

@@ -32,6 +32,10 @@ public final class OnnxEmbedder: FaceEmbedder {
         self.augmentation = augmentation
         self.landmarker = landmarker
         self.crop = Self.fitted(crop ?? settings.crop, to: spec.input.width)
+        // dlib's chip is defined by dlib's own landmarks: without the shape predictor it cannot be cut.
+        if self.crop.isDlibChip && landmarker == nil {
+            throw PipelineError.badOption("\(spec.name): the crop dlib-chip needs dlib's shape predictor (a DlibLandmarker)")
+        }
     }
 
     /// The catalog's crop for `spec`, at the network's input size.

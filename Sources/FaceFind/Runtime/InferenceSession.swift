@@ -45,6 +45,25 @@ public enum ExecutionProvider: Sendable, Hashable {
     /// NVIDIA GPU `device` through the CUDA provider (only in the `onnxruntime-gpu` wheel's library).
     case cuda(device: Int)
 
+    /// From its command-line spelling: "cpu", "cuda" (GPU 0) or "cuda:N"; nil for anything else.
+    public init?(spelling: String) {
+        let parts = spelling.lowercased().split(separator: ":", omittingEmptySubsequences: false)
+        switch (parts.first, parts.count) {
+        case ("cpu", 1): self = .cpu
+        case ("cuda", 1): self = .cuda(device: 0)
+        case ("cuda", 2): guard let device = Int(parts[1]), device >= 0 else { return nil }; self = .cuda(device: device)
+        default: return nil
+        }
+    }
+
+    /// The command-line spelling (`init(spelling:)` reads it back).
+    public var spelling: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .cuda(let device): return "cuda:\(device)"
+        }
+    }
+
     /// ONNX Runtime's name for it.
     public var name: String {
         switch self {
