@@ -210,7 +210,9 @@ struct EndToEndTests {
         first.executableURL = URL(fileURLWithPath: binary)
         first.arguments = ["index", folder, "--db", db, "--models", TestData.models]
         first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
+        let firstErrors = folder + "-first.stderr"
+        FileManager.default.createFile(atPath: firstErrors, contents: nil)
+        first.standardError = FileHandle(forWritingAtPath: firstErrors)
         try first.run()
         // Kill it once a few batches are committed but well before the end.
         var committed = 0
@@ -222,7 +224,9 @@ struct EndToEndTests {
         }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        #expect(first.terminationReason == .uncaughtSignal, "indexing finished before it could be killed")
+        let firstLog = (try? String(contentsOfFile: firstErrors, encoding: .utf8)) ?? ""
+        #expect(first.terminationReason == .uncaughtSignal,
+                "indexing finished before it could be killed (exit \(first.terminationStatus)): \(firstLog)")
         let survived = try SQLiteGalleryStore(path: db).counts().images
         #expect(survived >= 128 && survived < 400)
 

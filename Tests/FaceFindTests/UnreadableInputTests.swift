@@ -154,6 +154,23 @@ struct UnreadableInputTests {
         }
     }
 
+    /// Several processes opening one new index at once (two `index` runs, `serve` and `index`): each may find
+    /// the file mid-creation, holding only GRDB's bookkeeping table, which is FaceFind's own creation, not
+    /// another program's file. Found by the kill-and-resume test, whose poll opened the index as it was made.
+    @Test func aNewIndexOpenedByManyAtOnceIsCreatedOnce() throws {
+        let (mid, _, _) = try Self.foreignDatabase("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        _ = try SQLiteGalleryStore(path: mid)
+        for round in 0..<20 {
+            let path = try TestData.temporaryFolder("concurrent\(round)") + "/index.sqlite"
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { _ = try SQLiteGalleryStore(path: path) } catch { failures.add("\(error)") }
+            }
+            #expect(failures.list.isEmpty, "round \(round): \(failures.list)")
+            #expect(try SQLiteGalleryStore(path: path).counts().images == 0)
+        }
+    }
+
     @Test func aDirectoryOrAFileThatIsNotSQLiteIsRefused() throws {
         let folder = try TestData.temporaryFolder()
         let directory = #expect(throws: GalleryError.self) { try SQLiteGalleryStore(path: folder) }
@@ -214,4 +231,12 @@ struct UnreadableInputTests {
         let newer = #expect(throws: GalleryError.self) { try SQLiteGalleryStore(path: path) }
         #expect("\(newer.map { "\($0)" } ?? "")".contains("made by a newer FaceFind (schema 99"))
     }
+}
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [String] = []
+    func add(_ error: String) { lock.withLock { errors.append(error) } }
+    var list: [String] { lock.withLock { errors } }
 }

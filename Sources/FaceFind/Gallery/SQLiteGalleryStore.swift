@@ -24,16 +24,17 @@ public final class SQLiteGalleryStore: GalleryStore {
             if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-            try pool.write { db in
+            let pool = try Self.retryingConcurrentCreation { try DatabasePool(path: path, configuration: configuration) }
+            self.pool = pool
+            try Self.retryingConcurrentCreation { try Self.migrator.migrate(pool) }
+            try Self.retryingConcurrentCreation { try pool.write { db in
                 if try Int32.fetchOne(db, sql: "PRAGMA application_id") != Self.applicationID {
                     try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
                 }
                 if try Int32.fetchOne(db, sql: "PRAGMA user_version") != Self.schemaVersion {
                     try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
                 }
-            }
+            } }
         } catch let error as DatabaseError {
             throw GalleryError.storage(store: path, message: "cannot open as a FaceFind index: \(error.message ?? "\(error)")")
         }
@@ -84,21 +85,40 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(10)  // another process may be creating the index right now
         let tables: [String]
         do {
-            tables = try DatabaseQueue(path: path, configuration: configuration).read { db in
+            tables = try retryingConcurrentCreation { try DatabaseQueue(path: path, configuration: configuration).read { db in
                 try String.fetchAll(db, sql: """
                     SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND substr(name, 1, 7) != 'sqlite_'
                     ORDER BY name
                     """)
-            }
+            } }
         } catch let error as DatabaseError {
             throw GalleryError.notAnIndex(path: path, reason: "it cannot be read as SQLite (\(error.message ?? "\(error)"))")
         }
-        if tables.isEmpty || Set(tables) == legacyTables { return }
+        // Only GRDB's bookkeeping table: an index being created by another process right now (the migrator
+        // commits that table before the schema, and the header is marked last), so not another program's file.
+        if tables.isEmpty || tables == ["grdb_migrations"] || Set(tables) == legacyTables { return }
         let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
         throw GalleryError.notAnIndex(path: path, reason: "it holds another program's tables (\(shown)); FaceFind "
                                       + "writes only to its own index files: give another file name")
+    }
+
+    /// Runs one step of opening the index, again while another process is creating the same new index: SQLite
+    /// answers "database is locked" without waiting while the other switches the file to WAL, and the second of
+    /// two migrators fails on the tables the first just made ("table settings already exists"); once the other
+    /// has finished, the step succeeds (the migrator then finds the migrations applied). Seven attempts over
+    /// about 2.5 s.
+    static func retryingConcurrentCreation<T>(_ step: () throws -> T) throws -> T {
+        for attempt in 1... {
+            do {
+                return try step()
+            } catch is DatabaseError where attempt < 7 {
+                Thread.sleep(forTimeInterval: 0.02 * Double(1 << attempt))
+            }
+        }
+        fatalError("unreachable")
     }
 
     private static var migrator: DatabaseMigrator {
