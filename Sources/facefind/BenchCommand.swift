@@ -92,7 +92,7 @@ struct BenchCommand: ParsableCommand {
     func measure() throws -> Measurement {
         let workers = runtime.workerCount
         let loader = try runtime.loader()
-        let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
+        let pipeline = try pipelineOptions.pipeline(loader: loader)
         let dbPath = db ?? NSTemporaryDirectory() + "facefind-bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
         if db == nil { Self.removeDatabase(dbPath) }
         defer { if db == nil { Self.removeDatabase(dbPath) } }

@@ -65,8 +65,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let loader = try runtime.loader()
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
+            let pipeline = try pipelineOptions.pipeline(loader: try runtime.loader())
             let decoder = ImageDecoder()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

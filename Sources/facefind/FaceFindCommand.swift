@@ -109,6 +109,11 @@ struct PipelineOptions: ParsableArguments {
         return PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
                                      detection: detection, augmentation: augmentation, precision: resolved)
     }
+
+    /// The pipeline of `configuration(loader:existing:)`, its models loaded by `loader`.
+    func pipeline(loader: ModelLoader, existing: IndexSettings? = nil) throws -> FacePipeline {
+        try FacePipeline(configuration: configuration(loader: loader, existing: existing), loader: loader)
+    }
 }
 
 /// The exit statuses of every command (README, "Exit status").

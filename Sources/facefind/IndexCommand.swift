@@ -35,10 +35,8 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let loader = try runtime.loader()
             let store = try self.store.open(db: db)
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader, existing: try store.settings()),
-                                            loader: loader)
+            let pipeline = try pipelineOptions.pipeline(loader: try runtime.loader(), existing: try store.settings())
             try store.bind(pipeline.settings)
             let indexer = IndexingPipeline(
                 finder: pipeline.finder, embedder: pipeline.embedder, store: store,

@@ -36,8 +36,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            let loader = try runtime.loader()
-            let pipeline = try FacePipeline(configuration: pipelineOptions.configuration(loader: loader), loader: loader)
+            let pipeline = try pipelineOptions.pipeline(loader: try runtime.loader())
             let decoder = ImageDecoder()
             let result = try pipeline.verify((first, try decoder.decode(contentsOf: first)),
                                              (second, try decoder.decode(contentsOf: second)),

@@ -42,7 +42,7 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         metric = plan.metric
         queryFace = plan.queryFace
         rerank = plan.rerank
-        subtractMean = plan.subtractMean || plan.whitening != nil
+        subtractMean = plan.centres
         whitening = plan.whitening
         fusion = settings.count > 1 ? plan.fusion.rawValue : nil
     }

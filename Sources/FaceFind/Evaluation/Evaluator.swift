@@ -78,6 +78,9 @@ public struct EvaluationPlan: Sendable {
     /// Pairs only: how a fusion's members combine their similarities (`ScoreFusion`).
     public var fusion: ScoreFusion = .sum
 
+    /// Whether a mean is learned and subtracted per held-out fold: asked for, or implied by whitening.
+    public var centres: Bool { subtractMean || whitening != nil }
+
     public init(members: [(configuration: PipelineConfiguration, weight: Float)], metric: DistanceMetric = .cosine,
                 queryFace: QueryFaceChoice = .largest, rerank: Bool = false) {
         self.members = members

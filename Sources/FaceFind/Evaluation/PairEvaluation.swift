@@ -72,7 +72,7 @@ extension Evaluator {
             }
         }
         let weights = plan.members.map(\.weight)
-        guard plan.subtractMean || plan.whitening != nil || plan.fusion.needsTraining(members: chosen.count) else {
+        guard plan.centres || plan.fusion.needsTraining(members: chosen.count) else {
             let scored = fused(memberScores(transforms: chosen.map { _ in nil }), FusionModel(weights: weights))
             return PairEvaluationResult(
                 setting: EvaluatedSetting(runs.map(\.settings), plan: plan), photos: set.queries.count,
@@ -84,7 +84,7 @@ extension Evaluator {
             let training = pairs.pairs.indices.filter { pairs.pairs[$0].fold != fold }
             // As facenet: centring (and whitening) learned from both photos of every training pair.
             let transforms = chosen.map { member in
-                plan.subtractMean || plan.whitening != nil
+                plan.centres
                     ? EmbeddingWhitening(fitting: training.flatMap { (member[paths[$0].0] ?? []) + (member[paths[$0].1] ?? []) },
                                          shrinkage: plan.whitening ?? 1)
                     : nil

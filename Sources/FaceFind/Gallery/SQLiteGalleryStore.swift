@@ -109,16 +109,24 @@ public final class SQLiteGalleryStore: GalleryStore {
     /// answers "database is locked" without waiting while the other switches the file to WAL, and the second of
     /// two migrators fails on the tables the first just made ("table settings already exists"); once the other
     /// has finished, the step succeeds (the migrator then finds the migrations applied). Seven attempts over
-    /// about 2.5 s.
+    /// about 2.5 s, for those errors only: a read-only, unreadable or corrupt file fails at once.
     static func retryingConcurrentCreation<T>(_ step: () throws -> T) throws -> T {
-        for attempt in 1... {
+        var attempt = 1
+        while true {
             do {
                 return try step()
-            } catch is DatabaseError where attempt < 7 {
+            } catch let error as DatabaseError where attempt < 7 && isConcurrentCreation(error) {
                 Thread.sleep(forTimeInterval: 0.02 * Double(1 << attempt))
+                attempt += 1
             }
         }
-        fatalError("unreachable")
+    }
+
+    /// The errors another process creating the same index causes: the file busy or locked, or an SQL error from
+    /// a migration step the other migrator already applied ("table settings already exists", "duplicate column
+    /// name: unavailable").
+    private static func isConcurrentCreation(_ error: DatabaseError) -> Bool {
+        [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_ERROR].contains(error.resultCode)
     }
 
     private static var migrator: DatabaseMigrator {
