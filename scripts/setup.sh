@@ -59,7 +59,8 @@ if [ -d "$MODEL_SOURCE" ]; then
     # The int8 models are built, not downloaded: each float model quantized by ONNX Runtime's tool, calibrated on
     # lfw-dev photos (scripts/int8/quantize.sh); the result's sha256 is checked like any download's.
     if [ -d "${FACEFIND_FACES:-$ROOT/../shared/faces}/lfw-dev" ]; then
-        .build/release/facefind models install facenet512-int8 mobilefacenet-int8 dlib-int8 --from-source
+        .build/release/facefind models install facenet512-int8 mobilefacenet-int8 dlib-int8 scrfd-500m-int8 scrfd-2.5g-int8 \
+            --from-source
     else
         log "no calibration photos: the int8 models are not built (see scripts/int8/quantize.sh)"
     fi

@@ -37,6 +37,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Also write each face's network input, exactly as the embedder is fed, as an N x (C·H·W) float32 .npy (rows in the order of the lines): the calibration data of scripts/int8/quantize.sh.")
     var networkInputs: String?
 
+    @Option(help: "Also write each photo's detector input, exactly as the detector is fed, as an N x C x H x W float32 .npy (every photo must give the same input size): the calibration data of an int8 detector.")
+    var detectorInputs: String?
+
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var runtime: RuntimeOptions
 
@@ -72,12 +75,15 @@ struct EmbedCommand: ParsableCommand {
             var vectors: [Float] = []
             var inputs: [Float] = []
             var inputRows = 0
+            var detectorBatch = try detectorInputs.map { _ in try DetectorInputBatch(detector: pipeline.settings.detector) }
             var rows = 0
             var failed = false
             for path in try photos.flatMap(IndexingPipeline.imageFiles(under:)) {
                 var lines: [Line] = []
+                var decoded: RGBImage?
                 do {
                     let image = try decoder.decode(contentsOf: path)
+                    decoded = image
                     let faces = try pipeline.embedFaces(in: image)
                     if networkInputs != nil, let onnx = pipeline.embedder as? OnnxEmbedder {
                         inputs += onnx.networkInput(faces.map { onnx.chip(for: $0.face, in: image) }).data
@@ -101,10 +107,14 @@ struct EmbedCommand: ParsableCommand {
                     lines = [Line(path: path, error: "\(error)")]
                 }
                 for line in lines { print(String(decoding: try encoder.encode(line), as: UTF8.self)) }
+                if let image = decoded { try detectorBatch?.append(image, finder: pipeline.finder, path: path) }
             }
             if let networkInputs {
                 let bytes = NumpyArray.float32(inputs, rows: inputRows, columns: inputRows > 0 ? inputs.count / inputRows : 0)
                 try Data(bytes).write(to: URL(fileURLWithPath: networkInputs), options: .atomic)
+            }
+            if let detectorInputs {
+                try Data(detectorBatch?.npy ?? []).write(to: URL(fileURLWithPath: detectorInputs), options: .atomic)
             }
             if let output {
                 let bytes = NumpyArray.float32(vectors, rows: rows, columns: pipeline.settings.dimension)
@@ -116,5 +126,41 @@ struct EmbedCommand: ParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+}
+
+/// The detector's input tensors of several photos, for `--detector-inputs`: one N x C x H x W array, so every
+/// photo must give the same tensor size (as lfw-dev's 250 x 250 photos do at any detection size).
+struct DetectorInputBatch {
+    private let spec: ModelSpec
+    private let settings: DetectorSettings
+    private var values: [Float] = []
+    private var shape: [Int]?
+    private var count = 0
+
+    /// Refuses a detector whose input is not made by `DetectorInput` (YuNet and MTCNN make their own).
+    init(detector: String) throws {
+        guard let spec = ModelCatalog.spec(named: detector), let settings = spec.detector,
+              !["yunet", "mtcnn"].contains(settings.family) else {
+            throw ValidationError("--detector-inputs: \(detector) is not a single-network detector fed through "
+                + "DetectorInput (scrfd, retinaface, yolo, blazeface, ultraface)")
+        }
+        (self.spec, self.settings) = (spec, settings)
+    }
+
+    mutating func append(_ image: RGBImage, finder: FaceFinder, path: String) throws {
+        let tensor = DetectorInput.tensor(for: finder.detectionImage(for: image).image, input: spec.input,
+                                          settings: settings).tensor
+        if let shape, shape != tensor.shape {
+            throw ValidationError("--detector-inputs: \(path) gives a \(tensor.shape) input, the photos before it "
+                + "\(shape); calibration photos must give one input size")
+        }
+        shape = tensor.shape
+        values += tensor.data
+        count += 1
+    }
+
+    var npy: [UInt8] {
+        NumpyArray.float32(values, shape: [count] + (shape?.dropFirst() ?? [3, 0, 0]))
     }
 }

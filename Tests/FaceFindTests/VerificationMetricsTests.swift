@@ -92,4 +92,15 @@ import Testing
         #expect(Array(bytes[128..<132]) == [0x00, 0x00, 0x80, 0x3F], "1.0 as little-endian float32")
         #expect(Array(bytes[148..<152]) == [0x00, 0x00, 0x00, 0xBF], "-0.5")
     }
+
+    /// A detector's calibration inputs are N x C x H x W; a 1-D array is written as NumPy writes it, "(4,)".
+    @Test func anyShapeAsNumPyWritesIt() {
+        let four = NumpyArray.float32([Float](repeating: 0, count: 24), shape: [1, 2, 3, 4])
+        #expect(String(decoding: four[10..<128], as: UTF8.self)
+            .hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 3, 4), }"))
+        #expect(four.count == 128 + 24 * 4)
+        let one = NumpyArray.float32([1, 2, 3, 4], shape: [4])
+        #expect(String(decoding: one[10..<128], as: UTF8.self)
+            .hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }"))
+    }
 }

@@ -1,7 +1,8 @@
 """Does int8 pay for a detector? Quantizes a detector the way quantize.py quantizes the embedders (opset 13,
 quant_pre_process, static QDQ, per-channel int8 weights, MinMax) and times both files on one thread.
 
-usage: detector_speed.py DETECTOR.onnx PHOTO... [--side 448]   (the venv of quantize.sh, plus pillow)
+usage: detector_speed.py DETECTOR.onnx PHOTO... [--side 448] [--nhwc] [--batch N]   (the venv of quantize.sh,
+       plus pillow)
 
 Calibration and timing inputs: the photos resized to SIDE x SIDE, BGR, 0...255, NCHW (YuNet's input as FaceFind
 feeds it at the default detection size of 448 px). Prints milliseconds per inference for each file.
@@ -26,15 +27,22 @@ def main():
     parser.add_argument("model")
     parser.add_argument("photos", nargs="+")
     parser.add_argument("--side", type=int, default=448)
+    parser.add_argument("--nhwc", action="store_true", help="NHWC input, RGB scaled to -1...1 (MTCNN's nets)")
+    parser.add_argument("--batch", type=int, default=1, help="inputs per inference (MTCNN's R-Net and O-Net "
+                        "take a batch of candidate boxes)")
     args = parser.parse_args()
 
     def tensor(path):
-        image = Image.open(path).convert("RGB").resize((args.side, args.side), Image.BILINEAR)
-        return np.asarray(image, np.float32)[:, :, ::-1].transpose(2, 0, 1)[None].copy()
+        image = np.asarray(Image.open(path).convert("RGB").resize((args.side, args.side), Image.BILINEAR), np.float32)
+        if args.nhwc:
+            return ((image - 127.5) / 128)[None]
+        return image[:, :, ::-1].transpose(2, 0, 1)[None].copy()
 
     model = onnx.load(args.model)
     name = model.graph.input[0].name
-    inputs = [tensor(p) for p in args.photos]
+    single = [tensor(p) for p in args.photos]
+    inputs = [np.concatenate([single[(i + k) % len(single)] for k in range(args.batch)])
+              for i in range(len(single))]
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -60,7 +68,8 @@ def main():
             start = time.perf_counter()
             for x in inputs:
                 session.run(None, {name: x})
-            print(f"{label}: {(time.perf_counter() - start) / len(inputs) * 1000:.2f} ms per {args.side}x{args.side} inference")
+            print(f"{label}: {(time.perf_counter() - start) / len(inputs) * 1000:.2f} ms per {args.batch} x "
+                  f"{args.side}x{args.side} inference")
 
 
 if __name__ == "__main__":

@@ -27,11 +27,17 @@ PYTHON=${PYTHON:-python3}
 
 # The parent's file, and the operator types kept in float where quantizing them costs accuracy
 # (docs/ModelMatrix.md, "Int8 models").
+# Detectors are calibrated on their whole input (each photo at FaceFind's default detection size), embedders on
+# each face's crop.
+TASK=embedder
 case "$PARENT" in
     facenet512) FLOAT=facenet512_casia_20180408.onnx; EXCLUDE="" ;;
     mobilefacenet) FLOAT=mobilefacenet_128.onnx; EXCLUDE="" ;;
     dlib) FLOAT=dlib_resnet_v1.onnx; EXCLUDE="Mul,Add" ;;
-    *) echo "$NAME: no int8 recipe (known: facenet512-int8, mobilefacenet-int8, dlib-int8)" >&2; exit 2 ;;
+    scrfd-500m) FLOAT=scrfd_500m_bnkps.onnx; EXCLUDE=""; TASK=detector ;;
+    scrfd-2.5g) FLOAT=scrfd_2.5g_kps_640.onnx; EXCLUDE=""; TASK=detector ;;
+    *) echo "$NAME: no int8 recipe (known: facenet512-int8, mobilefacenet-int8, dlib-int8, scrfd-500m-int8," \
+            "scrfd-2.5g-int8)" >&2; exit 2 ;;
 esac
 log() { echo "[int8] $*" >&2; }
 [ -f "$MODELS/$FLOAT" ] || { log "the float model $MODELS/$FLOAT is missing: facefind models install $PARENT"; exit 1; }
@@ -44,7 +50,16 @@ PYTHON=$PYTHON "$HERE/../venv-ensure.sh" "$VENV" "$HERE/requirements.txt"
 tmp=$(mktemp -d "$WORK/$NAME.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 grep -v '^#' "$HERE/calibration.txt" | sed "s|^|$FACES/|" >"$tmp/photos.txt"
-log "calibration inputs: $(wc -l <"$tmp/photos.txt") photos through facefind embed --embedder $PARENT"
 mapfile -t photos <"$tmp/photos.txt"
-"$BIN" embed --embedder "$PARENT" --models "$MODELS" --network-inputs "$tmp/inputs.npy" "${photos[@]}" >/dev/null
+if [ "$TASK" = detector ]; then
+    # The calibrator keeps every activation of every input until it computes the ranges: 3.8 GB at the peak for
+    # SCRFD-2.5G's 640 x 640 input (its CalibMaxIntermediateOutputs, meant to bound that, drops the data instead
+    # in onnxruntime 1.32).
+    log "calibration inputs: ${#photos[@]} photos through facefind embed --detector $PARENT"
+    "$BIN" embed --detector "$PARENT" --embedder mobilefacenet --precision fp32 --models "$MODELS" \
+        --detector-inputs "$tmp/inputs.npy" "${photos[@]}" >/dev/null
+else
+    log "calibration inputs: ${#photos[@]} photos through facefind embed --embedder $PARENT"
+    "$BIN" embed --embedder "$PARENT" --models "$MODELS" --network-inputs "$tmp/inputs.npy" "${photos[@]}" >/dev/null
+fi
 "$VENV/bin/python" "$HERE/quantize.py" "$MODELS/$FLOAT" "$tmp/inputs.npy" "$OUTPUT" --exclude "$EXCLUDE" "$@"

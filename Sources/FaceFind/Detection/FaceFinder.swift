@@ -66,10 +66,7 @@ public struct FaceFinder: Sendable {
     /// The faces in `image` in its own pixel coordinates, best first; never empty: when no threshold finds a
     /// face, a whole-image stand-in is returned.
     public func faces(in image: RGBImage) throws -> [DetectedFace] {
-        let scale = options.detectionScale(width: image.width, height: image.height)
-        let copy = scale == 1 ? image : image.resized(
-            width: max(1, Int((Float(image.width) * scale).rounded())),
-            height: max(1, Int((Float(image.height) * scale).rounded())), filter: scale < 1 ? .area : .bilinear)
+        let (copy, scale) = detectionImage(for: image)
         for threshold in thresholds {
             let found = try detector.detect(copy, threshold: threshold)
             if !found.isEmpty {
@@ -82,6 +79,17 @@ public struct FaceFinder: Sendable {
 }
 
 extension FaceFinder {
+    /// The copy of `image` that the detector runs on: scaled by `DetectionOptions.detectionScale` (area averaging
+    /// when it shrinks, bilinear when it grows), and that scale.
+    public func detectionImage(for image: RGBImage) -> (image: RGBImage, scale: Float) {
+        let scale = options.detectionScale(width: image.width, height: image.height)
+        guard scale != 1 else { return (image, 1) }
+        let copy = image.resized(width: max(1, Int((Float(image.width) * scale).rounded())),
+                                 height: max(1, Int((Float(image.height) * scale).rounded())),
+                                 filter: scale < 1 ? .area : .bilinear)
+        return (copy, scale)
+    }
+
     /// `faces` without those narrower than `size`, keeping the largest face (by visible area) in any case.
     static func dropSmall(_ faces: [DetectedFace], below size: Float, imageWidth: Int, imageHeight: Int) -> [DetectedFace] {
         guard size > 0, let largest = QueryFaceChoice.largest.choose(from: faces, imageWidth: imageWidth,

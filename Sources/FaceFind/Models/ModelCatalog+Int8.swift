@@ -3,6 +3,9 @@ extension ModelCatalog {
     /// `quantize_static`), calibrated on the 256 photos of scripts/int8/calibration.txt fed exactly as FaceFind
     /// feeds the parent. Not published anywhere: `facefind models install NAME-int8 --from-source` builds them,
     /// and the output is byte-deterministic (two runs, same sha256), so the sha256 here is checked like any other.
+    /// Detectors only where int8 pays on this CPU and keeps the faces (docs/ModelMatrix.md, "Int8 models"): not
+    /// YuNet (5.5 to 8.9 ms at 448 px) nor YOLOv5-face (6.4 to 5.8 ms); not RetinaFace, whose int8 file loses faces
+    /// its float parent finds at score 0.94, whatever the calibration or the layers kept in float.
     public static let quantized: [ModelSpec] = [
         int8(of: embedders.first { $0.name == "facenet512" }!, path: "int8/facenet512_casia_20180408.int8.onnx",
              sha256: "f86aac915d0cdf86aca52c3be0c7ebf7ea6326472125287192f6ea0f75ea10a6",
@@ -14,7 +17,13 @@ extension ModelCatalog {
              sha256: "531c3c6cfe85a9762e1cd903c6d5448a8b727bd82aaa439b3cfbf988c0e32ceb",
              keptInFloat: "Mul, Add",
              cost: "lfw-dev split top-1 0.924 to 0.920 (0.916 with every layer in int8); lfw-dev pairs 0.9860 to 0.9857"),
+        int8(of: detector("scrfd-500m"), path: "int8/scrfd_500m_bnkps.int8.onnx",
+             sha256: "9372108183c9bd80b267ea84e1aeaaeb03372b97df76b3b584e2fb5cdb751ba5", cost: "COST500M"),
+        int8(of: detector("scrfd-2.5g"), path: "int8/scrfd_2.5g_kps_640.int8.onnx",
+             sha256: "87e3ce3d61ab2af9549672c8c9d7c88dc6aa69497be88b1cedc3f559f21b860e", cost: "COST25G"),
     ]
+
+    private static func detector(_ name: String) -> ModelSpec { moreDetectors.first { $0.name == name }! }
 
     static let int8Method = "onnxruntime 1.32.0 quantize_static after quant_pre_process: QDQ, per-channel int8 "
         + "weights, uint8 activations, MinMax calibration"
@@ -29,8 +38,11 @@ extension ModelCatalog {
         spec.files = [ModelFile(path: path, sha256: sha256)] + parent.files.dropFirst()
         spec.quantization = Quantization(
             parent: parent.name,
-            calibration: "256 lfw-dev gallery photos (scripts/int8/calibration.txt), each face through FaceFind's "
-                + "default detector and the parent's own crop and normalisation",
+            calibration: parent.task == .detector
+                ? "256 lfw-dev gallery photos (scripts/int8/calibration.txt), each photo's whole input as FaceFind "
+                    + "feeds the parent at the default detection size"
+                : "256 lfw-dev gallery photos (scripts/int8/calibration.txt), each face through FaceFind's "
+                    + "default detector and the parent's own crop and normalisation",
             method: int8Method + (keptInFloat.map { "; the \($0) nodes that pre-processing left kept in float" } ?? ""),
             accuracyCost: cost)
         return spec
