@@ -71,7 +71,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FaceFindTests", dependencies: ["FaceFind"]),
-        .testTarget(name: "FaceFindPostgresTests", dependencies: ["FaceFindPostgres"]),
+        .testTarget(name: "FaceFindPostgresTests", dependencies: [
+            "FaceFindPostgres",
+            // Raw rows as older FaceFind versions wrote them.
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(
             name: "FaceFindServerTests",
             dependencies: [

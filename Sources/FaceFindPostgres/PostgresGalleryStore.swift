@@ -208,7 +208,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
             fields[key] = value
         }
         guard !fields.isEmpty else { return nil }
-        guard let settings = SettingsCoding.decode(fields) else {
+        guard let settings = IndexSettings(fields: fields) else {
             throw GalleryError.storage(store: name, message: "settings table is damaged")
         }
         return settings
@@ -218,7 +218,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
         let recorded: IndexSettings = try session.run(transaction: true) { db in
             try db.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).settings IN EXCLUSIVE MODE"))
             if let existing = try readSettings(db) { return existing }
-            for (key, value) in SettingsCoding.encode(settings) {
+            for (key, value) in settings.fields {
                 try db.query("INSERT INTO \(unescaped: schema).settings (key, value) VALUES (\(key), \(value))")
             }
             if try readLayout(db) == nil {
@@ -474,30 +474,3 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
     }
 }
 
-/// `IndexSettings` as key/value rows, through its `Codable` conformance (so new fields need no code here):
-/// strings as they are, numbers as decimal text.
-enum SettingsCoding {
-    static func encode(_ settings: IndexSettings) -> [(String, String)] {
-        guard let data = try? JSONEncoder().encode(settings),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
-        return object.keys.sorted().map { key in
-            let value = object[key]!
-            if let text = value as? String { return (key, text) }
-            return (key, "\(value)")
-        }
-    }
-
-    static func decode(_ fields: [String: String]) -> IndexSettings? {
-        // Which fields are numbers: ask the type itself.
-        let template = IndexSettings(detector: "", detectorSHA256: "", embedder: "", embedderSHA256: "", crop: "",
-                                     normalization: "", dimension: 0, maxSide: 0, minSide: 0)
-        guard let data = try? JSONEncoder().encode(template),
-              let shape = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        var object: [String: Any] = [:]
-        for (key, value) in fields {
-            if shape[key] is String { object[key] = value } else if let number = Int(value) { object[key] = number } else { object[key] = value }
-        }
-        guard let json = try? JSONSerialization.data(withJSONObject: object) else { return nil }
-        return try? JSONDecoder().decode(IndexSettings.self, from: json)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Testing
 @testable import FaceFind
 @testable import FaceFindPostgres
@@ -154,6 +155,31 @@ struct PostgresStoreTests {
         let some = try store.images(offset: 0, limit: 2).map(\.id)
         #expect(try store.remove(ids: some + [999_999]) == 2)
         #expect(try store.counts().images == 2)
+    }
+
+    /// A store written before the one settings encoding holds Codable's camelCase rows, and the first release
+    /// wrote no augmentation or minimum-face rows: it opens with the same settings, and the same settings bind.
+    @Test func settingsRowsOfOlderVersionsStillOpen() throws {
+        let store = try PostgresTestServer.store()
+        defer { try? store.destroy() }
+        let settings = IndexSettings(detector: "yunet", detectorSHA256: "aa", embedder: "facenet512", embedderSHA256: "bb",
+                                     crop: "margin", normalization: "fixed", dimension: 512, maxSide: 960, minSide: 448)
+        try store.bind(settings)
+        let schema = store.options.schema
+        try store.session.run(transaction: true) { db in
+            try db.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).settings"))
+            for (key, value) in [("detector", "yunet"), ("detectorSHA256", "aa"), ("embedder", "facenet512"),
+                                 ("embedderSHA256", "bb"), ("crop", "margin"), ("normalization", "fixed"),
+                                 ("dimension", "512"), ("maxSide", "960"), ("minSide", "448")] {
+                try db.query("INSERT INTO \(unescaped: schema).settings (key, value) VALUES (\(key), \(value))")
+            }
+        }
+        let reopened = try PostgresGalleryStore(url: try PostgresTestServer.url(of: store))
+        #expect(try reopened.settings() == settings)
+        try reopened.bind(settings)
+        var other = settings
+        other.minSide = 0
+        #expect(throws: GalleryError.self) { try reopened.bind(other) }
     }
 
     @Test func otherSettingsAreRefusedWithTheirDifferences() throws {

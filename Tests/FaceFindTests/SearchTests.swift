@@ -189,3 +189,39 @@ struct HashingAndTensorTests {
         #expect(abs(brightest - 80) <= 1)
     }
 }
+
+/// The index settings' one encoding (key-value rows, snake_case), read back by both stores, and the camelCase rows
+/// that PostgreSQL stores wrote before it.
+@Suite("Index settings rows")
+struct IndexSettingsRowsTests {
+    let settings = IndexSettings(detector: "yunet", detectorSHA256: "aa", embedder: "facenet512-int8", embedderSHA256: "bb",
+                                 crop: "margin", normalization: "fixed", dimension: 512, maxSide: 960, minSide: 448,
+                                 augmentation: "flip", minFaceSize: 40)
+
+    @Test func rowsRoundTrip() {
+        let rows = Dictionary(uniqueKeysWithValues: settings.fields)
+        #expect(rows["detector_sha256"] == "aa" && rows["min_side"] == "448" && rows["min_face"] == "40")
+        #expect(IndexSettings(fields: rows) == settings)
+    }
+
+    /// What an older PostgreSQL store holds: Codable's keys, numbers as text.
+    @Test func camelCaseRowsOfOlderStoresStillRead() {
+        let legacy = ["detector": "yunet", "detectorSHA256": "aa", "embedder": "facenet512-int8", "embedderSHA256": "bb",
+                      "crop": "margin", "normalization": "fixed", "dimension": "512", "maxSide": "960", "minSide": "448",
+                      "augmentation": "flip", "minFaceSize": "40"]
+        #expect(IndexSettings(fields: legacy) == settings)
+        var first = legacy
+        first["augmentation"] = nil
+        first["minFaceSize"] = nil
+        let read = IndexSettings(fields: first)
+        #expect(read?.augmentation == "none" && read?.minFaceSize == 0, "the first release's defaults")
+    }
+
+    @Test func aMissingOrNonNumericRowIsNoSettings() {
+        var rows = Dictionary(uniqueKeysWithValues: settings.fields)
+        rows["dimension"] = "five hundred"
+        #expect(IndexSettings(fields: rows) == nil)
+        rows["dimension"] = nil
+        #expect(IndexSettings(fields: rows) == nil)
+    }
+}

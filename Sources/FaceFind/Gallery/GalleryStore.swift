@@ -28,14 +28,25 @@ public struct IndexSettings: Sendable, Hashable, Codable {
         self.minFaceSize = minFaceSize
     }
 
-    var fields: [(String, String)] {
+    /// The settings as key-value rows, the one encoding that both stores write (snake_case keys, numbers in
+    /// decimal), in a fixed order.
+    public var fields: [(String, String)] {
         [("detector", detector), ("detector_sha256", detectorSHA256), ("embedder", embedder),
          ("embedder_sha256", embedderSHA256), ("crop", crop), ("normalization", normalization),
          ("dimension", String(dimension)), ("max_side", String(maxSide)), ("min_side", String(minSide)),
          ("augmentation", augmentation), ("min_face", String(minFaceSize))]
     }
 
-    init?(fields: [String: String]) {
+    /// Codable's camelCase keys, which PostgreSQL stores wrote until 2026-11-30, and the key each became.
+    static let legacyKeys = ["detectorSHA256": "detector_sha256", "embedderSHA256": "embedder_sha256",
+                             "maxSide": "max_side", "minSide": "min_side", "minFaceSize": "min_face"]
+
+    /// Settings from the rows `fields` writes, or from the camelCase rows of an older PostgreSQL store; nil when a
+    /// required row is missing or not a number. Rows added after the first release (augmentation, minimum face)
+    /// take the value that older indexes were built with.
+    public init?(fields rows: [String: String]) {
+        var fields = rows
+        for (old, new) in Self.legacyKeys where fields[new] == nil { fields[new] = rows[old] }
         guard let d = fields["detector"], let ds = fields["detector_sha256"], let e = fields["embedder"],
               let es = fields["embedder_sha256"], let c = fields["crop"], let n = fields["normalization"],
               let dim = fields["dimension"].flatMap(Int.init), let m = fields["max_side"].flatMap(Int.init),
