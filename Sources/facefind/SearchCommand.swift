@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceFind
+import FaceFindPostgres
 import Foundation
 
 struct SearchCommand: ParsableCommand {
@@ -17,7 +18,7 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var serverSearch: ServerSearchOptions
 
     @Option(help: "Fusion weights, comma-separated, one per --db (default: all 1).")
-    var weights: String?
+    var weights: Sweep<Float>?
 
     @Flag(help: "Re-rank by query expansion with the best matches' own faces.")
     var rerank = false
@@ -56,108 +57,19 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            // A PostgreSQL store is searched on the server (HNSW, or --exact); SQLite files in memory.
-            let server = try store.openServerSearch(db: db)
-            if server != nil, rerank { throw ValidationError("--rerank needs the vectors in memory: not available with --store postgres://") }
-            let members = try server.map { [try SearchMember(serverStore: $0, runtime: runtime)] }
-                ?? store.databaseList(db: db).split(separator: ",").map { try SearchMember(path: String($0), runtime: runtime) }
-            var weightList = [Float](repeating: 1, count: members.count)
-            if let weights {
-                weightList = try weights.split(separator: ",").map { item -> Float in
-                    guard let w = Float(item) else { throw ValidationError("bad weight '\(item)'") }
-                    return w
-                }
-            }
-            guard weightList.count == members.count else { throw ValidationError("give one weight per --db") }
-            // One list of gallery photos across the indexes, by path.
-            var positions: [String: Int] = [:]
-            var galleryPaths: [String] = []
-            for member in members {
-                for image in member.search.matrix.images where positions[image.path] == nil {
-                    positions[image.path] = galleryPaths.count
-                    galleryPaths.append(image.path)
-                }
-            }
-            let ranking = FusedRanking(
-                members: zip(members, weightList).map { FusedRanking.Member(search: $0.search, paths: positions, weight: $1) },
-                imageCount: galleryPaths.count)
-            let single = members.count == 1
-            let threshold = self.threshold ?? (single && metric == .cosine
-                ? ModelCatalog.spec(named: members[0].settings.embedder)?.embedder?.matchThreshold : nil)
-            let decoder = ImageDecoder()
+            let gallery = try SearchedGallery(db: db, store: store, weights: weights?.values, rerank: rerank,
+                                              runtime: runtime)
+            let threshold = self.threshold ?? (gallery.members.count == 1 && metric == .cosine
+                ? ModelCatalog.spec(named: gallery.members[0].settings.embedder)?.embedder?.matchThreshold : nil)
             var queryFiles: [String] = []
             for q in queries { queryFiles += try IndexingPipeline.imageFiles(under: q) }
-            var results: [QueryResult] = []
-            var submissionMap: [String: [String]] = [:]
-            for (n, path) in queryFiles.enumerated() {
-                do {
-                    let image = try decoder.decode(contentsOf: path)
-                    var vectors: [[Embedding]] = []
-                    var firstFaces: [StoredFace] = []
-                    var chosen: [Int] = []
-                    for member in members {
-                        let faces = try member.pipeline.embedFaces(in: image)
-                        let picked = queryFace.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
-                        if firstFaces.isEmpty { firstFaces = faces; chosen = picked }
-                        vectors.append(picked.map { faces[$0].embedding })
-                    }
-                    let matches: [Match]
-                    if let server {
-                        matches = try server.search(faces: vectors[0], k: k, metric: metric, exact: serverSearch.exact,
-                                                    efSearch: serverSearch.efSearch, threshold: threshold)
-                    } else {
-                        let (combined, faceIndex) = ranking.scores(queries: vectors, metric: metric,
-                                                                   expansion: rerank ? FusedRanking.Expansion() : nil)
-                        matches = topK(combined, k: k).enumerated().map { rank, image -> Match in
-                            let m = ranking.members.indices.first { faceIndex[$0][image] >= 0 } ?? 0
-                            let face = faceIndex[m][image]
-                            let matrix = ranking.members[m].search.matrix
-                            let score = single && metric == .euclidean ? (-combined[image]).squareRoot() : combined[image]
-                            // A fused score is a weighted sum of similarities: higher is closer, whatever the metric.
-                            let unknown = (single ? metric : .cosine).isUnknown(score, threshold: threshold)
-                            return Match(rank: rank + 1, imageID: matrix.images[Int(matrix.faceImage[face])].id,
-                                         path: galleryPaths[image], score: score, faceID: matrix.faceIDs[face],
-                                         box: matrix.faceBoxes[face], isWholeImage: matrix.faceIsWholeImage[face],
-                                         unknown: unknown)
-                        }
-                    }
-                    results.append(QueryResult(query: path, faces: firstFaces.map(\.face), chosenFaces: chosen, results: matches))
-                    submissionMap[URL(fileURLWithPath: path).lastPathComponent] =
-                        matches.map { URL(fileURLWithPath: $0.path).lastPathComponent }
-                    if let montage {
-                        let out = queryFiles.count == 1 ? montage : Self.numbered(montage, n + 1)
-                        let picture = ResultMontage.render(
-                            query: image, queryFace: firstFaces[chosen.first ?? 0].face, matches: matches,
-                            metric: metric, title: URL(fileURLWithPath: path).lastPathComponent,
-                            photo: { try? decoder.decode(contentsOf: $0) })
-                        try picture.writePNG(to: out)
-                    }
-                } catch {
-                    results.append(QueryResult(query: path, faces: [], chosenFaces: [], results: [], error: "\(error)"))
-                }
+            let decoder = ImageDecoder()
+            let results = queryFiles.enumerated().map { n, path in
+                search(path, in: gallery, threshold: threshold, decoder: decoder,
+                       montage: montage.map { queryFiles.count == 1 ? $0 : Self.numbered($0, n + 1) })
             }
-            if let submission {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try encoder.encode(submissionMap).write(to: URL(fileURLWithPath: submission))
-            }
-            if json {
-                try printJSON(results)
-            } else {
-                for r in results {
-                    if let error = r.error { print("\(printable(r.query)): \(printable(error))"); continue }
-                    let whole = r.faces.allSatisfy(\.isWholeImage) ? " (no face found: whole image used)" : ""
-                    print("\(printable(r.query)): \(r.faces.count) face(s)\(whole)")
-                    if let first = r.results.first, first.unknown {
-                        print("  no gallery photo passes the match threshold: unknown person")
-                    }
-                    for m in r.results {
-                        let b = m.box
-                        print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@", m.rank, m.score, printable(m.path),
-                                     b.x, b.y, b.width, b.height, m.unknown ? "  (unknown person)" : ""))
-                    }
-                }
-            }
+            if let submission { try Self.writeSubmission(results, to: submission) }
+            if json { try printJSON(results) } else { Self.printText(results) }
             // Some queries could not be used (each is named above): the run finished, not everything was done.
             if results.contains(where: { $0.error != nil }) { throw ExitStatus.partial }
         } catch let exit as ExitCode {
@@ -167,10 +79,107 @@ struct SearchCommand: ParsableCommand {
         }
     }
 
+    /// One query photo: its faces through each index's pipeline, the chosen ones searched, the montage drawn;
+    /// a photo that cannot be used gives a result with its error.
+    private func search(_ path: String, in gallery: SearchedGallery, threshold: Float?, decoder: ImageDecoder,
+                        montage: String?) -> QueryResult {
+        do {
+            let image = try decoder.decode(contentsOf: path)
+            var vectors: [[Embedding]] = []
+            var firstFaces: [StoredFace] = []
+            var chosen: [Int] = []
+            for member in gallery.members {
+                let faces = try member.pipeline.embedFaces(in: image)
+                let picked = queryFace.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
+                if firstFaces.isEmpty { firstFaces = faces; chosen = picked }
+                vectors.append(picked.map { faces[$0].embedding })
+            }
+            let matches: [Match]
+            if let server = gallery.server {
+                matches = try server.search(faces: vectors[0], k: k, metric: metric, exact: serverSearch.exact,
+                                            efSearch: serverSearch.efSearch, threshold: threshold)
+            } else {
+                matches = gallery.ranking.matches(queries: vectors, metric: metric, k: k, threshold: threshold,
+                                                  expansion: rerank ? FusedRanking.Expansion() : nil,
+                                                  paths: gallery.paths)
+            }
+            if let montage {
+                let picture = ResultMontage.render(
+                    query: image, queryFace: firstFaces[chosen.first ?? 0].face, matches: matches, metric: metric,
+                    title: URL(fileURLWithPath: path).lastPathComponent, photo: { try? decoder.decode(contentsOf: $0) })
+                try picture.writePNG(to: montage)
+            }
+            return QueryResult(query: path, faces: firstFaces.map(\.face), chosenFaces: chosen, results: matches)
+        } catch {
+            return QueryResult(query: path, faces: [], chosenFaces: [], results: [], error: "\(error)")
+        }
+    }
+
+    /// `{"query file": ["gallery file", ...]}` (file names only), the competition format.
+    private static func writeSubmission(_ results: [QueryResult], to path: String) throws {
+        var map: [String: [String]] = [:]
+        for r in results where r.error == nil {
+            map[URL(fileURLWithPath: r.query).lastPathComponent] = r.results.map { URL(fileURLWithPath: $0.path).lastPathComponent }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(map).write(to: URL(fileURLWithPath: path))
+    }
+
+    private static func printText(_ results: [QueryResult]) {
+        for r in results {
+            if let error = r.error { print("\(printable(r.query)): \(printable(error))"); continue }
+            let whole = r.faces.allSatisfy(\.isWholeImage) ? " (no face found: whole image used)" : ""
+            print("\(printable(r.query)): \(r.faces.count) face(s)\(whole)")
+            if let first = r.results.first, first.unknown {
+                print("  no gallery photo passes the match threshold: unknown person")
+            }
+            for m in r.results {
+                let b = m.box
+                print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@", m.rank, m.score, printable(m.path),
+                             b.x, b.y, b.width, b.height, m.unknown ? "  (unknown person)" : ""))
+            }
+        }
+    }
+
     static func numbered(_ path: String, _ n: Int) -> String {
         let url = URL(fileURLWithPath: path)
         let ext = url.pathExtension
         return url.deletingPathExtension().path + "-\(n)" + (ext.isEmpty ? "" : ".\(ext)")
+    }
+}
+
+/// What `search` searches: a PostgreSQL store (searched on the server: HNSW, or `--exact`), or one or more SQLite
+/// indexes of the same photos (one per embedder) loaded into memory, their photos united by path and their
+/// scores fused with `weights`.
+struct SearchedGallery {
+    let members: [SearchMember]
+    let server: PostgresGalleryStore?
+    let ranking: FusedRanking
+    /// The photos of all members, in the ranking's order.
+    let paths: [String]
+
+    init(db: String?, store: StoreOption, weights: [Float]?, rerank: Bool, runtime: RuntimeOptions) throws {
+        server = try store.openServerSearch(db: db)
+        if server != nil, rerank {
+            throw ValidationError("--rerank needs the vectors in memory: not available with --store postgres://")
+        }
+        members = try server.map { [try SearchMember(serverStore: $0, runtime: runtime)] }
+            ?? store.databaseList(db: db).split(separator: ",").map { try SearchMember(path: String($0), runtime: runtime) }
+        let weights = weights ?? [Float](repeating: 1, count: members.count)
+        guard weights.count == members.count else { throw ValidationError("give one weight per --db") }
+        var positions: [String: Int] = [:]
+        var paths: [String] = []
+        for member in members {
+            for image in member.search.matrix.images where positions[image.path] == nil {
+                positions[image.path] = paths.count
+                paths.append(image.path)
+            }
+        }
+        self.paths = paths
+        ranking = FusedRanking(
+            members: zip(members, weights).map { FusedRanking.Member(search: $0.search, paths: positions, weight: $1) },
+            imageCount: paths.count)
     }
 }
 

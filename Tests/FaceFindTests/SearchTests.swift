@@ -225,3 +225,59 @@ struct IndexSettingsRowsTests {
         #expect(IndexSettings(fields: rows) == nil)
     }
 }
+
+/// `FusedRanking.matches`, what `facefind search` ranks with, on 2-d vectors by hand. Gallery a, b, c; the query
+/// is (1, 0). Index A holds a (1, 0), b (0, 1), c (0.6, 0.8): cosines 1, 0, 0.6. Index B, listing the same photos
+/// in another order with its own ids, holds a (0, 1), b (1, 0), c (0.8, 0.6): cosines 0, 1, 0.8.
+@Suite("Fused ranking")
+struct FusedRankingTests {
+    static func matrix(_ faces: [(id: Int64, path: String, vector: [Float])]) -> FaceMatrix {
+        var matrix = FaceMatrix(dimension: 2)
+        for face in faces {
+            matrix.appendImage(id: face.id, path: face.path)
+            matrix.appendFace(id: face.id * 10 + 1, box: Box(x: 0, y: 0, width: 10, height: 10), isWholeImage: false,
+                              vector: face.vector)
+        }
+        return matrix
+    }
+    let paths = ["a.jpg": 0, "b.jpg": 1, "c.jpg": 2]
+    let a = GallerySearch(matrix: matrix([(1, "a.jpg", [1, 0]), (2, "b.jpg", [0, 1]), (3, "c.jpg", [0.6, 0.8])]))
+    let b = GallerySearch(matrix: matrix([(102, "c.jpg", [0.8, 0.6]), (100, "a.jpg", [0, 1]), (101, "b.jpg", [1, 0])]))
+    let query = [Embedding([1, 0])]
+
+    @Test func oneIndexRanksBySimilarityAndFlagsUnknown() {
+        let ranking = FusedRanking(members: [.init(search: a, paths: paths)], imageCount: 3)
+        let top = ranking.matches(queries: [query], metric: .cosine, k: 2, threshold: 0.7, paths: ["a.jpg", "b.jpg", "c.jpg"])
+        #expect(top.map(\.path) == ["a.jpg", "c.jpg"] && top.map(\.rank) == [1, 2])
+        #expect(top.map(\.imageID) == [1, 3] && top.map(\.faceID) == [11, 31])
+        #expect(abs(top[1].score - 0.6) < 1e-6 && top.map(\.unknown) == [false, true])
+    }
+
+    /// Euclidean: reported as distances 0, 0.894 (sqrt 0.8) and 1.414 (sqrt 2), unknown above the threshold.
+    @Test func oneIndexByEuclideanDistanceReportsDistances() {
+        let ranking = FusedRanking(members: [.init(search: a, paths: paths)], imageCount: 3)
+        let top = ranking.matches(queries: [query], metric: .euclidean, k: 3, threshold: 1, paths: ["a.jpg", "b.jpg", "c.jpg"])
+        #expect(top.map(\.path) == ["a.jpg", "c.jpg", "b.jpg"])
+        #expect(zip(top.map(\.score), [0, 0.8.squareRoot(), 2.squareRoot()]).allSatisfy { abs($0 - Float($1)) < 1e-5 })
+        #expect(top.map(\.unknown) == [false, false, true])
+    }
+
+    /// Each index's cosines standardised over the gallery: A (1, 0, 0.6) gives z 1.1355, -1.2978, 0.1622; B
+    /// (0, 1, 0.8) gives -1.3887, 0.9258, 0.4629. Equal weights: a -0.2532, b -0.3720, c 0.6251, so c, a, b.
+    /// Weights 2 and 1: a 0.8823, b -1.6698, c 0.7873, so a, c, b. A fused score is judged as a similarity.
+    @Test func twoIndexesFuseStandardisedScoresWithWeights() {
+        let names = ["a.jpg", "b.jpg", "c.jpg"]
+        let equal = FusedRanking(members: [.init(search: a, paths: paths), .init(search: b, paths: paths)], imageCount: 3)
+        let top = equal.matches(queries: [query, query], metric: .cosine, k: 3, threshold: 0.5, paths: names)
+        #expect(top.map(\.path) == ["c.jpg", "a.jpg", "b.jpg"])
+        #expect(zip(top.map(\.score), [0.6251, -0.2532, -0.3720]).allSatisfy { abs($0 - Float($1)) < 1e-3 })
+        #expect(top.map(\.imageID) == [3, 1, 2], "ids and faces of the first index")
+        #expect(top.map(\.unknown) == [false, true, true])
+        let weighted = FusedRanking(members: [.init(search: a, paths: paths, weight: 2), .init(search: b, paths: paths)],
+                                    imageCount: 3)
+        let second = weighted.matches(queries: [query, query], metric: .cosine, k: 3, threshold: nil, paths: names)
+        #expect(second.map(\.path) == ["a.jpg", "c.jpg", "b.jpg"])
+        #expect(zip(second.map(\.score), [0.8823, 0.7873, -1.6698]).allSatisfy { abs($0 - Float($1)) < 1e-3 })
+        #expect(second.allSatisfy { !$0.unknown })
+    }
+}

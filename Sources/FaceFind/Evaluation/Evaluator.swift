@@ -194,8 +194,8 @@ public struct Evaluator: Sendable {
                 top: ranked.prefix(10).map { g in
                     let face = faces[0][g]
                     let box = face >= 0 ? runs[0].search.matrix.faceBoxes[face] : Box(x: 0, y: 0, width: 0, height: 0)
-                    let raw = runs.count == 1 && plan.metric == .euclidean ? (-combined[g]).squareRoot() : combined[g]
-                    return .init(path: galleryPaths[g], id: galleryIDs[g], score: raw, box: box)
+                    return .init(path: galleryPaths[g], id: galleryIDs[g],
+                                 score: ranking.reportedScore(combined[g], metric: plan.metric), box: box)
                 }))
         }
         let ranks = outcomes.map(\.firstHitRank)

@@ -61,6 +61,32 @@ public struct FusedRanking: Sendable {
         return (combined, perMember.map(\.faces))
     }
 
+    /// A combined score as the user reads it: for one index searched by euclidean distance, the distance (the
+    /// ranking uses its negated square); otherwise the score itself, a similarity or, fused, a weighted sum of
+    /// standardised similarities.
+    public func reportedScore(_ combined: Float, metric: DistanceMetric) -> Float {
+        members.count == 1 && metric == .euclidean ? (-combined).squareRoot() : combined
+    }
+
+    /// The `k` best images for the query faces `queries` (one list per member) as matches, flagged "unknown"
+    /// against `threshold` (a fused score is judged as a similarity: higher is closer, whatever the metric).
+    /// `paths` names the images in the common order; each match's face is the first member's that has one.
+    public func matches(queries: [[Embedding]], metric: DistanceMetric, k: Int, threshold: Float?,
+                        expansion: Expansion? = nil, paths: [String]) -> [Match] {
+        let (combined, faces) = scores(queries: queries, metric: metric, expansion: expansion)
+        let judgedBy = members.count == 1 ? metric : .cosine
+        return topK(combined, k: k).enumerated().map { rank, image in
+            let m = members.indices.first { faces[$0][image] >= 0 } ?? 0
+            let face = faces[m][image]
+            let matrix = members[m].search.matrix
+            let score = reportedScore(combined[image], metric: metric)
+            return Match(rank: rank + 1, imageID: matrix.images[Int(matrix.faceImage[face])].id, path: paths[image],
+                         score: score, faceID: matrix.faceIDs[face], box: matrix.faceBoxes[face],
+                         isWholeImage: matrix.faceIsWholeImage[face],
+                         unknown: judgedBy.isUnknown(score, threshold: threshold))
+        }
+    }
+
     private func imageScores(_ member: Member, queryVectors: [Embedding], metric: DistanceMetric) -> (scores: [Float], faces: [Int]) {
         var scores = [Float](repeating: -.infinity, count: imageCount)
         var faces = [Int](repeating: -1, count: imageCount)
