@@ -190,7 +190,7 @@ struct SearchMember {
     let search: GallerySearch
 
     init(path: String, runtime: RuntimeOptions) throws {
-        let store = try SQLiteGalleryStore(path: path)
+        let store = try SQLiteGalleryStore(path: path, create: false)
         guard let settings = try store.settings() else {
             throw GalleryError.notFound("\(path) holds no index; run `facefind index FOLDER --db \(path)` first")
         }

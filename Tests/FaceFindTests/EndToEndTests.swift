@@ -278,6 +278,12 @@ struct EndToEndTests {
         // Another embedder on the same index is refused with a clear message.
         let mixed = try run(["index", folder, "--db", db, "--embedder", "mobilefacenet"])
         #expect(mixed.status != 0 && mixed.output.contains("embedder: index has facenet512, requested mobilefacenet"))
+
+        // A mistyped index path is an error naming it, and search leaves no empty index behind.
+        let typo = folder + "/indx.sqlite"
+        let missing = try run(["search", query, "--db", typo])
+        #expect(missing.status == 1 && missing.output.contains("\(typo): no such index file"), "\(missing.output)")
+        #expect(!FileManager.default.fileExists(atPath: typo))
     }
 }
 

@@ -13,11 +13,15 @@ public final class SQLiteGalleryStore: GalleryStore {
     /// The schema version, in `user_version`: 1 the first schema, 2 adds `images.unavailable`.
     public static let schemaVersion: Int32 = 2
 
-    /// Opens the index at `path`, creating it when there is no file (or an empty one). Any other file is first
-    /// checked without writing a byte (see `checkOwnership`): a directory, a file that is not SQLite, another
-    /// program's database, or an index of a newer FaceFind is refused as it is.
-    public init(path: String) throws {
+    /// Opens the index at `path`, creating it when there is no file (or an empty one) unless `create` is false
+    /// (for readers such as `search`, so that a mistyped path is an error, not a new empty index). Any other file
+    /// is first checked without writing a byte (see `checkOwnership`): a directory, a file that is not SQLite,
+    /// another program's database, or an index of a newer FaceFind is refused as it is.
+    public init(path: String, create: Bool = true) throws {
         self.name = path
+        if !create, !FileManager.default.fileExists(atPath: path) {
+            throw GalleryError.notFound("\(path): no such index file; run `facefind index FOLDER --db \(path)` first")
+        }
         try Self.checkOwnership(path)
         do {
             let parent = (path as NSString).deletingLastPathComponent
