@@ -56,8 +56,17 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Metrics (list of cosine, euclidean).")
     var metric = Sweep<DistanceMetric>([.cosine])
 
-    @Option(help: "Which face of a query (or pair) photo to use (list of largest, center, score, prominent, all).")
-    var queryFace = Sweep<QueryFaceChoice>([.largest])
+    @Option(help: "Which face of a query (or pair) photo to use (list of largest, center, score, prominent, all; default largest, with --clusters prominent).")
+    var queryFace: Sweep<QueryFaceChoice>?
+
+    @Flag(help: "Cluster every photo of the labelled set into persons (one face per photo) without the labels, and score the clusters against them: BCubed and pairwise precision, recall and F.")
+    var clusters = false
+
+    @Option(help: "With --clusters: nearest faces searched per face for the graph.")
+    var neighbours = 10
+
+    @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated match threshold).")
+    var linkThreshold: Float?
 
     @Flag(help: "With --pairs: subtract the training folds' mean embedding before the cosine (facenet's protocol).")
     var subtractMean = false
@@ -112,6 +121,9 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("--protocol runs one setting: give one --precision")
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
+        if clusters, pairs != nil { throw ValidationError("--clusters works on a labelled set (--split, or --queries and --gallery), not --pairs") }
+        if !clusters, linkThreshold != nil { throw ValidationError("--link-threshold is for --clusters") }
+        guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
         _ = try plans()
     }
 
@@ -121,8 +133,9 @@ struct EvaluateCommand: ParsableCommand {
             if let pairs, let images {
                 try runPairs(try PairsFile(contentsOf: pairs), images: images)
             } else {
-                try runRetrieval(try split.map { try LabelledSet(splitFile: $0) }
-                                 ?? LabelledSet(queriesFolder: queries ?? "", galleryFolder: gallery ?? ""))
+                let set = try split.map { try LabelledSet(splitFile: $0) }
+                    ?? LabelledSet(queriesFolder: queries ?? "", galleryFolder: gallery ?? "")
+                if clusters { try runClusters(set) } else { try runRetrieval(set) }
             }
         } catch let error as ValidationError {
             throw error
@@ -152,6 +165,18 @@ struct EvaluateCommand: ParsableCommand {
             print(EvaluationTables.retrieval(results))
             if let choice { print("\n" + EvaluationTables.choice(choice, labels: results.map(EvaluationTables.label), measure: "top-1")) }
         }
+    }
+
+    /// `--clusters`: every setting of the sweep clusters the whole set; one row each.
+    private func runClusters(_ set: LabelledSet) throws {
+        let evaluator = try makeEvaluator(set)
+        var results: [ClusterEvaluation] = []
+        for (label, plan) in try plans() {
+            let bar = ProgressBar(label: label)
+            results.append(try evaluator.clusters(plan, neighbours: neighbours, threshold: linkThreshold) { bar.update($0) })
+            bar.finish()
+        }
+        if json { try printJSON(results) } else { print(EvaluationTables.clusters(results)) }
     }
 
     /// The LFW protocol on a pairs file, for every setting of the sweep.
@@ -234,7 +259,7 @@ struct EvaluateCommand: ParsableCommand {
         for (label, members) in configurations {
             for r in rerank.values {
                 for m in metric.values {
-                    for q in queryFace.values {
+                    for q in queryFace?.values ?? [clusters ? .prominent : .largest] {
                         for w in whiten.map({ $0.values.map(Optional.some) }) ?? [nil] {
                             // Fusion methods only differ for two or more members.
                             for f in members.count > 1 ? fusion.values : [.sum] {

@@ -102,4 +102,18 @@ enum EvaluationTables {
                             measure, s.heldOut, s.heldOutInterval.lowerBound, s.heldOutInterval.upperBound, s.winner + 1))
         return lines.joined(separator: "\n")
     }
+
+    /// `evaluate --clusters`: one row per setting.
+    static func clusters(_ results: [ClusterEvaluation]) -> String {
+        var lines = ["| setting | link from | neighbours | photos | identities | clusters | BCubed P / R / F | pairwise P / R / F | seconds |",
+                     "|---|---|---|---|---|---|---|---|---|"]
+        for r in results {
+            let s = r.scores
+            lines.append("| \(r.setting.label) | \(String(format: "%.3f", r.threshold)) | \(r.neighbours) | \(r.photos) | "
+                + "\(s.labels) | \(s.clusters) | "
+                + String(format: "%.4f / %.4f / **%.4f** | %.4f / %.4f / %.4f | %.1f |", s.bcubedPrecision, s.bcubedRecall,
+                         s.bcubedF, s.pairwisePrecision, s.pairwiseRecall, s.pairwiseF, r.clusteringSeconds))
+        }
+        return lines.joined(separator: "\n")
+    }
 }

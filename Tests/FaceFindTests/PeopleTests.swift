@@ -73,3 +73,40 @@ struct PeopleTests {
         }
     }
 }
+
+/// `evaluate --clusters` on real photos: the 61 scene photos of 13 people (several people per photo, various
+/// sizes), one face per photo, FaceNet-512 linking from its calibrated threshold.
+@Suite("People: clustering a labelled set", .serialized)
+struct ClusterEvaluationTests {
+    static func evaluator() throws -> Evaluator {
+        let loader = ModelLoader(repository: ModelRepository(), runtime: try OnnxRuntime.shared(),
+                                 sessionOptions: SessionOptions(intraOpThreads: 1))
+        return Evaluator(set: try LabelledSet(splitFile: TestData.faces + "/scenes-split.json"), loader: loader,
+                         cacheDirectory: try TestData.temporaryFolder())
+    }
+
+    @Test func scenePhotosClusterIntoTheirThirteenPeople() throws {
+        let plan = EvaluationPlan(members: [(PipelineConfiguration(), 1)], metric: .cosine, queryFace: .prominent)
+        let result = try Self.evaluator().clusters(plan)
+        #expect(result.photos == 61 && result.scores.labels == 13)
+        #expect(result.threshold == ModelCatalog.spec(named: "facenet512")?.embedder?.matchThreshold)
+        #expect(result.scores.clusters == 13 && result.scores.bcubedF == 1, "\(result.scores)")
+        // A stricter link splits people: recall falls, precision stays.
+        let strict = try Self.evaluator().clusters(plan, threshold: 0.65)
+        #expect(strict.scores.clusters > 13 && strict.scores.bcubedRecall < 1 && strict.scores.bcubedPrecision == 1)
+    }
+
+    @Test func aFusionOrAnUncalibratedEmbedderIsRefused() throws {
+        let evaluator = try Self.evaluator()
+        let fusion = EvaluationPlan(members: [(PipelineConfiguration(), 1), (PipelineConfiguration(embedder: "mobilefacenet"), 1)],
+                                    metric: .cosine, queryFace: .prominent)
+        #expect(throws: EvaluationError.self) { try evaluator.clusters(fusion) }
+        let dlib = EvaluationPlan(members: [(PipelineConfiguration(embedder: "dlib"), 1)], metric: .cosine, queryFace: .prominent)
+        do {
+            _ = try evaluator.clusters(dlib)
+            Issue.record("dlib has no calibrated threshold, yet clustering ran")
+        } catch {
+            #expect("\(error)".contains("dlib has no calibrated match threshold"))
+        }
+    }
+}

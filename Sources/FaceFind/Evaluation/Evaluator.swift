@@ -120,6 +120,8 @@ public struct Evaluator: Sendable {
         var position: [Int]
         var queries: [String: StoredImage]
         var imagesPerSecond: Double?
+        /// The cache holding every photo's faces.
+        var store: SQLiteGalleryStore
     }
 
     /// Embeds (or loads from the cache) every photo of the set with one pipeline.
@@ -137,7 +139,8 @@ public struct Evaluator: Sendable {
         let member = FusedRanking.Member(search: GallerySearch(matrix: try store.loadFaceMatrix()), paths: positions)
         return ModelRun(settings: pipeline.settings, search: member.search, position: member.position,
                         queries: try store.storedFaces(paths: Set(set.queries.map(\.path))),
-                        imagesPerSecond: report.indexed + report.failed.count > 0 ? report.imagesPerSecond : nil)
+                        imagesPerSecond: report.indexed + report.failed.count > 0 ? report.imagesPerSecond : nil,
+                        store: store)
     }
 
     /// The classic single-model sweep over metrics.

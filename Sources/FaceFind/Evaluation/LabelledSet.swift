@@ -68,11 +68,16 @@ public struct LabelledSet: Sendable {
 public enum EvaluationError: Error, CustomStringConvertible {
     case badSplit(String, String)
     case noQueries
+    case fusionNotClustered
+    case noCalibratedThreshold(String)
 
     public var description: String {
         switch self {
         case .badSplit(let file, let problem): return "\(file): \(problem)"
         case .noQueries: return "the labelled set has no queries"
+        case .fusionNotClustered: return "clustering takes one embedder, not a fusion of several"
+        case .noCalibratedThreshold(let embedder):
+            return "\(embedder) has no calibrated match threshold in the catalog: give the similarity to link faces from"
         }
     }
 }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// `evaluate --clusters`: a labelled set clustered into persons without its labels, then scored against them.
+public struct ClusterEvaluation: Sendable, Codable {
+    public var setting: EvaluatedSetting
+    /// Similarity from which two faces are linked (the embedder's calibrated match threshold unless given).
+    public var threshold: Float
+    /// Neighbours searched per face for the graph.
+    public var neighbours: Int
+    /// Photos clustered (queries and gallery alike, each once).
+    public var photos: Int
+    public var scores: ClusteringScores
+    /// Graph and clustering, after the embeddings were made or read from the cache.
+    public var clusteringSeconds: Double
+}
+
+extension Evaluator {
+    /// Clusters every photo of the set, one face per photo (the photo's labelled person: the face `plan.queryFace`
+    /// picks, the prominent one in `evaluate --clusters`), by Chinese Whispers over each face's `neighbours`
+    /// nearest faces linked from `threshold` (default: the embedder's calibrated match threshold, never tuned on
+    /// the set being scored), and scores the clusters against the identities.
+    public func clusters(_ plan: EvaluationPlan, neighbours: Int = 10, threshold: Float? = nil,
+                         progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> ClusterEvaluation {
+        guard plan.members.count == 1, let configuration = plan.members.first?.configuration else {
+            throw EvaluationError.fusionNotClustered
+        }
+        let run = try self.run(configuration, progress: progress)
+        let identity = Dictionary((set.queries + set.gallery).map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
+        let stored = try run.store.storedFaces(paths: Set(identity.keys))
+        let start = Date()
+        var vectors: [Float] = []
+        var labels: [String] = []
+        for (path, image) in stored.sorted(by: { $0.key < $1.key }) {
+            guard let id = identity[path], let chosen = plan.queryFace.choose(
+                from: image.faces.map(\.face), imageWidth: image.width, imageHeight: image.height).first else { continue }
+            vectors += image.faces[chosen].embedding.vector
+            labels.append(id)
+        }
+        let dimension = run.settings.dimension
+        guard let linkFrom = threshold ?? ModelCatalog.spec(named: run.settings.embedder)?.embedder?.matchThreshold else {
+            throw EvaluationError.noCalibratedThreshold(run.settings.embedder)
+        }
+        let index = try VectorIndex.build(count: labels.count, dimension: dimension, precision: .float32) { range, out in
+            vectors.withUnsafeBufferPointer { v in
+                _ = out.initialize(from: v[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
+            }
+        }
+        let graph = FaceGraph.nearestNeighbours(of: index, k: neighbours, threshold: linkFrom)
+        let clusters = ChineseWhispers.cluster(graph)
+        return ClusterEvaluation(
+            setting: EvaluatedSetting([run.settings], plan: plan), threshold: linkFrom, neighbours: neighbours,
+            photos: labels.count, scores: ClusteringScores(clusters: clusters, labels: labels),
+            clusteringSeconds: Date().timeIntervalSince(start))
+    }
+}
