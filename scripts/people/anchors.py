@@ -1,0 +1,103 @@
+"""The clustering anchors of issue 13, on FaceFind's own embeddings: dlib's Chinese Whispers, scikit-learn's DBSCAN
+and average-linkage agglomerative clustering, each with its threshold tuned on the very photos it is scored on (the
+anchors' best case), scored by BCubed F as `facefind evaluate --clusters` scores.
+
+usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--json]     (the venv of scripts/people/requirements.txt)
+
+  facefind embed ../shared/faces/lfw-dev --embedder NAME --format npy --output E.npy > F.ndjson
+
+One face per photo, as `evaluate --clusters` takes it: the prominent one (area minus twice the squared offset of
+its centre from the photo's centre); the identity is the photo's folder. Thresholds are cosine similarities from
+0.30 to 0.80 in steps of 0.025 (dlib's is the matching euclidean distance of unit vectors, sqrt(2 - 2 cos)).
+"""
+import argparse
+import collections
+import json
+import os
+
+import dlib
+import numpy as np
+from sklearn.cluster import DBSCAN, AgglomerativeClustering
+
+
+def bcubed(clusters, labels):
+    """BCubed precision, recall and F (the formula of FaceFind's ClusteringScores)."""
+    cluster_size = collections.Counter(clusters)
+    label_size = collections.Counter(labels)
+    cells = collections.Counter(zip(clusters, labels))
+    n = len(labels)
+    precision = sum(k * k / cluster_size[c] for (c, _), k in cells.items()) / n
+    recall = sum(k * k / label_size[l] for (_, l), k in cells.items()) / n
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def chosen_faces(lines):
+    """Per photo, the row of its prominent face."""
+    best = {}
+    for line in lines:
+        if "row" not in line:
+            continue
+        box = line["box"]
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        dx, dy = cx - line["width"] / 2, cy - line["height"] / 2
+        prominence = box["width"] * box["height"] - 2 * (dx * dx + dy * dy)
+        if line["path"] not in best or prominence > best[line["path"]][0]:
+            best[line["path"]] = (prominence, line["row"])
+    return {path: row for path, (_, row) in best.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("faces")
+    parser.add_argument("embeddings")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    lines = [json.loads(line) for line in open(args.faces)]
+    rows = chosen_faces(lines)
+    paths = sorted(rows)
+    vectors = np.load(args.embeddings)[[rows[p] for p in paths]].astype(np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = [os.path.basename(os.path.dirname(p)) for p in paths]
+    thresholds = [round(0.30 + 0.025 * i, 3) for i in range(21)]
+
+    methods = {
+        "dlib chinese_whispers": lambda t: dlib.chinese_whispers_clustering(
+            [dlib.vector(v.tolist()) for v in vectors], float(np.sqrt(2 - 2 * t))),
+        "sklearn DBSCAN (min_samples 2, noise as singletons)": lambda t: noise_apart(
+            DBSCAN(eps=1 - t, min_samples=2, metric="cosine").fit_predict(vectors)),
+        "sklearn agglomerative, average linkage": lambda t: AgglomerativeClustering(
+            n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - t).fit_predict(vectors),
+    }
+    report = []
+    for name, run in methods.items():
+        scored = []
+        for t in thresholds:
+            clusters = list(run(t))
+            p, r, f = bcubed(clusters, labels)
+            scored.append({"threshold": t, "precision": p, "recall": r, "f": f, "clusters": len(set(clusters))})
+        best = max(scored, key=lambda s: s["f"])
+        report.append({"method": name, "best": best, "photos": len(paths), "identities": len(set(labels))})
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for r in report:
+            b = r["best"]
+            print(f"| {r['method']} | {b['threshold']:.3f} | {b['clusters']} | "
+                  f"{b['precision']:.4f} / {b['recall']:.4f} / **{b['f']:.4f}** |")
+
+
+def noise_apart(assigned):
+    """DBSCAN's noise (-1) as one singleton cluster per point."""
+    next_label = max(assigned) + 1
+    out = []
+    for a in assigned:
+        if a < 0:
+            out.append(next_label)
+            next_label += 1
+        else:
+            out.append(a)
+    return out
+
+
+if __name__ == "__main__":
+    main()
