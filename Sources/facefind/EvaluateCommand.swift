@@ -65,7 +65,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "With --clusters: nearest faces searched per face for the graph.")
     var neighbours = 10
 
-    @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated match threshold).")
+    @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5).")
     var linkThreshold: Float?
 
     @Flag(help: "With --pairs: subtract the training folds' mean embedding before the cosine (facenet's protocol).")

@@ -3,7 +3,7 @@ import Foundation
 /// `evaluate --clusters`: a labelled set clustered into persons without its labels, then scored against them.
 public struct ClusterEvaluation: Sendable, Codable {
     public var setting: EvaluatedSetting
-    /// Similarity from which two faces are linked (the embedder's calibrated match threshold unless given).
+    /// Similarity from which two faces are linked (the embedder's calibrated clustering threshold unless given).
     public var threshold: Float
     /// Neighbours searched per face for the graph.
     public var neighbours: Int
@@ -17,8 +17,8 @@ public struct ClusterEvaluation: Sendable, Codable {
 extension Evaluator {
     /// Clusters every photo of the set, one face per photo (the photo's labelled person: the face `plan.queryFace`
     /// picks, the prominent one in `evaluate --clusters`), by Chinese Whispers over each face's `neighbours`
-    /// nearest faces linked from `threshold` (default: the embedder's calibrated match threshold, never tuned on
-    /// the set being scored), and scores the clusters against the identities.
+    /// nearest faces linked from `threshold` (default: the embedder's calibrated clustering threshold, a
+    /// false-accept rate, never tuned on the clustering scores), and scores the clusters against the identities.
     public func clusters(_ plan: EvaluationPlan, neighbours: Int = 10, threshold: Float? = nil,
                          progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> ClusterEvaluation {
         guard plan.members.count == 1, let configuration = plan.members.first?.configuration else {
@@ -37,7 +37,7 @@ extension Evaluator {
             labels.append(id)
         }
         let dimension = run.settings.dimension
-        guard let linkFrom = threshold ?? ModelCatalog.spec(named: run.settings.embedder)?.embedder?.matchThreshold else {
+        guard let linkFrom = threshold ?? ModelCatalog.spec(named: run.settings.embedder)?.embedder?.clusterThreshold else {
             throw EvaluationError.noCalibratedThreshold(run.settings.embedder)
         }
         let index = try VectorIndex.build(count: labels.count, dimension: dimension, precision: .float32) { range, out in

@@ -77,7 +77,7 @@ public enum EvaluationError: Error, CustomStringConvertible {
         case .noQueries: return "the labelled set has no queries"
         case .fusionNotClustered: return "clustering takes one embedder, not a fusion of several"
         case .noCalibratedThreshold(let embedder):
-            return "\(embedder) has no calibrated match threshold in the catalog: give the similarity to link faces from"
+            return "\(embedder) has no calibrated clustering threshold in the catalog: give the similarity to link faces from"
         }
     }
 }

@@ -72,7 +72,7 @@ public enum ModelCatalog {
             detector: nil,
             embedder: EmbedderSettings(dimension: 512, outputName: "embeddings:0",
                                        crop: .margin(margin: 22, resize: 182, size: 160), fixedBatchOfOne: false,
-                                       matchThreshold: 0.505),
+                                       matchThreshold: 0.505, clusterThreshold: 0.655),
             verifiedHere: true),
         ModelSpec(
             name: "mobilefacenet", task: .embedder,
@@ -92,7 +92,7 @@ public enum ModelCatalog {
             detector: nil,
             embedder: EmbedderSettings(dimension: 128, outputName: "output",
                                        crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112),
-                                       fixedBatchOfOne: true, matchThreshold: 0.338),
+                                       fixedBatchOfOne: true, matchThreshold: 0.338, clusterThreshold: 0.461),
             verifiedHere: true),
     ] + [dlibEmbedder] + adapters
 
