@@ -2,13 +2,13 @@
 and average-linkage agglomerative clustering, each with its threshold tuned on the very photos it is scored on (the
 anchors' best case), scored by BCubed F as `facefind evaluate --clusters` scores.
 
-usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--json]     (the venv of scripts/people/requirements.txt)
+usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--grid LOW,HIGH] [--json]   (the venv of scripts/people/requirements.txt)
 
   facefind embed ../shared/faces/lfw-dev --embedder NAME --format npy --output E.npy > F.ndjson
 
 One face per photo, as `evaluate --clusters` takes it: the prominent one (area minus twice the squared offset of
 its centre from the photo's centre); the identity is the photo's folder. Thresholds are cosine similarities from
-0.30 to 0.80 in steps of 0.025 (dlib's is the matching euclidean distance of unit vectors, sqrt(2 - 2 cos)). Also
+0.30 to 0.80 in steps of 0.025 unless --grid says otherwise (dlib's is the matching euclidean distance of unit vectors, sqrt(2 - 2 cos)). Also
 prints the similarity at false-accept rates 1e-3, 1e-4 and 1e-5 over all different-person pairs: the 1e-5 one is
 the clustering threshold in FaceFind's catalog.
 """
@@ -53,6 +53,8 @@ def main():
     parser.add_argument("faces")
     parser.add_argument("embeddings")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--grid", default="0.30,0.80",
+                        help="lowest and highest cosine threshold tried, 21 steps (dlib's similarities sit near 0.9)")
     args = parser.parse_args()
     lines = [json.loads(line) for line in open(args.faces)]
     rows = chosen_faces(lines)
@@ -60,7 +62,8 @@ def main():
     vectors = np.load(args.embeddings)[[rows[p] for p in paths]].astype(np.float64)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = [os.path.basename(os.path.dirname(p)) for p in paths]
-    thresholds = [round(0.30 + 0.025 * i, 3) for i in range(21)]
+    low, high = (float(x) for x in args.grid.split(","))
+    thresholds = [round(low + (high - low) * i / 20, 4) for i in range(21)]
 
     methods = {
         "dlib chinese_whispers": lambda t: dlib.chinese_whispers_clustering(

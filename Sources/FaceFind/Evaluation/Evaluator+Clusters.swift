@@ -24,6 +24,11 @@ extension Evaluator {
         guard plan.members.count == 1, let configuration = plan.members.first?.configuration else {
             throw EvaluationError.fusionNotClustered
         }
+        // Refused before anything is embedded.
+        guard let linkFrom = threshold
+                ?? ModelCatalog.spec(named: configuration.embedderModel)?.embedder?.clusterThreshold else {
+            throw EvaluationError.noCalibratedThreshold(configuration.embedderModel)
+        }
         let run = try self.run(configuration, progress: progress)
         let identity = Dictionary((set.queries + set.gallery).map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
         let stored = try run.store.storedFaces(paths: Set(identity.keys))
@@ -37,9 +42,6 @@ extension Evaluator {
             labels.append(id)
         }
         let dimension = run.settings.dimension
-        guard let linkFrom = threshold ?? ModelCatalog.spec(named: run.settings.embedder)?.embedder?.clusterThreshold else {
-            throw EvaluationError.noCalibratedThreshold(run.settings.embedder)
-        }
         let index = try VectorIndex.build(count: labels.count, dimension: dimension, precision: .float32) { range, out in
             vectors.withUnsafeBufferPointer { v in
                 _ = out.initialize(from: v[(range.lowerBound * dimension)..<(range.upperBound * dimension)])

@@ -43,6 +43,8 @@ extension ModelCatalog {
                          normalization: .none),
         detector: nil,
         embedder: EmbedderSettings(dimension: 128, outputName: "embedding",
-                                   crop: .align5(template: dlibChipTemplate, size: 150), fixedBatchOfOne: false),
+                                   crop: .align5(template: dlibChipTemplate, size: 150), fixedBatchOfOne: false,
+                                   // dlib's vectors are not centred: different people sit near cosine 0.9.
+                                   clusterThreshold: 0.950),
         verifiedHere: true)
 }
