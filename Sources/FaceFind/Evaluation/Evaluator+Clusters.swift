@@ -41,12 +41,7 @@ extension Evaluator {
             vectors += image.faces[chosen].embedding.vector
             labels.append(id)
         }
-        let dimension = run.settings.dimension
-        let index = try VectorIndex.build(count: labels.count, dimension: dimension, precision: .float32) { range, out in
-            vectors.withUnsafeBufferPointer { v in
-                _ = out.initialize(from: v[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
-            }
-        }
+        let index = try VectorIndex.inMemory(vectors: vectors, dimension: run.settings.dimension)
         let graph = FaceGraph.nearestNeighbours(of: index, k: neighbours, threshold: linkFrom)
         let clusters = ChineseWhispers.cluster(graph)
         return ClusterEvaluation(

@@ -135,9 +135,17 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// An index of the faces of `matrix`, in memory.
     public static func inMemory(_ matrix: FaceMatrix, precision: VectorPrecision = .float32) throws -> VectorIndex {
-        try build(count: matrix.faceCount, dimension: matrix.dimension, precision: precision) { range, out in
-            matrix.vectors.withUnsafeBufferPointer { v in
-                _ = out.initialize(from: v[(range.lowerBound * matrix.dimension)..<(range.upperBound * matrix.dimension)])
+        try inMemory(vectors: matrix.vectors, dimension: matrix.dimension, precision: precision)
+    }
+
+    /// An index of `vectors` (row-major, `dimension` values per row), in memory.
+    public static func inMemory(vectors: [Float], dimension: Int, precision: VectorPrecision = .float32) throws -> VectorIndex {
+        // A gallery without settings has dimension 0 and no rows.
+        let count = dimension > 0 ? vectors.count / dimension : 0
+        precondition(count * dimension == vectors.count, "\(vectors.count) values in rows of \(dimension)")
+        return try build(count: count, dimension: dimension, precision: precision) { range, out in
+            vectors.withUnsafeBufferPointer { v in
+                _ = out.initialize(from: v[(range.lowerBound * dimension)..<(range.upperBound * dimension)])
             }
         }
     }
