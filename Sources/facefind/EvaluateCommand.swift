@@ -62,8 +62,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Cluster every photo of the labelled set into persons (one face per photo) without the labels, and score the clusters against them: BCubed and pairwise precision, recall and F.")
     var clusters = false
 
-    @Option(help: "With --clusters: nearest faces searched per face for the graph.")
-    var neighbours = 10
+    @Option(help: "With --clusters: nearest faces searched per face for the graph (default 10).")
+    var neighbours: Int?
 
     @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5).")
     var linkThreshold: Float?
@@ -122,8 +122,13 @@ struct EvaluateCommand: ParsableCommand {
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         if clusters, pairs != nil { throw ValidationError("--clusters works on a labelled set (--split, or --queries and --gallery), not --pairs") }
-        if !clusters, linkThreshold != nil { throw ValidationError("--link-threshold is for --clusters") }
-        guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
+        if !clusters, linkThreshold != nil || neighbours != nil {
+            throw ValidationError("--link-threshold and --neighbours are for --clusters")
+        }
+        if let linkThreshold, !(-1...1).contains(linkThreshold) {
+            throw ValidationError("--link-threshold is a cosine similarity, from -1 to 1")
+        }
+        if let neighbours, neighbours < 1 { throw ValidationError("--neighbours must be at least 1") }
         _ = try plans()
     }
 
@@ -173,7 +178,9 @@ struct EvaluateCommand: ParsableCommand {
         var results: [ClusterEvaluation] = []
         for (label, plan) in try plans() {
             let bar = ProgressBar(label: label)
-            results.append(try evaluator.clusters(plan, neighbours: neighbours, threshold: linkThreshold) { bar.update($0) })
+            results.append(try evaluator.clusters(plan, neighbours: neighbours ?? 10, threshold: linkThreshold) {
+                bar.update($0)
+            })
             bar.finish()
         }
         if json { try printJSON(results) } else { print(EvaluationTables.clusters(results)) }

@@ -103,6 +103,19 @@ struct ClusterEvaluationTests {
         #expect(loose.scores.clusters == 13 && loose.scores.bcubedF == 1, "\(loose.scores)")
     }
 
+    /// The clustering options are refused when meaningless, before any photo is read: a link that is no cosine
+    /// (NaN, 2), no neighbours, or clustering options without --clusters.
+    @Test func clusteringOptionsAreCheckedByTheCLI() throws {
+        let split = ["evaluate", "--split", TestData.faces + "/scenes-split.json"]
+        for (extra, message) in [(["--clusters", "--link-threshold", "nan"], "from -1 to 1"),
+                                 (["--clusters", "--link-threshold", "2"], "from -1 to 1"),
+                                 (["--clusters", "--neighbours", "0"], "at least 1"),
+                                 (["--neighbours", "5"], "are for --clusters")] {
+            let run = try EndToEndTests.runFacefind(split + extra)
+            #expect(run.status != 0 && run.errors.contains(message), "\(extra): \(run.errors)")
+        }
+    }
+
     @Test func aFusionOrAnUncalibratedEmbedderIsRefused() throws {
         let evaluator = try Self.evaluator()
         let fusion = EvaluationPlan(members: [(PipelineConfiguration(), 1), (PipelineConfiguration(embedder: "mobilefacenet"), 1)],
