@@ -80,8 +80,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Detect on a copy whose longer side is at most this many pixels (list).")
     var maxSide = Sweep([960])
 
-    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (list; 0: never).")
-    var minSide = Sweep([448])
+    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (list; 0: never). Default: each embedder's own (FaceNet-512: 0; the others: 448).")
+    var minSide: Sweep<Int>?
 
     @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (list; 0: keep all).")
     var minFace = Sweep<Float>([40])
@@ -229,14 +229,12 @@ struct EvaluateCommand: ParsableCommand {
             plan.subtractMean = p.subtractMean && pairs != nil
             return [("\(name.rawValue) protocol", plan)]
         }
-        // The detection policies first (in option order), so that the pipeline loop nests only what it must.
-        var detections: [DetectionOptions] = []
+        // The detection policies first (in option order), so that the pipeline loop nests only what it must. A nil
+        // minimum side is each member embedder's own.
+        var detections: [(maxSide: Int, minSide: Int?, minFace: Float)] = []
         for maxSide in maxSide.values {
-            for minSide in minSide.values {
-                for minFace in minFace.values {
-                    detections.append(DetectionOptions(threshold: threshold, maxSide: maxSide, minSide: minSide,
-                                                       minFaceSize: minFace))
-                }
+            for minSide in minSide?.values.map(Optional.some) ?? [nil] {
+                for minFace in minFace.values { detections.append((maxSide, minSide, minFace)) }
             }
         }
         var configurations: [(label: String, members: [(configuration: PipelineConfiguration, weight: Float)])] = []
@@ -247,13 +245,20 @@ struct EvaluateCommand: ParsableCommand {
                     for n in normalization.values {
                         for a in augmentation.values {
                             for detection in detections {
+                                let sides = detection.minSide.map(String.init)
+                                    ?? members.map { String(PipelineConfiguration.defaultMinSide(embedder: $0.0)) }
+                                        .joined(separator: "+")
                                 configurations.append((
                                     "\(d)+\(e) \(precision.rawValue) \(c) \(n) \(a.rawValue) "
-                                        + "\(detection.minSide)-\(detection.maxSide)/\(Int(detection.minFaceSize))",
+                                        + "\(sides)-\(detection.maxSide)/\(Int(detection.minFace))",
                                     members.map { name, weight in
                                         (PipelineConfiguration(
                                             detector: d, embedder: name, crop: c == "default" ? nil : c,
-                                            normalization: n == "default" ? nil : n, detection: detection,
+                                            normalization: n == "default" ? nil : n,
+                                            detection: DetectionOptions(
+                                                threshold: threshold, maxSide: detection.maxSide,
+                                                minSide: detection.minSide ?? PipelineConfiguration.defaultMinSide(embedder: name),
+                                                minFaceSize: detection.minFace),
                                             augmentation: a, precision: precision), weight)
                                     }))
                             }

@@ -49,7 +49,7 @@ enum EvaluationTables {
             let speed = r.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "cached"
             let tar = r.verification.map { String(format: "%.3f", $0.tarAtFar1e3) } ?? "-"
             lines.append("| \(s.detector) | \(s.embedder) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
-                + "\(s.minSide)-\(s.maxSide)/\(s.minFaceSize) | \(s.rerank ? "on" : "off") | \(s.metric.rawValue) | "
+                + "\(s.minSideLabel)-\(s.maxSide)/\(s.minFaceSize) | \(s.rerank ? "on" : "off") | \(s.metric.rawValue) | "
                 + "\(s.queryFace.rawValue) | " + String(format: "%.3f | %.3f-%.3f | %.3f | %.3f | ", r.top1,
                     r.top1Interval.lowerBound, r.top1Interval.upperBound, r.top5, r.top10)
                 + "\(tar) | \(r.queries) | \(r.facesNotFound) | \(speed) |")
@@ -66,7 +66,7 @@ enum EvaluationTables {
             let s = r.setting, v = r.verification
             let fusion = s.fusion.map { $0 == ScoreFusion.sum.rawValue ? "" : " (\($0))" } ?? ""
             lines.append("| \(s.detector) | \(s.embedder)\(fusion) | \(s.crop) | \(s.normalization) | \(s.augmentation) | "
-                + "\(s.minSide)-\(s.maxSide)/\(s.minFaceSize) | \(s.queryFace.rawValue) | \(s.metric.rawValue) | "
+                + "\(s.minSideLabel)-\(s.maxSide)/\(s.minFaceSize) | \(s.queryFace.rawValue) | \(s.metric.rawValue) | "
                 + "\(s.whitening.map { "whitened \($0)" } ?? (s.subtractMean ? "yes" : "no")) | "
                 + String(format: "%.4f ± %.4f | %.4f-%.4f | %.4f | %.3f | ", v.meanAccuracy, v.standardDeviation,
                          v.accuracyInterval.lowerBound, v.accuracyInterval.upperBound, v.auc, v.tarAtFar1e3)

@@ -82,8 +82,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Detect on a copy whose longer side is at most this many pixels.")
     var maxSide = 960
 
-    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never).")
-    var minSide = 448
+    @Option(help: "Enlarge smaller photos for detection until the longer side is this many pixels (0: never). Default: an existing index's own; else the embedder's (FaceNet-512: 0; MobileFaceNet, dlib and the adapters: 448).")
+    var minSide: Int?
 
     @Option(help: "Drop faces narrower than this many pixels, except each photo's largest (0: keep all).")
     var minFace: Float = 40
@@ -94,18 +94,17 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "The embedder's precision: fp32, or int8 (its int8 model, NAME-int8: several times faster on CPUs with VNNI; 'facefind models install NAME-int8 --from-source' builds it). Default: an existing index's own; else int8 where the CPU has VNNI and the int8 model is installed; else fp32.")
     var precision: Precision?
 
-    var detection: DetectionOptions {
-        DetectionOptions(threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide, minSide: minSide,
-                         minFaceSize: minFace)
-    }
-
-    /// The configuration asked for, its precision resolved: the one given; else that of `existing` (an index
-    /// built with this embedder keeps its precision, so that re-indexing it does not fail on a changed default);
-    /// else `Precision.preferred`.
+    /// The configuration asked for, its precision and detection size resolved: the ones given; else those of
+    /// `existing` when it was built with this embedder (re-indexing an index does not fail on a changed default);
+    /// else `Precision.preferred` and the embedder's own detection size.
     func configuration(loader: ModelLoader, existing: IndexSettings? = nil) -> PipelineConfiguration {
-        let resolved = precision
-            ?? existing.flatMap { Precision.parentName(of: $0.embedder) == embedder ? Precision.of($0.embedder) : nil }
+        let same = existing.flatMap { Precision.parentName(of: $0.embedder) == embedder ? $0 : nil }
+        let resolved = precision ?? same.map { Precision.of($0.embedder) }
             ?? Precision.preferred(for: embedder, repository: loader.repository)
+        let detection = DetectionOptions(
+            threshold: threshold, thresholdFloor: thresholdFloor, maxSide: maxSide,
+            minSide: minSide ?? same?.minSide ?? PipelineConfiguration.defaultMinSide(embedder: embedder),
+            minFaceSize: minFace)
         return PipelineConfiguration(detector: detector, embedder: embedder, crop: crop, normalization: normalization,
                                      detection: detection, augmentation: augmentation, precision: resolved)
     }

@@ -33,6 +33,34 @@ struct PipelineTests {
         #expect(faces.allSatisfy { $0.box.x >= -1 && $0.box.width > 20 })
     }
 
+    /// The detection size is the embedder's own (FaceNet-512 at the photo's own size, the landmark-aligned
+    /// embedders at 448 px: docs/ModelMatrix.md), at either precision; an index keeps the size it was built with
+    /// when re-indexed without --min-side (no settings-mismatch error for an index from before the change), and a
+    /// size given explicitly still wins.
+    @Test func theDetectionSizeIsTheEmbeddersOwnAndAnIndexKeepsIts() throws {
+        #expect(PipelineConfiguration().detection.minSide == 0)
+        #expect(PipelineConfiguration(embedder: "facenet512", precision: .int8).detection.minSide == 0)
+        #expect(PipelineConfiguration(embedder: "mobilefacenet", precision: .int8).detection.minSide == 448)
+        #expect(PipelineConfiguration(embedder: "dlib").detection.minSide == 448)
+        #expect(PipelineConfiguration(embedder: "not-in-the-catalog").detection.minSide == DetectionOptions().minSide)
+
+        let folder = try TestData.folder(withLFWPhotos: ["AJ_Cook/AJ_Cook_0001.jpg", "Adam_Sandler/Adam_Sandler_0001.jpg"])
+        func index(_ db: String, _ extra: [String]) throws -> (status: Int32, minSide: Int?, errors: String) {
+            let run = try EndToEndTests.runFacefind(["index", folder, "--db", folder + "/" + db] + extra)
+            return (run.status, try SQLiteGalleryStore(path: folder + "/" + db).settings()?.minSide, run.errors)
+        }
+        let fresh = try index("default.sqlite", [])
+        #expect(fresh.status == 0 && fresh.minSide == 0, "\(fresh.errors)")
+        let mobile = try index("mobile.sqlite", ["--embedder", "mobilefacenet"])
+        #expect(mobile.status == 0 && mobile.minSide == 448, "\(mobile.errors)")
+        let old = try index("old.sqlite", ["--min-side", "448"])
+        #expect(old.status == 0 && old.minSide == 448, "\(old.errors)")
+        let again = try index("old.sqlite", [])
+        #expect(again.status == 0 && again.minSide == 448, "re-indexing follows the index: \(again.errors)")
+        let other = try index("old.sqlite", ["--min-side", "0"])
+        #expect(other.status == 1 && other.minSide == 448, "an explicit other size is refused, the index untouched")
+    }
+
     @Test func facenetPutsTheSamePersonCloser() throws {
         let pipeline = try FacePipeline(configuration: Self.configuration, loader: TestData.loader())
         func embedding(_ path: String) throws -> Embedding {

@@ -56,10 +56,12 @@ if [ "$TASK" = detector ]; then
     # SCRFD-2.5G's 640 x 640 input (its CalibMaxIntermediateOutputs, meant to bound that, drops the data instead
     # in onnxruntime 1.32).
     log "calibration inputs: ${#photos[@]} photos through facefind embed --detector $PARENT"
-    "$BIN" embed --detector "$PARENT" --embedder mobilefacenet --precision fp32 --models "$MODELS" \
+    "$BIN" embed --detector "$PARENT" --embedder mobilefacenet --precision fp32 --min-side 448 --models "$MODELS" \
         --detector-inputs "$tmp/inputs.npy" "${photos[@]}" >/dev/null
 else
     log "calibration inputs: ${#photos[@]} photos through facefind embed --embedder $PARENT"
-    "$BIN" embed --embedder "$PARENT" --models "$MODELS" --network-inputs "$tmp/inputs.npy" "${photos[@]}" >/dev/null
+    # At 448 px, the detection size the calibration recipe was fixed at (and the pinned sha256s were built with),
+    # whatever the embedder's default detection size is now.
+    "$BIN" embed --embedder "$PARENT" --min-side 448 --models "$MODELS" --network-inputs "$tmp/inputs.npy" "${photos[@]}" >/dev/null
 fi
 "$VENV/bin/python" "$HERE/quantize.py" "$MODELS/$FLOAT" "$tmp/inputs.npy" "$OUTPUT" --exclude "$EXCLUDE" "$@"

@@ -12,9 +12,9 @@ public struct DetectionOptions: Sendable, Hashable, Codable {
     public var maxSide: Int
     /// Smaller photos are enlarged for detection until their longer side reaches this: detectors place
     /// boxes and landmarks more precisely on faces of a hundred pixels or more, and the embedder's crop is
-    /// only as good as the box (0 turns enlarging off). On lfw-dev's 250 px photos YuNet + FaceNet-512 top-1 is
-    /// 0.949 at 0, 0.952 at 448 and 0.956 at 640 (`facefind evaluate --split lfw-dev-split.json --min-side N`);
-    /// 448 is the default because detection at 640 costs more than the embedder on such photos.
+    /// only as good as the box (0 turns enlarging off). The default here is 448; a pipeline takes its embedder's
+    /// own (`EmbedderSettings.detectionMinSide`), chosen by cross-validation: MobileFaceNet's aligned crop loses
+    /// 2.3 points of lfw-dev top-1 at 250 px against 448, FaceNet-512's box crop nothing beyond noise.
     public var minSide: Int
     /// Faces whose box is narrower than this many pixels in the photo are dropped, except the photo's largest
     /// face: they are too small to recognise reliably, and in crowded photos they cost embedding time and

@@ -16,16 +16,28 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public static let defaultDetector = "yunet"
     public static let defaultEmbedder = "facenet512"
 
+    /// A configuration; `detection` nil is `defaultDetection(embedder:)`.
     public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: String? = nil,
-                normalization: String? = nil, detection: DetectionOptions = DetectionOptions(),
+                normalization: String? = nil, detection: DetectionOptions? = nil,
                 augmentation: Augmentation = .none, precision: Precision = .fp32) {
         self.detector = detector
         self.embedder = embedder
         self.crop = crop
         self.normalization = normalization
-        self.detection = detection
+        self.detection = detection ?? Self.defaultDetection(embedder: embedder)
         self.augmentation = augmentation
         self.precision = precision
+    }
+
+    /// The default detection options for `embedder`'s crops: `DetectionOptions()` at the embedder's own detection
+    /// size (`EmbedderSettings.detectionMinSide`; 448 for a name the catalog does not know).
+    public static func defaultDetection(embedder: String) -> DetectionOptions {
+        DetectionOptions(minSide: defaultMinSide(embedder: embedder))
+    }
+
+    /// `EmbedderSettings.detectionMinSide` of `embedder` (a catalog name, at either precision).
+    public static func defaultMinSide(embedder: String) -> Int {
+        ModelCatalog.spec(named: embedder)?.embedder?.detectionMinSide ?? DetectionOptions().minSide
     }
 
     /// The catalog name of the embedder that runs: `embedder` at `precision`.

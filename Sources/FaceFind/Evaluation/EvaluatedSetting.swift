@@ -10,7 +10,10 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
     /// `Augmentation`'s raw value.
     public var augmentation: String
     public var maxSide: Int
+    /// The first member's detection size (`DetectionOptions.minSide`).
     public var minSide: Int
+    /// A fusion's members' detection sizes, in order, when they differ (each embedder's own by default); else nil.
+    public var minSides: [Int]?
     public var minFaceSize: Int
     public var metric: DistanceMetric
     public var queryFace: QueryFaceChoice
@@ -38,6 +41,7 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         augmentation = first.augmentation
         maxSide = first.maxSide
         minSide = first.minSide
+        minSides = Set(settings.map(\.minSide)).count > 1 ? settings.map(\.minSide) : nil
         minFaceSize = first.minFaceSize
         metric = plan.metric
         queryFace = plan.queryFace
@@ -47,10 +51,13 @@ public struct EvaluatedSetting: Sendable, Codable, Hashable {
         fusion = settings.count > 1 ? plan.fusion.rawValue : nil
     }
 
+    /// The detection size(s): "448", or a fusion's members' "0+448".
+    public var minSideLabel: String { minSides.map { $0.map(String.init).joined(separator: "+") } ?? String(minSide) }
+
     /// One line naming every choice, for tables and charts.
     public var label: String {
         var parts = ["\(detector)+\(embedder)", crop, normalization, "aug \(augmentation)",
-                     "detect \(minSide)-\(maxSide)", "min face \(minFaceSize)", metric.rawValue, "face \(queryFace.rawValue)"]
+                     "detect \(minSideLabel)-\(maxSide)", "min face \(minFaceSize)", metric.rawValue, "face \(queryFace.rawValue)"]
         if rerank { parts.append("rerank") }
         if let fusion, fusion != ScoreFusion.sum.rawValue { parts.append("fusion \(fusion)") }
         if let whitening { parts.append("whitened (shrinkage \(whitening))") } else if subtractMean { parts.append("mean subtracted") }

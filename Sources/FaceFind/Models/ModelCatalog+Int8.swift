@@ -42,9 +42,9 @@ extension ModelCatalog {
             parent: parent.name,
             calibration: parent.task == .detector
                 ? "256 lfw-dev gallery photos (scripts/int8/calibration.txt), each photo's whole input as FaceFind "
-                    + "feeds the parent at the default detection size"
+                    + "feeds the parent at a detection size of 448 px"
                 : "256 lfw-dev gallery photos (scripts/int8/calibration.txt), each face through FaceFind's "
-                    + "default detector and the parent's own crop and normalisation",
+                    + "default detector at 448 px and the parent's own crop and normalisation",
             method: int8Method + (keptInFloat.map { "; the \($0) nodes that pre-processing left kept in float" } ?? ""),
             accuracyCost: cost)
         return spec

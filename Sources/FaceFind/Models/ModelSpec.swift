@@ -204,6 +204,12 @@ public struct EmbedderSettings: Sendable, Hashable, Codable {
     /// on lfw-dev; at 1e-5 fewer than one false link is expected, where the match threshold's 1e-3 gives dozens,
     /// and each false link merges two people (docs/People.md). Nil if not measured.
     public var clusterThreshold: Float? = nil
+    /// The detection size this embedder's crops are made at by default (`DetectionOptions.minSide`: smaller photos
+    /// are enlarged for detection until their longer side reaches it; 0: detected at their own size). Chosen per
+    /// embedder by cross-validation over identity-disjoint folds of lfw-dev, the cheapest size that no other
+    /// candidate beats by more than noise (docs/ModelMatrix.md, "Detection size per embedder"): the landmark-aligned
+    /// crops of MobileFaceNet and the adapters need the enlargement, FaceNet-512's box crop does not.
+    public var detectionMinSide: Int = 448
 }
 
 /// How a face is cut out of the photo for an embedder.
