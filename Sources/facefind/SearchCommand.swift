@@ -9,7 +9,10 @@ struct SearchCommand: ParsableCommand {
         abstract: "Rank the gallery photos that show the person in each query photo.")
 
     @Argument(help: "Query photos, or folders of them.")
-    var queries: [String]
+    var queries: [String] = []
+
+    @Option(help: "Instead of query photos: every photo of this person (a name or id from `facefind people list`; SQLite index).")
+    var person: String?
 
     @Option(help: "Index file (SQLite) made by `facefind index` (default facefind.sqlite); several, comma-separated (one per embedder, same photos), fuse their scores.")
     var db: String?
@@ -54,8 +57,15 @@ struct SearchCommand: ParsableCommand {
         var error: String?
     }
 
+    func validate() throws {
+        if person != nil, !queries.isEmpty { throw ValidationError("give query photos or --person, not both") }
+        if person == nil, queries.isEmpty { throw ValidationError("give query photos, or --person NAME") }
+        if person != nil, store.isPostgres { throw ValidationError("--person reads persons from a SQLite index (--db); PostgreSQL stores hold none yet") }
+    }
+
     func run() throws {
         runtime.bootstrapLogging()
+        if let person { return try searchPerson(person) }
         do {
             let gallery = try SearchedGallery(db: db, store: store, weights: weights?.values, rerank: rerank,
                                               runtime: runtime)
@@ -74,6 +84,24 @@ struct SearchCommand: ParsableCommand {
             if results.contains(where: { $0.error != nil }) { throw ExitStatus.partial }
         } catch let exit as ExitCode {
             throw exit
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// `--person`: the photos holding the person's faces, by path, each with its faces' boxes.
+    private func searchPerson(_ name: String) throws {
+        struct PersonPhoto: Encodable { var path: String; var boxes: [Box] }
+        do {
+            let store = try SQLiteGalleryStore(path: store.databaseList(db: db), create: false)
+            let person = try store.person(name)
+            var photos: [PersonPhoto] = []
+            for face in try store.faces(ofPerson: person.id) {
+                if photos.last?.path == face.path { photos[photos.count - 1].boxes.append(face.box) } else {
+                    photos.append(PersonPhoto(path: face.path, boxes: [face.box]))
+                }
+            }
+            if json { try printJSON(photos) } else { for photo in photos { print(printable(photo.path)) } }
         } catch {
             throw fail(error)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import FaceFind
 
@@ -72,6 +73,76 @@ struct PeopleTests {
             #expect(labels[0] != labels[1] && Set(labels).count == 2, "seed \(seed): \(labels)")
         }
     }
+
+    /// Fixed labels are what a user decided. One chain of strong edges 0-1-2-3-4: free, it is one cluster. With
+    /// node 0 fixed to one label and node 4 to another, neither moves and they stay apart (cannot-link), their
+    /// neighbours join them (node 3 the side its stronger edge leads to); with both fixed to one label, 0 and 4 are
+    /// one cluster even without an edge between them (must-link), and node 5, linked to nothing, stays alone.
+    @Test func fixedNodesKeepTheirLabels() {
+        let chain = FaceGraph(count: 6, edges: [(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.9), (3, 4, 0.9)])
+        #expect(Set(ChineseWhispers.cluster(chain).prefix(5)).count == 1)
+        let graph = FaceGraph(count: 6, edges: [(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.5), (3, 4, 0.9)])
+        for seed in UInt64(1)...10 {
+            let apart = ChineseWhispers.cluster(graph, fixed: [0: 0, 4: 1], seed: seed)
+            #expect(apart[0] == apart[1] && apart[1] == apart[2] && apart[3] == apart[4] && apart[0] != apart[4],
+                    "seed \(seed): \(apart)")
+            #expect(Set(apart).count == 3, "the two persons and node 5: \(apart)")
+            let together = ChineseWhispers.cluster(FaceGraph(count: 6, edges: [(0, 1, 0.9), (3, 4, 0.9)]),
+                                                   fixed: [0: 0, 4: 0], seed: seed)
+            #expect(together[0] == together[4] && together[5] != together[0], "seed \(seed): \(together)")
+        }
+    }
+
+    /// Person ids after a re-clustering, by hand. Before: faces 1, 2, 3 were person 7; faces 4, 5 person 8; face
+    /// 6 pinned to person 9. New clusters (as face ids): {1, 2, 4} holds 2 of person 7's 3 faces (more than half)
+    /// and 1 of person 8's 2 (not more than half): it stays person 7. {3, 5} holds 1 of 3 and 1 of 2: no majority,
+    /// a new person, 20. {6, 10} holds the pinned face: person 9. {11} is alone: unassigned. {12, 13}: new, 21.
+    @Test func reclusteringKeepsIDsByMajority() {
+        let clustering = PeopleClustering(threshold: 0.5)
+        let faceIDs: [Int64] = [1, 2, 3, 4, 5, 6, 10, 11, 12, 13]
+        let node = { (id: Int64) in faceIDs.firstIndex(of: id)! }
+        let clusters = [[1, 2, 4], [3, 5], [6, 10], [11], [12, 13]].map { $0.map { node(Int64($0)) } }
+        let previous: [Int64: PersonAssignment] = [1: .init(person: 7), 2: .init(person: 7), 3: .init(person: 7),
+                                                   4: .init(person: 8), 5: .init(person: 8),
+                                                   6: .init(person: 9, pinned: true)]
+        let ids = clustering.assignIDs(clusters: clusters, faceIDs: faceIDs, pinnedPerson: [node(6): 9],
+                                       previous: previous, nextID: 20)
+        #expect(ids == [1: 7, 2: 7, 4: 7, 3: 20, 5: 20, 6: 9, 10: 9, 12: 21, 13: 21])
+    }
+
+    /// `PeopleClustering` on a gallery made by hand (unit vectors in 4 dimensions): photo 1 has two near-identical
+    /// faces (a twin, a mirror), photos 2 and 3 one face each close to the first, photo 4 a face unlike any other
+    /// and a whole-image stand-in. The two faces of photo 1 are never one person; photos 2 and 3 join a person;
+    /// photo 4's face stays unassigned (alone) and the stand-in is never clustered. Clustering again with the
+    /// result as the previous assignment changes nothing (same ids).
+    @Test func clusteringAGalleryByHand() throws {
+        var matrix = FaceMatrix(dimension: 4)
+        let box = Box(x: 0, y: 0, width: 50, height: 50)
+        func face(_ id: Int64, _ v: [Float], whole: Bool = false) {
+            matrix.appendFace(id: id, box: box, isWholeImage: whole, vector: Embedding.normalized(v).vector)
+        }
+        matrix.appendImage(id: 1, path: "/p/1.jpg"); face(11, [1, 0.02, 0, 0]); face(12, [1, 0, 0.02, 0])
+        matrix.appendImage(id: 2, path: "/p/2.jpg"); face(21, [1, 0.05, 0.01, 0])
+        matrix.appendImage(id: 3, path: "/p/3.jpg"); face(31, [1, 0.04, 0.03, 0])
+        matrix.appendImage(id: 4, path: "/p/4.jpg"); face(41, [0, 0, 0, 1]); face(42, [0.9, 0.1, 0, 0], whole: true)
+        let clustering = PeopleClustering(threshold: 0.9, neighbours: 4)
+        let ids = try clustering.cluster(matrix, nextID: 1)
+        #expect(ids[11] == nil || ids[11] != ids[12], "\(ids)")
+        #expect(ids[41] == nil && ids[42] == nil)
+        #expect(ids[21] != nil && ids[31] != nil && Set(ids.values).count <= 2, "\(ids)")
+        #expect(ids[11] != nil || ids[12] != nil, "one of photo 1's faces is the person of photos 2 and 3")
+        let again = try clustering.cluster(matrix, previous: ids.mapValues { PersonAssignment(person: $0) }, nextID: 3)
+        #expect(again == ids)
+    }
+
+    /// Names are checked: trimmed; empty, over 200 characters, control characters and all digits refused.
+    @Test func personNamesAreChecked() throws {
+        #expect(try PeopleError.checkedName("  Ada Lovelace ") == "Ada Lovelace")
+        for bad in ["", "   ", String(repeating: "x", count: 201), "a\nb", "a\u{1B}[31m", "42"] {
+            #expect(throws: PeopleError.self) { try PeopleError.checkedName(bad) }
+        }
+        #expect(try PeopleError.checkedName("Agent 007") == "Agent 007")
+    }
 }
 
 /// `evaluate --clusters` on real photos: the 61 scene photos of 13 people (several people per photo, various
@@ -130,5 +201,93 @@ struct ClusterEvaluationTests {
         } catch {
             #expect("\(error)".contains("arcface-r50 has no calibrated clustering threshold"), "\(error)")
         }
+    }
+}
+
+/// `facefind people` on a real index: five people, five lfw-dev photos each, clustered, then corrected by hand the
+/// way a user would, and clustered again.
+@Suite("People: persons in an index", .serialized)
+struct PeopleCommandTests {
+    struct ExportedFace: Decodable { var face: Int64; var path: String; var person: Int64?; var name: String?; var pinned: Bool }
+
+    static let identities = ["Hugo_Chavez", "Jacques_Chirac", "Arnold_Schwarzenegger", "Alejandro_Toledo", "Tom_Ridge"]
+
+    static func identity(_ path: String) -> String {
+        let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return String(file[..<file.lastIndex(of: "_")!])
+    }
+
+    @Test func clusterNameMergeSplitHideAndClusterAgain() throws {
+        let photos = Self.identities.flatMap { name in (1...5).map { String(format: "\(name)/\(name)_%04d.jpg", $0) } }
+        let folder = try TestData.folder(withLFWPhotos: photos)
+        let db = ["--db", folder + "/index.sqlite"]
+        func facefind(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+            try EndToEndTests.runFacefind(arguments + db)
+        }
+        func export() throws -> [ExportedFace] {
+            let run = try facefind(["people", "export", "--json"])
+            #expect(run.status == 0, "\(run.errors)")
+            return try JSONDecoder().decode([ExportedFace].self, from: run.output)
+        }
+        #expect(try facefind(["index", folder]).status == 0)
+        let clustered = try facefind(["people", "cluster", "--json"])
+        #expect(clustered.status == 0, "\(clustered.errors)")
+
+        // Every person is one identity, and every identity is one person (25 photos, one face each).
+        var faces = try export()
+        let byPerson = Dictionary(grouping: faces.filter { $0.person != nil }, by: { $0.person! })
+        #expect(byPerson.count == 5, "\(byPerson.mapValues { $0.map(\.path) })")
+        for (person, members) in byPerson {
+            #expect(Set(members.map { Self.identity($0.path) }).count == 1, "person \(person): \(members.map(\.path))")
+        }
+        #expect(faces.filter { $0.person != nil }.count >= 23, "at most two faces left alone")
+        func personOf(_ name: String) -> Int64? {
+            faces.first { Self.identity($0.path) == name && $0.person != nil }?.person
+        }
+        let hugo = try #require(personOf("Hugo_Chavez")), tom = try #require(personOf("Tom_Ridge"))
+        let toledo = try #require(personOf("Alejandro_Toledo"))
+
+        // Naming; a name is unique and checked.
+        #expect(try facefind(["people", "name", String(hugo), "Hugo Chavez"]).status == 0)
+        let taken = try facefind(["people", "name", String(tom), "Hugo Chavez"])
+        #expect(taken.status == 1 && taken.errors.contains("already the name of person \(hugo)"), "\(taken.errors)")
+        #expect(try facefind(["people", "name", String(tom), "bad\nname"]).status == 1)
+        let found = try facefind(["search", "--person", "Hugo Chavez"])
+        let paths = String(decoding: found.output, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(found.status == 0 && !paths.isEmpty && paths.allSatisfy { Self.identity($0) == "Hugo_Chavez" }, "\(paths)")
+
+        // Merge two people by mistake, split them again by face ids.
+        #expect(try facefind(["people", "merge", String(toledo), String(tom)]).status == 0)
+        faces = try export()
+        let tomFaces = faces.filter { Self.identity($0.path) == "Tom_Ridge" && $0.person != nil }
+        #expect(!tomFaces.isEmpty && tomFaces.allSatisfy { $0.person == toledo && $0.pinned })
+        let split = try facefind(["people", "split", String(toledo), "--faces", tomFaces.map { String($0.face) }.joined(separator: ",")])
+        let newTom = try #require(Int64(String(decoding: split.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let foreign = try facefind(["people", "split", String(toledo), "--faces", String(tomFaces[0].face)])
+        #expect(foreign.status == 1 && foreign.errors.contains("not faces of person \(toledo)"), "\(foreign.errors)")
+
+        // Hidden persons leave the list, not the index.
+        #expect(try facefind(["people", "hide", String(newTom)]).status == 0)
+        let listed = try facefind(["people", "list", "--json"]), all = try facefind(["people", "list", "--all", "--json"])
+        #expect(try JSONDecoder().decode([Person].self, from: listed.output).count == 4)
+        #expect(try JSONDecoder().decode([Person].self, from: all.output).contains { $0.id == newTom && $0.hidden })
+
+        // Clustering again keeps every id, the name and what the user put where.
+        #expect(try facefind(["people", "cluster"]).status == 0)
+        let after = try export()
+        for face in faces where face.person != nil {
+            let now = after.first { $0.face == face.face }
+            let expected = Self.identity(face.path) == "Tom_Ridge" ? newTom : face.person
+            #expect(now?.person == expected, "\(face.path): \(String(describing: now?.person)), expected \(String(describing: expected))")
+        }
+        #expect(after.filter { $0.person == hugo }.allSatisfy { $0.name == "Hugo Chavez" })
+
+        // A photo re-indexed after it changed leaves its person; a removed one too.
+        let gone = folder + "/Hugo_Chavez_0001.jpg"
+        try FileManager.default.removeItem(atPath: gone)
+        #expect(try facefind(["index", folder]).status == 0)
+        let shown = try facefind(["people", "show", "Hugo Chavez"])
+        #expect(shown.status == 0 && !String(decoding: shown.output, as: UTF8.self).contains("Hugo_Chavez_0001"))
+        #expect(try facefind(["people", "show", "nobody"]).status == 1)
     }
 }

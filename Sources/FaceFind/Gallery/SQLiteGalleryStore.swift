@@ -5,13 +5,14 @@ import GRDB
 /// that made them. Each `write` is one transaction, so a killed indexing run keeps every batch it finished.
 public final class SQLiteGalleryStore: GalleryStore {
     public let name: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// SQLite's `application_id` header field of FaceFind's index files ("FcFd"), so that FaceFind recognises
     /// its own files and refuses everyone else's.
     public static let applicationID: Int32 = 0x4663_4664
-    /// The schema version, in `user_version`: 1 the first schema, 2 adds `images.unavailable`.
-    public static let schemaVersion: Int32 = 2
+    /// The schema version, in `user_version`: 1 the first schema, 2 adds `images.unavailable`, 3 the persons
+    /// (`persons`, `face_persons`).
+    public static let schemaVersion: Int32 = 3
 
     /// Opens the index at `path`, creating it when there is no file (or an empty one) unless `create` is false
     /// (for readers such as `search`, so that a mistyped path is an error, not a new empty index). Any other file
@@ -171,10 +172,27 @@ public final class SQLiteGalleryStore: GalleryStore {
             // Photos kept in the index although the last run could not read them (see setUnavailable).
             try db.execute(sql: "ALTER TABLE images ADD COLUMN unavailable TEXT")
         }
+        migrator.registerMigration("v3") { db in
+            // Persons (`facefind people`): a face belongs to at most one; re-indexing or removing a photo deletes
+            // its faces and so their assignments. `pinned`: a user put the face there.
+            try db.execute(sql: """
+                CREATE TABLE persons (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT UNIQUE,
+                    hidden INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE face_persons (
+                    face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+                    person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+                    pinned INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX face_persons_person ON face_persons(person_id);
+                """)
+        }
         return migrator
     }
 
-    private func wrap<T>(_ body: () throws -> T) throws -> T {
+    func wrap<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DatabaseError {
             throw GalleryError.storage(store: name, message: error.message ?? "\(error)")
         }

@@ -9,16 +9,28 @@ public enum ChineseWhispers {
     /// self-loops, so a node follows its neighbours rather than weighing itself in. `cannotLink[i]` lists the
     /// nodes that must not share node i's label: a label one of them holds is never taken, so nodes that start
     /// apart stay apart.
-    public static func cluster(_ graph: FaceGraph, cannotLink: [[Int]] = [], iterations: Int = 100,
-                               seed: UInt64 = 1) -> [Int] {
+    ///
+    /// `fixed` (node → label, labels from 0 below `graph.count`) is what a user decided: those nodes start with
+    /// that label and never change it. Nodes given one label are one cluster (must-link), nodes given different
+    /// labels never share one (cannot-link), and their neighbours may join them. Every other node starts in a
+    /// cluster of its own, under a label no fixed node holds.
+    public static func cluster(_ graph: FaceGraph, cannotLink: [[Int]] = [], fixed: [Int: Int] = [:],
+                               iterations: Int = 100, seed: UInt64 = 1) -> [Int] {
         var labels = Array(0..<graph.count)
-        guard graph.count > 1 else { return labels }
+        var isFixed = [Bool](repeating: false, count: graph.count)
+        for node in fixed.keys { isFixed[node] = true }
+        if !fixed.isEmpty {
+            // Free nodes take labels above every fixed one (the label space is 0 ..< 2 * count).
+            let offset = graph.count
+            labels = labels.map { fixed[$0] ?? offset + $0 }
+        }
+        guard graph.count > 1 else { return renumber(labels) }
         var random = SplitMix64(seed: seed)
         var weights: [Int: Float] = [:]
         for _ in 0..<(iterations * graph.count) {
             let node = Int(random.next() % UInt64(graph.count))
             let edges = graph.neighbours[node]
-            guard !edges.isEmpty else { continue }
+            guard !edges.isEmpty, !isFixed[node] else { continue }
             weights.removeAll(keepingCapacity: true)
             for edge in edges { weights[labels[edge.node], default: 0] += edge.weight }
             if node < cannotLink.count {
@@ -28,6 +40,11 @@ public enum ChineseWhispers {
             else { continue }
             labels[node] = best.key
         }
+        return renumber(labels)
+    }
+
+    /// Labels renumbered 0, 1, ... in order of first appearance.
+    private static func renumber(_ labels: [Int]) -> [Int] {
         var renumbered: [Int: Int] = [:]
         return labels.map { label in
             if let n = renumbered[label] { return n }

@@ -61,3 +61,40 @@ public enum ResultMontage {
         return (image.resized(width: w, height: h, filter: scale < 1 ? .area : .bilinear), box.scaled(by: scale))
     }
 }
+
+/// A person's faces on one picture (`facefind people show ID --montage`): a title line, then a grid of square
+/// crops around each face, the face boxed, its photo's file name under it.
+public enum PersonMontage {
+    static let tile = 120
+    static let columns = 8
+
+    /// At most `limit` faces are drawn (a person of a whole library has thousands); `photo` loads a photo by
+    /// path (nil draws a grey "unreadable" tile).
+    public static func render(title: String, faces: [PersonFace], limit: Int = 64,
+                              photo: (String) -> RGBImage?) -> RGBImage {
+        let shown = Array(faces.prefix(limit))
+        let gap = ResultMontage.gap, caption = ResultMontage.caption
+        let columns = max(1, min(Self.columns, shown.count))
+        let rows = (shown.count + columns - 1) / columns
+        var canvas = RGBImage(width: columns * (tile + gap) + gap, height: caption + rows * (tile + caption + gap) + gap,
+                              fill: .white)
+        canvas.drawText(String(title.prefix(columns * (tile + gap) / 8)), x: gap, y: 6, color: .black)
+        for (i, face) in shown.enumerated() {
+            let x = gap + (i % columns) * (tile + gap), y = caption + (i / columns) * (tile + caption + gap)
+            if let image = photo(face.path) {
+                let crop = ResultMontage.faceCrop(image, face: DetectedFace(box: face.box, score: 1))
+                let scale = Float(tile) / Float(max(crop.image.width, 1))
+                canvas.paste(crop.image.resized(width: tile, height: tile, filter: scale < 1 ? .area : .bilinear), x: x, y: y)
+                let box = crop.box.scaled(by: scale)
+                canvas.strokeRect(x: x + Int(box.x), y: y + Int(box.y), width: Int(box.width), height: Int(box.height),
+                                  color: face.pinned ? .blue : .green, thickness: 2)
+            } else {
+                canvas.fill(x: x, y: y, width: tile, height: tile, color: .grey)
+                canvas.drawText("unreadable", x: x + 4, y: y + tile / 2, color: .white)
+            }
+            let name = URL(fileURLWithPath: face.path).lastPathComponent
+            canvas.drawText(String(name.prefix(tile / 8)), x: x, y: y + tile + 4, color: .black)
+        }
+        return canvas
+    }
+}

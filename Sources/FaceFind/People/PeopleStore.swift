@@ -1,0 +1,100 @@
+import Foundation
+
+/// A person of a gallery: a group of faces, found by clustering or shaped by a user.
+public struct Person: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var name: String?
+    /// Hidden persons (strangers, statues) are left out of lists unless asked for.
+    public var hidden: Bool
+    public var faceCount: Int
+    public var photoCount: Int
+    /// The face that stands for the person in lists: the largest of its faces.
+    public var representative: PersonFace?
+
+    public init(id: Int64, name: String?, hidden: Bool, faceCount: Int, photoCount: Int,
+                representative: PersonFace?) {
+        self.id = id; self.name = name; self.hidden = hidden
+        self.faceCount = faceCount; self.photoCount = photoCount; self.representative = representative
+    }
+}
+
+/// One face as the people commands show it: where it is, and whose it is.
+public struct PersonFace: Sendable, Equatable, Codable {
+    public var faceID: Int64
+    public var imageID: Int64
+    public var path: String
+    public var box: Box
+    /// Nil when the face belongs to no person (not clustered yet, or alone in its cluster).
+    public var person: Int64?
+    /// True when a user put the face with its person (named, merged or split it).
+    public var pinned: Bool
+
+    public init(faceID: Int64, imageID: Int64, path: String, box: Box, person: Int64?, pinned: Bool) {
+        self.faceID = faceID; self.imageID = imageID; self.path = path; self.box = box
+        self.person = person; self.pinned = pinned
+    }
+}
+
+public enum PeopleError: Error, CustomStringConvertible, Equatable {
+    case noSuchPerson(String)
+    case nameTaken(name: String, by: Int64, asked: Int64)
+    case badName(String)
+    case notTheirFaces(person: Int64, faces: [Int64])
+    case noClusterThreshold(embedder: String)
+
+    public var description: String {
+        switch self {
+        case .noSuchPerson(let what):
+            return "no person \(what) (facefind people list shows them; facefind people cluster makes them)"
+        case .nameTaken(let name, let id, let asked):
+            return "'\(name)' is already the name of person \(id); to make them one person: facefind people merge \(id) \(asked)"
+        case .badName(let why):
+            return "bad name: \(why)"
+        case .notTheirFaces(let person, let faces):
+            return "faces \(faces.map(String.init).joined(separator: ", ")) are not faces of person \(person)"
+        case .noClusterThreshold(let embedder):
+            return "the catalog has no measured clustering threshold for \(embedder); give --link-threshold"
+        }
+    }
+
+    /// A person name as stored: trimmed, 1 to 200 characters, no control characters (a name is printed on one
+    /// line and drawn on pictures); all digits is refused, because a person is named by id or by name.
+    public static func checkedName(_ name: String) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw PeopleError.badName("empty") }
+        guard trimmed.count <= 200 else { throw PeopleError.badName("longer than 200 characters") }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw PeopleError.badName("contains control characters")
+        }
+        guard Int64(trimmed) == nil else { throw PeopleError.badName("'\(trimmed)' is a number; ids are numbers") }
+        return trimmed
+    }
+}
+
+/// Where a gallery's persons live, beside its faces. Every change is one transaction; a face that is re-indexed
+/// or removed leaves its person with it.
+public protocol PeopleStore: Sendable {
+    /// Every face's person, by face id (faces of no person are absent).
+    func personAssignments() throws -> [Int64: PersonAssignment]
+    /// Replaces every assignment a user did not make with `assignments` (face id → person id; pinned faces keep
+    /// theirs), creates the persons new ids name, and deletes the persons left without faces.
+    func saveClustering(_ assignments: [Int64: Int64]) throws
+    /// The first id free for a new person.
+    func nextPersonID() throws -> Int64
+    /// The persons, largest first (then by id); hidden ones only when asked for.
+    func people(includeHidden: Bool) throws -> [Person]
+    /// The person with this id, or this name.
+    func person(_ idOrName: String) throws -> Person
+    /// A person's faces, by photo path.
+    func faces(ofPerson id: Int64) throws -> [PersonFace]
+    /// Every face of the gallery (whole-image stand-ins excepted) with its person, by photo path.
+    func allFaces() throws -> [PersonFace]
+    /// Names a person (nil removes the name) and pins its faces: a named person keeps them.
+    func name(person id: Int64, _ name: String?) throws
+    /// Moves every face of `other` to `person`, pinned, and deletes `other`; `person` keeps its name, or takes
+    /// `other`'s when it has none.
+    func merge(_ other: Int64, into person: Int64) throws
+    /// Moves `faces` of `person` to a new person, returned; both keep their faces pinned.
+    func split(person: Int64, faces: [Int64]) throws -> Int64
+    func hide(person id: Int64, _ hidden: Bool) throws
+}
