@@ -113,6 +113,11 @@ enum EvaluationTables {
                 + "\(s.labels) | \(s.clusters) | "
                 + String(format: "%.4f / %.4f / **%.4f** | %.4f / %.4f / %.4f | %.1f |", s.bcubedPrecision, s.bcubedRecall,
                          s.bcubedF, s.pairwisePrecision, s.pairwiseRecall, s.pairwiseF, r.clusteringSeconds))
+            if let i = r.incremental {
+                lines.append("| the same, half clustered then the rest joined one by one | | | | \(i.labels) | \(i.clusters) | "
+                    + String(format: "%.4f / %.4f / **%.4f** | %.4f / %.4f / %.4f | |", i.bcubedPrecision, i.bcubedRecall,
+                             i.bcubedF, i.pairwisePrecision, i.pairwiseRecall, i.pairwiseF))
+            }
         }
         return lines.joined(separator: "\n")
     }

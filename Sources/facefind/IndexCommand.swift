@@ -42,8 +42,9 @@ struct IndexCommand: ParsableCommand {
                 finder: pipeline.finder, embedder: pipeline.embedder, store: store,
                 options: IndexingOptions(workers: runtime.workerCount, batchSize: batchSize))
             let bar = ProgressBar(label: "indexing", enabled: progress || isatty(STDERR_FILENO) == 1)
-            let report = try indexer.index(directory: folder) { bar.update($0) }
+            var report = try indexer.index(directory: folder) { bar.update($0) }
             bar.finish()
+            report.joinedPersons = try PeopleCommand.assignNewFaces(in: store)
             if json {
                 try printJSON(report)
             } else {
@@ -63,6 +64,9 @@ struct IndexCommand: ParsableCommand {
                      report.files, report.indexed, report.unchanged, report.removed, report.failed.count,
                      report.faces, report.wholeImage, report.seconds, report.imagesPerSecond))
         print("index \(printable(store.name)): \(counts.images) photos, \(counts.faces) faces, \(counts.failed) unreadable")
+        if report.joinedPersons > 0 {
+            print("\(report.joinedPersons) new face(s) joined their persons (the others wait for `facefind people cluster`)")
+        }
         if !report.unreadableFolders.isEmpty {
             print("could not read these folders (their indexed photos are kept, marked unavailable):")
             for failure in report.unreadableFolders { print("  \(printable(failure.path)): \(failure.reason)") }

@@ -28,6 +28,20 @@ struct PeopleIndexOptions: ParsableArguments {
     }
 }
 
+extension PeopleCommand {
+    /// After indexing: the new faces of an index that has persons join them where close enough
+    /// (`PeopleClustering.assignNewFaces`, at the embedder's clustering threshold); returns how many joined.
+    static func assignNewFaces(in store: any GalleryStore) throws -> Int {
+        guard let people = store as? any PeopleStore, let settings = try store.settings(),
+              let clustering = PeopleClustering(embedder: settings.embedder) else { return 0 }
+        let previous = try people.personAssignments()
+        guard !previous.isEmpty else { return 0 }
+        let joined = try clustering.assignNewFaces(try store.loadFaceMatrix(), previous: previous)
+        try people.assign(joined)
+        return joined.count
+    }
+}
+
 /// Runs a people command's body: a failure is one line naming the problem and exit status 1.
 private func peopleRun(_ body: () throws -> Void) throws {
     do { try body() } catch let exit as ExitCode { throw exit } catch { throw fail(error) }

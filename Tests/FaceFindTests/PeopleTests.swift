@@ -135,6 +135,26 @@ struct PeopleTests {
         #expect(again == ids)
     }
 
+    /// Incremental assignment by hand (4-d unit vectors, threshold 0.9): persons 1 (faces 11, 21) and 2 (face
+    /// 31) exist. New face 12 is close to person 1's faces: it joins 1. New face 13 is in photo 1 with face 11
+    /// (person 1) and close to person 1 too: person 1 is taken in its photo, and person 2 is not close enough, so it
+    /// waits. New face 41 is like nothing: it waits. New face 42 is close to person 2: it joins 2.
+    @Test func newFacesJoinTheirNearestPersonOrWait() throws {
+        var matrix = FaceMatrix(dimension: 4)
+        let box = Box(x: 0, y: 0, width: 50, height: 50)
+        func face(_ id: Int64, _ v: [Float]) {
+            matrix.appendFace(id: id, box: box, isWholeImage: false, vector: Embedding.normalized(v).vector)
+        }
+        matrix.appendImage(id: 1, path: "/p/1.jpg"); face(11, [1, 0, 0, 0]); face(13, [1, 0.05, 0, 0])
+        matrix.appendImage(id: 2, path: "/p/2.jpg"); face(21, [1, 0.1, 0, 0])
+        matrix.appendImage(id: 3, path: "/p/3.jpg"); face(31, [0, 1, 0, 0])
+        matrix.appendImage(id: 4, path: "/p/4.jpg"); face(12, [1, 0.02, 0.02, 0]); face(41, [0, 0, 0, 1])
+        matrix.appendImage(id: 5, path: "/p/5.jpg"); face(42, [0.05, 1, 0, 0])
+        let previous: [Int64: PersonAssignment] = [11: .init(person: 1), 21: .init(person: 1), 31: .init(person: 2, pinned: true)]
+        let joined = try PeopleClustering(threshold: 0.9, neighbours: 3).assignNewFaces(matrix, previous: previous)
+        #expect(joined == [12: 1, 42: 2])
+    }
+
     /// Names are checked: trimmed; empty, over 200 characters, control characters and all digits refused.
     @Test func personNamesAreChecked() throws {
         #expect(try PeopleError.checkedName("  Ada Lovelace ") == "Ada Lovelace")
@@ -289,5 +309,28 @@ struct PeopleCommandTests {
         let shown = try facefind(["people", "show", "Hugo Chavez"])
         #expect(shown.status == 0 && !String(decoding: shown.output, as: UTF8.self).contains("Hugo_Chavez_0001"))
         #expect(try facefind(["people", "show", "nobody"]).status == 1)
+    }
+
+    /// A growing gallery: photos added after the clustering join their persons when `index` runs, and say so.
+    @Test func newPhotosJoinTheirPersonsWhenIndexed() throws {
+        let first = Self.identities.flatMap { name in (1...3).map { String(format: "\(name)/\(name)_%04d.jpg", $0) } }
+        let folder = try TestData.folder(withLFWPhotos: first)
+        let db = ["--db", folder + "/index.sqlite"]
+        #expect(try EndToEndTests.runFacefind(["index", folder] + db).status == 0)
+        #expect(try EndToEndTests.runFacefind(["people", "cluster"] + db).status == 0)
+        for name in Self.identities {
+            try FileManager.default.copyItem(atPath: TestData.face(String(format: "lfw-dev/\(name)/\(name)_%04d.jpg", 4)),
+                                             toPath: folder + String(format: "/\(name)_%04d.jpg", 4))
+        }
+        let indexed = try EndToEndTests.runFacefind(["index", folder, "--json"] + db)
+        struct Report: Decodable { var indexed: Int; var joinedPersons: Int }
+        let report = try JSONDecoder().decode(Report.self, from: indexed.output)
+        #expect(indexed.status == 0 && report.indexed == 5 && report.joinedPersons >= 4, "\(report)")
+        let faces = try JSONDecoder().decode([ExportedFace].self,
+                                             from: try EndToEndTests.runFacefind(["people", "export"] + db).output)
+        for new in faces where new.path.hasSuffix("_0004.jpg") && new.person != nil {
+            let others = faces.filter { $0.person == new.person && $0.face != new.face }
+            #expect(!others.isEmpty && others.allSatisfy { Self.identity($0.path) == Self.identity(new.path) }, "\(new.path)")
+        }
     }
 }

@@ -10,6 +10,10 @@ public struct ClusterEvaluation: Sendable, Codable {
     /// Photos clustered (queries and gallery alike, each once).
     public var photos: Int
     public var scores: ClusteringScores
+    /// With `incremental`: the same photos clustered half first (every other photo in path order), the rest then
+    /// joined to those persons one by one (`PeopleClustering.assignNewFaces`; a photo that joins none counts as a
+    /// cluster of its own), scored against the same labels. Nil otherwise.
+    public var incremental: ClusteringScores?
     /// Graph and clustering, after the embeddings were made or read from the cache.
     public var clusteringSeconds: Double
 }
@@ -19,7 +23,7 @@ extension Evaluator {
     /// picks, the prominent one in `evaluate --clusters`), by Chinese Whispers over each face's `neighbours`
     /// nearest faces linked from `threshold` (default: the embedder's calibrated clustering threshold, a
     /// false-accept rate, never tuned on the clustering scores), and scores the clusters against the identities.
-    public func clusters(_ plan: EvaluationPlan, neighbours: Int = 10, threshold: Float? = nil,
+    public func clusters(_ plan: EvaluationPlan, neighbours: Int = 10, threshold: Float? = nil, incremental: Bool = false,
                          progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> ClusterEvaluation {
         guard plan.members.count == 1, let configuration = plan.members.first?.configuration else {
             throw EvaluationError.fusionNotClustered
@@ -44,9 +48,32 @@ extension Evaluator {
         let index = try VectorIndex.inMemory(vectors: vectors, dimension: run.settings.dimension)
         let graph = FaceGraph.nearestNeighbours(of: index, k: neighbours, threshold: linkFrom)
         let clusters = ChineseWhispers.cluster(graph)
+        let seconds = Date().timeIntervalSince(start)
         return ClusterEvaluation(
             setting: EvaluatedSetting([run.settings], plan: plan), threshold: linkFrom, neighbours: neighbours,
             photos: labels.count, scores: ClusteringScores(clusters: clusters, labels: labels),
-            clusteringSeconds: Date().timeIntervalSince(start))
+            incremental: try incremental ? Self.halfThenRest(vectors: vectors, dimension: run.settings.dimension,
+                labels: labels, clustering: PeopleClustering(threshold: linkFrom, neighbours: neighbours, minimumFaces: 1)) : nil,
+            clusteringSeconds: seconds)
+    }
+
+    /// `ClusterEvaluation.incremental`: photo i (one face, `vectors` row i) is face i of image i; the even rows are
+    /// clustered, then the odd ones join them.
+    static func halfThenRest(vectors: [Float], dimension: Int, labels: [String],
+                             clustering: PeopleClustering) throws -> ClusteringScores {
+        func matrix(_ rows: [Int]) -> FaceMatrix {
+            var m = FaceMatrix(dimension: dimension)
+            for i in rows {
+                m.appendImage(id: Int64(i), path: String(i))
+                m.appendFace(id: Int64(i), box: Box(x: 0, y: 0, width: 1, height: 1), isWholeImage: false,
+                             vector: vectors[(i * dimension)..<((i + 1) * dimension)])
+            }
+            return m
+        }
+        let all = Array(labels.indices)
+        let first = try clustering.cluster(matrix(all.filter { $0 % 2 == 0 }), nextID: 1)
+        let joined = try clustering.assignNewFaces(matrix(all), previous: first.mapValues { PersonAssignment(person: $0) })
+        let clusters = all.map { i in Int(first[Int64(i)] ?? joined[Int64(i)] ?? -Int64(i) - 1) }
+        return ClusteringScores(clusters: clusters, labels: labels)
     }
 }

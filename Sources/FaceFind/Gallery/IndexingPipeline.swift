@@ -46,6 +46,9 @@ public struct IndexReport: Sendable, Codable {
     /// Indexed photos kept although they could not be read in this run (in an unreadable folder, or the file
     /// itself unreadable); they stay searchable and are marked unavailable in the store.
     public var unavailable: Int = 0
+    /// New faces that joined an existing person (`PeopleClustering.assignNewFaces`; set by `facefind index` when
+    /// the index has persons).
+    public var joinedPersons: Int = 0
     public var seconds: Double = 0
 
     /// True when some file or folder could not be read or indexed: the run finished, but not everything is in.

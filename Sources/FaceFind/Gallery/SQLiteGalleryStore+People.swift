@@ -35,6 +35,19 @@ extension SQLiteGalleryStore: PeopleStore {
         }
     }
 
+    public func assign(_ assignments: [Int64: Int64]) throws {
+        try wrap {
+            try pool.write { db in
+                for (face, person) in assignments {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO face_persons (face_id, person_id, pinned)
+                        SELECT f.id, p.id, 0 FROM faces f, persons p WHERE f.id = ? AND p.id = ?
+                        """, arguments: [face, person])
+                }
+            }
+        }
+    }
+
     public func nextPersonID() throws -> Int64 {
         try wrap { try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM persons") ?? 1 } }
     }

@@ -130,3 +130,38 @@ public struct PeopleClustering: Sendable {
         return result
     }
 }
+
+extension PeopleClustering {
+    /// Incremental assignment, between clusterings: each face of no person joins the person of its nearest
+    /// assigned faces, when one of its `neighbours` nearest assigned faces is at least `threshold` alike; the
+    /// person with the largest sum of such similarities wins, never one that another face of the same photo
+    /// already has. Faces with no such neighbour wait for the next `cluster`. Returns the new assignments only.
+    public func assignNewFaces(_ matrix: FaceMatrix, previous: [Int64: PersonAssignment]) throws -> [Int64: Int64] {
+        let real = (0..<matrix.faceCount).filter { !matrix.faceIsWholeImage[$0] }
+        let assigned = real.filter { previous[matrix.faceIDs[$0]] != nil }
+        let waiting = real.filter { previous[matrix.faceIDs[$0]] == nil }
+        guard !assigned.isEmpty, !waiting.isEmpty else { return [:] }
+        var vectors: [Float] = []
+        vectors.reserveCapacity(assigned.count * matrix.dimension)
+        for row in assigned { vectors += matrix.vector(ofFace: row) }
+        let index = try VectorIndex.inMemory(vectors: vectors, dimension: matrix.dimension)
+        let found = index.search(waiting.map { Array(matrix.vector(ofFace: $0)) }, k: neighbours, metric: .cosine)
+
+        // Persons already in each photo, kept up to date as faces join.
+        var inPhoto: [Int32: Set<Int64>] = [:]
+        for row in assigned { inPhoto[matrix.faceImage[row], default: []].insert(previous[matrix.faceIDs[row]]!.person) }
+        var result: [Int64: Int64] = [:]
+        for (row, neighbours) in zip(waiting, found) {
+            let taken = inPhoto[matrix.faceImage[row]] ?? []
+            var votes: [Int64: Float] = [:]
+            for n in neighbours where n.score >= threshold {
+                let person = previous[matrix.faceIDs[assigned[n.row]]]!.person
+                if !taken.contains(person) { votes[person, default: 0] += n.score }
+            }
+            guard let best = votes.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
+            result[matrix.faceIDs[row]] = best.key
+            inPhoto[matrix.faceImage[row], default: []].insert(best.key)
+        }
+        return result
+    }
+}

@@ -79,6 +79,8 @@ public protocol PeopleStore: Sendable {
     /// Replaces every assignment a user did not make with `assignments` (face id → person id; pinned faces keep
     /// theirs), creates the persons new ids name, and deletes the persons left without faces.
     func saveClustering(_ assignments: [Int64: Int64]) throws
+    /// Adds `assignments` (face id → an existing person's id) for faces of no person; others are left as they are.
+    func assign(_ assignments: [Int64: Int64]) throws
     /// The first id free for a new person.
     func nextPersonID() throws -> Int64
     /// The persons, largest first (then by id); hidden ones only when asked for.
