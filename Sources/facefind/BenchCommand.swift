@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Benchmark search alone on a generated gallery of this many 512-d embeddings (e.g. 1000000) instead of indexing photos.")
     var synthetic: Int?
 
+    @Flag(help: "With --synthetic: cluster the generated faces into persons (people cluster's graph and Chinese Whispers, at FaceNet-512's clustering threshold) instead of searching; one run per --vector-precision.")
+    var people = false
+
     @Option(help: "With --synthetic: storage precisions of the embedded index to measure (list of float32, float16, int8).")
     var vectorPrecision = Sweep<VectorPrecision>(VectorPrecision.allCases)
 
@@ -79,7 +82,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            if let synthetic { return try runSynthetic(count: synthetic) }
+            if let synthetic { return try people ? runSyntheticPeople(count: synthetic) : runSynthetic(count: synthetic) }
             let result = try measure()
             if json { try printJSON(result) } else { print(result.table) }
         } catch {

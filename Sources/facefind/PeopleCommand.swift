@@ -32,11 +32,13 @@ extension PeopleCommand {
     /// After indexing: the new faces of an index that has persons join them where close enough
     /// (`PeopleClustering.assignNewFaces`, at the embedder's clustering threshold); returns how many joined.
     static func assignNewFaces(in store: any GalleryStore) throws -> Int {
-        guard let people = store as? any PeopleStore, let settings = try store.settings(),
-              let clustering = PeopleClustering(embedder: settings.embedder) else { return 0 }
+        guard let people = store as? any PeopleStore, let settings = try store.settings() else { return 0 }
         let previous = try people.personAssignments()
         guard !previous.isEmpty else { return 0 }
-        let joined = try clustering.assignNewFaces(try store.loadFaceMatrix(), previous: previous)
+        let matrix = try store.loadFaceMatrix()
+        guard let clustering = PeopleClustering(
+            embedder: settings.embedder, precision: PeopleClustering.searchPrecision(faces: matrix.faceCount)) else { return 0 }
+        let joined = try clustering.assignNewFaces(matrix, previous: previous)
         try people.assign(joined)
         return joined.count
     }
@@ -90,12 +92,15 @@ extension PeopleCommand {
                 guard let settings = try store.settings() else {
                     throw GalleryError.notFound("\(store.name) holds no faces; run `facefind index FOLDER --db \(store.name)` first")
                 }
-                guard let clustering = linkThreshold.map({ PeopleClustering(threshold: $0, neighbours: neighbours, minimumFaces: minFaces) })
-                        ?? PeopleClustering(embedder: settings.embedder, neighbours: neighbours, minimumFaces: minFaces) else {
-                    throw PeopleError.noClusterThreshold(embedder: settings.embedder)
-                }
                 let start = Date()
                 let matrix = try store.loadFaceMatrix()
+                let precision = PeopleClustering.searchPrecision(faces: matrix.faceCount)
+                guard let clustering = linkThreshold.map({
+                    PeopleClustering(threshold: $0, neighbours: neighbours, minimumFaces: minFaces, precision: precision)
+                }) ?? PeopleClustering(embedder: settings.embedder, neighbours: neighbours, minimumFaces: minFaces,
+                                       precision: precision) else {
+                    throw PeopleError.noClusterThreshold(embedder: settings.embedder)
+                }
                 let earlier = try store.personAssignments()
                 let previous = Set(earlier.values.map(\.person))
                 let assignments = try clustering.cluster(matrix, previous: earlier, nextID: try store.nextPersonID())

@@ -44,6 +44,47 @@ extension BenchCommand {
         if json { try printJSON(results) }
     }
 
+    /// `--synthetic N --people`: the generated faces (one per photo) clustered into persons, timed, per precision of
+    /// the neighbour search. The peak RSS is the process's, so each row includes the rows before it.
+    func runSyntheticPeople(count: Int) throws {
+        struct Row: Encodable { var precision: VectorPrecision; var faces: Int; var identities: Int; var persons: Int
+                                var seconds: Double; var peakRSSMiB: Double; var bcubedF: Double }
+        let gallery = SyntheticGallery(count: count)
+        var matrix = FaceMatrix(dimension: gallery.dimension)
+        let block = 4096
+        var buffer = [Float](repeating: 0, count: block * gallery.dimension)
+        for start in stride(from: 0, to: count, by: block) {
+            let end = min(start + block, count)
+            buffer.withUnsafeMutableBufferPointer { gallery.fill(start..<end, into: $0) }
+            for row in start..<end {
+                matrix.appendImage(id: Int64(row), path: "")
+                let offset = (row - start) * gallery.dimension
+                matrix.appendFace(id: Int64(row), box: Box(x: 0, y: 0, width: 1, height: 1), isWholeImage: false,
+                                  vector: buffer[offset..<(offset + gallery.dimension)])
+            }
+        }
+        let threshold = ModelCatalog.spec(named: "facenet512")?.embedder?.clusterThreshold ?? 0.655
+        let labels = (0..<count).map { String(gallery.identity(of: $0)) }
+        var rows: [Row] = []
+        for precision in vectorPrecision.values {
+            let start = Date()
+            let persons = try PeopleClustering(threshold: threshold, minimumFaces: 1, precision: precision)
+                .cluster(matrix, nextID: 1)
+            let seconds = Date().timeIntervalSince(start)
+            let scores = ClusteringScores(clusters: (0..<count).map { Int(persons[Int64($0)] ?? -1) }, labels: labels)
+            rows.append(Row(precision: precision, faces: count, identities: gallery.identities,
+                            persons: Set(persons.values).count, seconds: seconds, peakRSSMiB: Self.peakRSSMiB(),
+                            bcubedF: scores.bcubedF))
+            if !json {
+                let r = rows[rows.count - 1]
+                print("| people cluster, \(precision.rawValue) search, \(count) faces of \(r.identities) identities | "
+                      + String(format: "%.1f s | %d persons | BCubed F %.4f | peak RSS %.0f MiB |", r.seconds, r.persons,
+                               r.bcubedF, r.peakRSSMiB))
+            }
+        }
+        if json { try printJSON(rows) }
+    }
+
     /// Builds (or maps) one embedded index and measures it.
     private func measureEmbedded(gallery: SyntheticGallery, precision: VectorPrecision, queries: [[Float]],
                                  truth: [[Int]]?) throws -> (SearchBenchResult, [[Int]]) {
