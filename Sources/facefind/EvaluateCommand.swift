@@ -62,6 +62,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Cluster every photo of the labelled set into persons (one face per photo) without the labels, and score the clusters against them: BCubed and pairwise precision, recall and F.")
     var clusters = false
 
+    @Flag(help: "With --clusters: cluster every face of every photo (two faces of one photo never one person), still scoring each photo's labelled face.")
+    var allFaces = false
+
     @Flag(help: "With --clusters: also cluster half of the photos (every other one) and join the rest to those persons one by one, as a growing gallery does, and score that too.")
     var incremental = false
 
@@ -125,8 +128,11 @@ struct EvaluateCommand: ParsableCommand {
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         if clusters, pairs != nil { throw ValidationError("--clusters works on a labelled set (--split, or --queries and --gallery), not --pairs") }
-        if !clusters, linkThreshold != nil || neighbours != nil || incremental {
-            throw ValidationError("--link-threshold, --neighbours and --incremental are for --clusters")
+        if !clusters, linkThreshold != nil || neighbours != nil || incremental || allFaces {
+            throw ValidationError("--link-threshold, --neighbours, --incremental and --all-faces are for --clusters")
+        }
+        if incremental, allFaces {
+            throw ValidationError("--incremental measures one face per photo; give it without --all-faces")
         }
         if let linkThreshold, !(-1...1).contains(linkThreshold) {
             throw ValidationError("--link-threshold is a cosine similarity, from -1 to 1")
@@ -182,7 +188,7 @@ struct EvaluateCommand: ParsableCommand {
         for (label, plan) in try plans() {
             let bar = ProgressBar(label: label)
             results.append(try evaluator.clusters(plan, neighbours: neighbours ?? 10, threshold: linkThreshold,
-                                                  incremental: incremental) {
+                                                  incremental: incremental, allFaces: allFaces) {
                 bar.update($0)
             })
             bar.finish()

@@ -105,11 +105,11 @@ enum EvaluationTables {
 
     /// `evaluate --clusters`: one row per setting.
     static func clusters(_ results: [ClusterEvaluation]) -> String {
-        var lines = ["| setting | link from | neighbours | photos | identities | clusters | BCubed P / R / F | pairwise P / R / F | seconds |",
+        var lines = ["| setting | link from | neighbours | photos / faces | identities | clusters | BCubed P / R / F | pairwise P / R / F | seconds |",
                      "|---|---|---|---|---|---|---|---|---|"]
         for r in results {
             let s = r.scores
-            lines.append("| \(r.setting.label) | \(String(format: "%.3f", r.threshold)) | \(r.neighbours) | \(r.photos) | "
+            lines.append("| \(r.setting.label) | \(String(format: "%.3f", r.threshold)) | \(r.neighbours) | \(r.photos) / \(r.faces) | "
                 + "\(s.labels) | \(s.clusters) | "
                 + String(format: "%.4f / %.4f / **%.4f** | %.4f / %.4f / %.4f | %.1f |", s.bcubedPrecision, s.bcubedRecall,
                          s.bcubedF, s.pairwisePrecision, s.pairwiseRecall, s.pairwiseF, r.clusteringSeconds))

@@ -192,6 +192,13 @@ struct ClusterEvaluationTests {
         #expect(facenet.scores.bcubedPrecision == 1 && facenet.scores.clusters > 13 && facenet.scores.bcubedF > 0.9)
         let loose = try evaluator.clusters(plan("facenet512"), threshold: 0.505)
         #expect(loose.scores.clusters == 13 && loose.scores.bcubedF == 1, "\(loose.scores)")
+        // Every face of every photo (66 faces: some photos hold two people): still the 13 people, the bystander
+        // faces kept apart from the labelled face of their photo.
+        let everyFace = try evaluator.clusters(plan("mobilefacenet"), allFaces: true)
+        #expect(everyFace.photos == 61 && everyFace.faces > 61 && everyFace.scores.bcubedF == 1, "\(everyFace.scores)")
+        // Half clustered, half joined: the same 13 people here.
+        let grown = try evaluator.clusters(plan("mobilefacenet"), incremental: true)
+        #expect(grown.incremental?.bcubedPrecision == 1 && (grown.incremental?.bcubedF ?? 0) > 0.9, "\(String(describing: grown.incremental))")
     }
 
     /// The clustering options are refused when meaningless, before any photo is read: a link that is no cosine

@@ -9,6 +9,9 @@ public struct ClusterEvaluation: Sendable, Codable {
     public var neighbours: Int
     /// Photos clustered (queries and gallery alike, each once).
     public var photos: Int
+    /// Faces clustered: one per photo, or with `allFaces` every face (the scores still cover the labelled face
+    /// of each photo only: the others, bystanders, have no label, but they can pull labelled faces together).
+    public var faces: Int
     public var scores: ClusteringScores
     /// With `incremental`: the same photos clustered half first (every other photo in path order), the rest then
     /// joined to those persons one by one (`PeopleClustering.assignNewFaces`; a photo that joins none counts as a
@@ -24,6 +27,7 @@ extension Evaluator {
     /// nearest faces linked from `threshold` (default: the embedder's calibrated clustering threshold, a
     /// false-accept rate, never tuned on the clustering scores), and scores the clusters against the identities.
     public func clusters(_ plan: EvaluationPlan, neighbours: Int = 10, threshold: Float? = nil, incremental: Bool = false,
+                         allFaces: Bool = false,
                          progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> ClusterEvaluation {
         guard plan.members.count == 1, let configuration = plan.members.first?.configuration else {
             throw EvaluationError.fusionNotClustered
@@ -39,20 +43,29 @@ extension Evaluator {
         let start = Date()
         var vectors: [Float] = []
         var labels: [String] = []
+        var labelled: [Int] = []        // per photo, the row of its labelled face
+        var cannotLink: [[Int]] = []    // with allFaces, per row, the other faces of its photo
         for (path, image) in stored.sorted(by: { $0.key < $1.key }) {
             guard let id = identity[path], let chosen = plan.queryFace.choose(
                 from: image.faces.map(\.face), imageWidth: image.width, imageHeight: image.height).first else { continue }
-            vectors += image.faces[chosen].embedding.vector
+            let rows = allFaces ? Array(image.faces.indices).filter { !image.faces[$0].face.isWholeImage || $0 == chosen } : [chosen]
+            let first = cannotLink.count
+            for (n, f) in rows.enumerated() {
+                vectors += image.faces[f].embedding.vector
+                if f == chosen { labelled.append(first + n) }
+                cannotLink.append(rows.indices.filter { $0 != n }.map { first + $0 })
+            }
             labels.append(id)
         }
         let index = try VectorIndex.inMemory(vectors: vectors, dimension: run.settings.dimension)
         let graph = FaceGraph.nearestNeighbours(of: index, k: neighbours, threshold: linkFrom)
-        let clusters = ChineseWhispers.cluster(graph)
+        let clusters = ChineseWhispers.cluster(graph, cannotLink: allFaces ? cannotLink : [])
         let seconds = Date().timeIntervalSince(start)
         return ClusterEvaluation(
             setting: EvaluatedSetting([run.settings], plan: plan), threshold: linkFrom, neighbours: neighbours,
-            photos: labels.count, scores: ClusteringScores(clusters: clusters, labels: labels),
-            incremental: try incremental ? Self.halfThenRest(vectors: vectors, dimension: run.settings.dimension,
+            photos: labels.count, faces: cannotLink.count,
+            scores: ClusteringScores(clusters: labelled.map { clusters[$0] }, labels: labels),
+            incremental: try incremental && !allFaces ? Self.halfThenRest(vectors: vectors, dimension: run.settings.dimension,
                 labels: labels, clustering: PeopleClustering(threshold: linkFrom, neighbours: neighbours, minimumFaces: 1)) : nil,
             clusteringSeconds: seconds)
     }
