@@ -30,10 +30,13 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp",
                        providers: [.apt(["libwebp-dev"])]),
+        // HEIC (HEVC through libde265) and AVIF (AV1 through dav1d/libaom): libheif 1.15 on Debian 12.
+        .systemLibrary(name: "CHeif", pkgConfig: "libheif",
+                       providers: [.apt(["libheif-dev"])]),
         .target(
             name: "FaceFind",
             dependencies: [
-                "COnnxRuntime", "CSearchKernels", "CTurboJPEG", "CPNG", "CWebP",
+                "COnnxRuntime", "CSearchKernels", "CTurboJPEG", "CPNG", "CWebP", "CHeif",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the small hand-made seed files in Fuzz/Corpus/<Target>/ (committed; run again only to change them).
 
-Needs Pillow (with WebP) for the image seeds: python3 -m pip install --target /tmp/pylibs pillow, then
+Needs Pillow (with WebP) for the image seeds and heif-enc (Debian package libheif-examples) for the HEIC/AVIF
+ones: python3 -m pip install --target /tmp/pylibs pillow, then
 PYTHONPATH=/tmp/pylibs python3 Fuzz/make-seeds.py. Every file is a few hundred bytes at most and made here from
 scratch: no photo from ../shared is ever copied into the repository (scripts/fuzz.sh adds some at run time).
 """
@@ -98,6 +99,35 @@ def image_seeds():
     put(t, "gif-header.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
     put(t, "empty", b"")
     return jpeg6
+
+
+def heif_seeds():
+    """HEIC and AVIF seeds from heif-enc (Debian package libheif-examples) on tiny Pillow PNGs."""
+    import subprocess
+    import tempfile
+    t = "FuzzImageDecoder"
+    with tempfile.TemporaryDirectory() as tmp:
+        def enc(img, name, *options):
+            src = os.path.join(tmp, name + ".png")
+            img.save(src, "PNG")
+            out = os.path.join(tmp, name)
+            subprocess.run(["heif-enc", *options, "-o", out, src], check=True, stdout=subprocess.DEVNULL)
+            with open(out, "rb") as f:
+                return f.read()
+        heic = enc(gradient("RGB", 8, 8), "heic-8bit.heic", "-q", "30")
+        put(t, "heic-8bit.heic", heic)
+        put(t, "avif-8bit.avif", enc(gradient("RGB", 8, 8), "avif-8bit.avif", "-A", "-q", "30"))
+        put(t, "heic-alpha.heic", enc(gradient("RGBA", 8, 8), "heic-alpha.heic", "-q", "30"))
+        put(t, "avif-grey.avif", enc(gradient("L", 8, 8), "avif-grey.avif", "-A", "-q", "30"))
+        img16 = Image.new("I;16", (8, 8))
+        img16.putdata([i * 1000 for i in range(64)])
+        put(t, "heic-10bit-grey.heic", enc(img16, "heic-10bit-grey.heic", "-b", "10", "-q", "30"))
+    put(t, "heic-truncated.heic", heic[: len(heic) // 2])
+    # The primary image's ispe property patched to claim 100000 x 100000: refused while the container is read.
+    at = heic.index(b"ispe")
+    huge = bytearray(heic)
+    huge[at + 8:at + 16] = struct.pack(">II", 100000, 100000)
+    put(t, "heic-huge-ispe.heic", bytes(huge))
 
 
 def exif_seeds(jpeg6):
@@ -245,6 +275,7 @@ if __name__ == "__main__":
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
     jpeg6 = image_seeds()
+    heif_seeds()
     exif_seeds(jpeg6)
     multipart_seeds()
     split_seeds()

@@ -100,7 +100,7 @@ paths:
       description: |
         Send the photo as multipart/form-data (field `image`; a file in any other field is refused with 400
         `unexpected_file_field`; the other parameters may be form fields too) or as the raw body (image/jpeg,
-        image/png, image/webp or application/octet-stream) with parameters in the query string. The body must
+        image/png, image/webp, image/heic, image/heif, image/avif or application/octet-stream) with parameters in the query string. The body must
         arrive within the server's deadline and minimum rate, else 408 and the connection is closed.
       parameters:
         - $ref: "#/components/parameters/K"
@@ -136,6 +136,18 @@ paths:
               type: string
               format: binary
           image/webp:
+            schema:
+              type: string
+              format: binary
+          image/heic:
+            schema:
+              type: string
+              format: binary
+          image/heif:
+            schema:
+              type: string
+              format: binary
+          image/avif:
             schema:
               type: string
               format: binary
@@ -333,6 +345,18 @@ paths:
               type: string
               format: binary
           image/webp:
+            schema:
+              type: string
+              format: binary
+          image/heic:
+            schema:
+              type: string
+              format: binary
+          image/heif:
+            schema:
+              type: string
+              format: binary
+          image/avif:
             schema:
               type: string
               format: binary

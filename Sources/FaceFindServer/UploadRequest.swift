@@ -13,7 +13,7 @@ struct UploadRequest: Sendable {
     /// Raw bodies must say they are an image, or say nothing; anything else (JSON, a form, text) is 415 before
     /// a byte of it is read.
     static let rawTypes: Set<String> = ["", "application/octet-stream", "image/jpeg", "image/jpg", "image/png",
-                                        "image/webp"]
+                                        "image/webp", "image/heic", "image/heif", "image/avif"]
 
     /// Checks size and type from the headers alone (413, 415), so that callers can refuse a request before
     /// queueing it; returns the multipart boundary, nil for a raw body.

@@ -31,10 +31,10 @@ extension WebPage {
     <h2 id="search-title">Who is this?</h2>
     <form id="search-form" class="search-form">
       <div id="drop" class="drop">
-        <input type="file" id="query-file" class="visually-hidden" accept="image/jpeg,image/png,image/webp">
+        <input type="file" id="query-file" class="visually-hidden" accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.hif,.avif">
         <label for="query-file" class="drop-label">
           <strong>Choose a photo</strong> or drop it here
-          <small>JPEG, PNG or WebP; you can also paste one</small>
+          <small>JPEG, PNG, WebP, HEIC or AVIF; you can also paste one</small>
         </label>
       </div>
       <fieldset class="options">
@@ -72,7 +72,7 @@ extension WebPage {
         <label for="add-name">Name of the person</label>
         <input id="add-name" type="text" autocomplete="off" maxlength="100">
         <label for="add-files">Photos</label>
-        <input id="add-files" type="file" multiple accept="image/jpeg,image/png,image/webp">
+        <input id="add-files" type="file" multiple accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.hif,.avif">
         <button type="submit" id="add-button">Add to gallery</button>
       </fieldset>
     </form>

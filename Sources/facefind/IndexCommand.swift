@@ -12,7 +12,7 @@ struct IndexCommand: ParsableCommand {
             could not be read); 1 on a fatal error (nothing more could be done); 64 for a usage error.
             """)
 
-    @Argument(help: "Folder of photos (searched recursively for .jpg, .jpeg, .png, .webp).")
+    @Argument(help: "Folder of photos (searched recursively for .jpg, .jpeg, .png, .webp, .heic, .heif, .hif, .avif).")
     var folder: String
 
     @Option(help: "Index file (SQLite; default facefind.sqlite).")

@@ -103,7 +103,7 @@ import Testing
             #expect(text.status == .badRequest)
             let error = try text.error()
             #expect(error.status == 400 && error.code == "not_an_image")
-            #expect(error.message.contains("not a JPEG, PNG or WebP image"))
+            #expect(error.message.contains("not a JPEG, PNG, WebP, HEIC or AVIF image"))
 
             var gif = MultipartBody()
             gif.file("image", filename: "cat.gif", type: "image/gif", Array("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8))

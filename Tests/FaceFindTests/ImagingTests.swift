@@ -616,10 +616,10 @@ struct ImagingDecodingErrorTests {
     func text() throws {
         let error = try #require(decodingError(Array("<!DOCTYPE html><html>".utf8), name: "x.jpg"))
         #expect(error.file == "x.jpg")
-        #expect(error.description.hasPrefix("x.jpg: not a JPEG, PNG or WebP image (starts with text"))
+        #expect(error.description.hasPrefix("x.jpg: not a JPEG, PNG, WebP, HEIC or AVIF image (starts with text"))
         #expect(error.reason.contains("<!DOCTYPE"))
         let binary = try #require(decodingError([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], name: "b.bin"))
-        #expect(binary.reason == "not a JPEG, PNG or WebP image (starts with bytes 00 01 02 03 04 05 06 07)")
+        #expect(binary.reason == "not a JPEG, PNG, WebP, HEIC or AVIF image (starts with bytes 00 01 02 03 04 05 06 07)")
         let gif = try #require(decodingError(Array("GIF89a".utf8) + [1, 0, 1, 0], name: "g.jpg"))
         #expect(gif.reason.contains("GIF"))
     }

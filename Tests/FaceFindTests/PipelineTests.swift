@@ -113,7 +113,7 @@ struct PipelineTests {
         try Data("this is not a photo\n".utf8).write(to: URL(fileURLWithPath: "\(folder)/notes.jpg"))
         try Data().write(to: URL(fileURLWithPath: "\(folder)/empty.jpg"))
         try Data(RGBImage(width: 1, height: 1, fill: .white).pngData()).write(to: URL(fileURLWithPath: "\(folder)/tiny.png"))
-        let bad = ["corrupt.jpg": "", "truncated.png": "", "notes.jpg": "not a JPEG, PNG or WebP", "empty.jpg": "empty",
+        let bad = ["corrupt.jpg": "", "truncated.png": "", "notes.jpg": "not a JPEG, PNG, WebP, HEIC or AVIF", "empty.jpg": "empty",
                    "tiny.png": "too small"]
         return (folder, good, bad.reduce(into: [:]) { $0["\(folder)/\($1.key)"] = $1.value })
     }

@@ -119,7 +119,7 @@ struct UnreadableInputTests {
         try Data("not a photo".utf8).write(to: URL(fileURLWithPath: folder + "/evil\nforged.jpg"))
         let result = try Self.facefind(["index", folder, "--db", folder + ".sqlite", "--models", TestData.models])
         #expect(result.status == 2)
-        #expect(result.output.contains("\(folder)/evil\\nforged.jpg: not a JPEG, PNG or WebP image"), "\(result.output)")
+        #expect(result.output.contains("\(folder)/evil\\nforged.jpg: not a JPEG, PNG, WebP, HEIC or AVIF image"), "\(result.output)")
         #expect(!result.output.split(separator: "\n").contains { $0.hasPrefix("forged.jpg") })
     }
 

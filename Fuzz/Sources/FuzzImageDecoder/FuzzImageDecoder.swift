@@ -1,5 +1,5 @@
 // Fuzzes ImageDecoder.decode on arbitrary bytes: format sniffing, JPEG (TurboJPEG, EXIF orientation, CMYK),
-// PNG (libpng simplified API) and WebP (libwebp). A 1 MP pixel limit makes huge-dimension headers fail from the
+// PNG (libpng simplified API), WebP (libwebp), HEIC and AVIF (libheif). A 1 MP pixel limit makes huge-dimension headers fail from the
 // header, before any pixel memory is allocated.
 import FaceFind
 import Foundation

@@ -62,8 +62,9 @@ public struct IndexReport: Sendable, Codable {
     public var imagesPerSecond: Double { seconds > 0 ? Double(indexed + failed.count) / seconds : 0 }
 }
 
-/// The file extensions indexing picks up (content is then checked by its bytes, not its name).
-public let imageFileExtensions: Set<String> = ["jpg", "jpeg", "png", "webp"]
+/// The file extensions indexing picks up (content is then checked by its bytes, not its name). `hif` is what
+/// some cameras (Canon, Fujifilm, Sony) name their HEIF photos.
+public let imageFileExtensions: Set<String> = ["jpg", "jpeg", "png", "webp", "heic", "heif", "hif", "avif"]
 
 /// Streams photos through decode → detect → crop → embed → store with bounded memory: each worker holds at
 /// most one decoded photo and one batch of chips, and finished images are written in small transactions.

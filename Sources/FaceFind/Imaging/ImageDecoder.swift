@@ -2,8 +2,13 @@ import Foundation
 
 /// The image container formats FaceFind reads. Detected from the first bytes of the data, never from the file
 /// extension, because photo collections are full of PNGs named `.jpg` and extension-less downloads.
+///
+/// `heic` and `avif` are the two members of the HEIF family (ISO/IEC 23008-12 containers) that libheif decodes:
+/// HEVC-coded images (iPhone photos) and AV1-coded ones. A HEIF file whose brands name no codec (only the generic
+/// `mif1`/`msf1`) counts as `heic`, the common case; libheif finds the real codec from the file either way.
+/// The raw value is the file extension used for the format.
 public enum ImageFormat: String, Sendable {
-    case jpeg, png, webp
+    case jpeg, png, webp, heic, avif
 }
 
 /// Why an image could not be decoded. Carries the file name so that a failure in a batch of thousands of photos
@@ -22,10 +27,10 @@ public struct ImageDecodingError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(file): \(reason)" }
 }
 
-/// Decodes JPEG, PNG and WebP data into 8-bit `RGBImage`s.
+/// Decodes JPEG, PNG, WebP, HEIC and AVIF data into 8-bit `RGBImage`s.
 ///
-/// JPEGs are returned upright according to their EXIF orientation, as an image viewer shows them, because face
-/// detectors expect upright faces. Alpha channels are composited onto white (transparent areas look like paper,
+/// JPEGs are returned upright according to their EXIF orientation, HEIC/AVIF according to their `irot`/`imir`
+/// transformations, as an image viewer shows them, because face detectors expect upright faces. Alpha channels are composited onto white (transparent areas look like paper,
 /// not like whatever colour the encoder left under alpha 0). A value type with no shared state: one decoder may be
 /// used from many threads at once (every call creates its own codec state).
 public struct ImageDecoder: Sendable {
@@ -51,22 +56,66 @@ public struct ImageDecoder: Sendable {
         }
         guard let format = ImageDecoder.sniff(bytes) else {
             throw ImageDecodingError(
-                file: name, reason: "not a JPEG, PNG or WebP image (\(ImageDecoder.describeUnknownStart(bytes)))")
+                file: name,
+                reason: "not a JPEG, PNG, WebP, HEIC or AVIF image (\(ImageDecoder.describeUnknownStart(bytes)))")
         }
         switch format {
         case .jpeg: return try decodeJPEG(bytes, name: name)
         case .png: return try decodePNG(bytes, name: name)
         case .webp: return try decodeWebP(bytes, name: name)
+        case .heic, .avif: return try decodeHEIF(bytes, format: format, name: name)
         }
     }
 
-    /// The format of `bytes` by magic number, or nil when it is none of the three.
+    /// The format of `bytes` by magic number (for HEIF, the brands of the leading `ftyp` box), or nil when it is
+    /// none of the supported ones.
     public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if bytes.count >= 12, bytes.starts(with: Array("RIFF".utf8)), Array(bytes[8..<12]) == Array("WEBP".utf8) {
             return .webp
         }
+        return heifFormat(ftypBrands(bytes))
+    }
+
+    /// Brands that make a file an AVIF (AV1 still image, image sequence).
+    static let avifBrands: Set<String> = ["avif", "avis"]
+    /// Brands of HEVC-coded HEIF (still, multi-image, sequences) and the generic, codec-neutral HEIF brands.
+    static let heicBrands: Set<String> = ["heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs"]
+    static let genericHEIFBrands: Set<String> = ["mif1", "msf1"]
+
+    /// The major brand followed by the compatible brands of a leading ISO-BMFF `ftyp` box, or [] when the data
+    /// does not start with one. Reads only inside both the data and the box's declared size, so a hostile size
+    /// field cannot make it read past the end.
+    static func ftypBrands(_ bytes: [UInt8]) -> [String] {
+        guard bytes.count >= 12, Array(bytes[4..<8]) == Array("ftyp".utf8) else { return [] }
+        func brand(at i: Int) -> String { String(decoding: bytes[i..<i + 4], as: UTF8.self) }
+        var brands = [brand(at: 8)]
+        let boxSize = bytes[0..<4].reduce(0) { $0 << 8 | Int($1) }
+        // Compatible brands follow the 4-byte minor version. A size of 0 ("to the end of the file") or 1 (64-bit
+        // size) never occurs for an ftyp box in practice: only the major brand is used then.
+        if boxSize >= 16 {
+            let end = min(boxSize, bytes.count)
+            var i = 16
+            while i + 4 <= end {
+                brands.append(brand(at: i))
+                i += 4
+            }
+        }
+        return brands
+    }
+
+    /// The HEIF-family format the brands declare, or nil for other ISO-BMFF files (MP4, QuickTime, CR3...).
+    /// The major brand decides when it names a codec; otherwise (generic `mif1`, or e.g. `miaf`) the compatible
+    /// brands do, AV1 before HEVC because AVIF files always list `mif1` too, but never `heic`.
+    static func heifFormat(_ brands: [String]) -> ImageFormat? {
+        guard let major = brands.first else { return nil }
+        if avifBrands.contains(major) { return .avif }
+        if heicBrands.contains(major) { return .heic }
+        let compatible = brands.dropFirst()
+        if compatible.contains(where: avifBrands.contains) { return .avif }
+        if compatible.contains(where: heicBrands.contains) { return .heic }
+        if genericHEIFBrands.contains(major) || compatible.contains(where: genericHEIFBrands.contains) { return .heic }
         return nil
     }
 
@@ -157,13 +206,8 @@ public struct ImageDecoder: Sendable {
         if bytes.starts(with: [0x49, 0x49, 0x2A, 0x00]) || bytes.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) {
             return "looks like a TIFF image or camera raw file"
         }
-        if has("ftyp", at: 4) {
-            if has("avif", at: 8) || has("avis", at: 8) { return "looks like an AVIF image" }
-            if has("heic", at: 8) || has("heix", at: 8) || has("mif1", at: 8) || has("msf1", at: 8) {
-                return "looks like a HEIC/HEIF image"
-            }
-            return "looks like an MP4/QuickTime-family file"
-        }
+        // HEIC/AVIF never get here: sniff() accepts every HEIF brand.
+        if has("ftyp", at: 4) { return "looks like an MP4/QuickTime-family file" }
         if has("RIFF") { return "a RIFF file that is not WebP" }
         if has("%PDF") { return "looks like a PDF document" }
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "looks like a ZIP archive" }
