@@ -45,7 +45,10 @@ struct EndToEndTests {
         let evaluator = Evaluator(set: set, loader: try TestData.loader(), cacheDirectory: try TestData.temporaryFolder())
         let results = try evaluator.evaluate(PipelineConfiguration(), metrics: [.cosine, .euclidean])
         let cosine = results[0], euclidean = results[1]
-        #expect(cosine.top1 >= 0.95, "top-1 \(cosine.top1)")
+        // 499 of 526 (0.9487): FaceNet-512 detects at the photo's own size since issue 11, which costs lfw-dev two
+        // queries against the 448 px it was once tuned to here, and gains on the identities outside it
+        // (docs/ModelMatrix.md, "Detection size per embedder").
+        #expect(cosine.top1 >= 499.0 / 526, "top-1 \(cosine.top1)")
         #expect(cosine.top5 >= 0.98, "top-5 \(cosine.top5)")
         #expect(cosine.top10 >= cosine.top5 && cosine.top5 >= cosine.top1)
         // Unit vectors: euclidean distance is a monotone function of cosine, so the rankings agree.

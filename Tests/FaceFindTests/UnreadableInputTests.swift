@@ -171,6 +171,19 @@ struct UnreadableInputTests {
         }
     }
 
+    /// A new index whose writer is still open: its header marking (and the persons tables) sit in the write-ahead
+    /// log, the file's own first page still says `application_id` 0 until a checkpoint. A second process opening
+    /// it then (the kill-and-resume test's poll, `serve` beside `index`) must see FaceFind's index, not refuse it
+    /// as another program's tables, which it did once schema 3 added tables the unmarked check did not know.
+    @Test func anIndexMarkedOnlyInItsWriteAheadLogOpensFromAnotherConnection() throws {
+        let path = try TestData.temporaryFolder() + "/index.sqlite"
+        let writer = try SQLiteGalleryStore(path: path)
+        let header = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)).prefix(100))
+        #expect(header[68..<72].allSatisfy { $0 == 0 }, "the marking is still in the log, the case under test")
+        let reader = try SQLiteGalleryStore(path: path, create: false)
+        #expect(try reader.counts().images == 0 && writer.counts().images == 0)
+    }
+
     @Test func aDirectoryOrAFileThatIsNotSQLiteIsRefused() throws {
         let folder = try TestData.temporaryFolder()
         let directory = #expect(throws: GalleryError.self) { try SQLiteGalleryStore(path: folder) }

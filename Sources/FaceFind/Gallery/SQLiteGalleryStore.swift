@@ -48,6 +48,10 @@ public final class SQLiteGalleryStore: GalleryStore {
     /// The tables of a FaceFind index of schema 1, made before index files carried `application_id`.
     static let legacyTables: Set<String> = ["settings", "images", "faces", "embeddings", "grdb_migrations"]
 
+    /// The tables of a FaceFind index of this schema: seen unmarked only while another process creates the index
+    /// (its migrator commits the tables, then the header is marked).
+    static let currentTables = legacyTables.union(["persons", "face_persons"])
+
     /// Throws unless `path` is absent, empty, or a FaceFind index this version can open, reading only. The
     /// header's `application_id` says whose file it is; a file without one is taken only when it holds no
     /// schema at all, or exactly the tables of a FaceFind index made before the marking existed.
@@ -91,20 +95,32 @@ public final class SQLiteGalleryStore: GalleryStore {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)  // another process may be creating the index right now
-        let tables: [String]
+        var tables: [String] = [], marked: (application: Int32, version: Int32) = (0, 0)
         do {
-            tables = try retryingConcurrentCreation { try DatabaseQueue(path: path, configuration: configuration).read { db in
-                try String.fetchAll(db, sql: """
+            try retryingConcurrentCreation { try DatabaseQueue(path: path, configuration: configuration).read { db in
+                tables = try String.fetchAll(db, sql: """
                     SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND substr(name, 1, 7) != 'sqlite_'
                     ORDER BY name
                     """)
+                // The header as SQLite sees it, write-ahead log included: a new index is marked in its WAL
+                // first, and the file's own first page shows 0 until the next checkpoint.
+                marked = (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                          try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
             } }
         } catch let error as DatabaseError {
             throw GalleryError.notAnIndex(path: path, reason: "it cannot be read as SQLite (\(error.message ?? "\(error)"))")
         }
-        // Only GRDB's bookkeeping table: an index being created by another process right now (the migrator
-        // commits that table before the schema, and the header is marked last), so not another program's file.
-        if tables.isEmpty || tables == ["grdb_migrations"] || Set(tables) == legacyTables { return }
+        if marked.application == applicationID {
+            guard marked.version <= schemaVersion else {
+                throw GalleryError.notAnIndex(path: path, reason: "it was made by a newer FaceFind (schema "
+                                              + "\(marked.version); this one reads up to \(schemaVersion))")
+            }
+            return
+        }
+        // Only GRDB's bookkeeping table, or this schema's tables unmarked: an index being created by another process
+        // right now (the migrator commits that table before the schema, and the header is marked last), so not
+        // another program's file.
+        if tables.isEmpty || tables == ["grdb_migrations"] || [legacyTables, currentTables].contains(Set(tables)) { return }
         let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
         throw GalleryError.notAnIndex(path: path, reason: "it holds another program's tables (\(shown)); FaceFind "
                                       + "writes only to its own index files: give another file name")
