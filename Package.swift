@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "FaceFindServerTests",
             dependencies: [
-                "FaceFindServer", "FaceFindMultipart",
+                "FaceFindServer", "FaceFindMultipart", "FaceFindPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -18,12 +18,18 @@ extension PostgresGalleryStore {
     /// query faces and gallery faces.
     public func search(faces queries: [Embedding], k: Int, metric: DistanceMetric = .cosine, exact: Bool = false,
                        efSearch: Int? = nil, threshold: Float? = nil) throws -> [Match] {
+        try rank(faces: queries, k: k, metric: metric, threshold: threshold, exact: exact, efSearch: efSearch).map(\.match)
+    }
+
+    /// As `GallerySearcher.rank`, with the HNSW index off (`exact`) or its candidate list set (`efSearch`).
+    public func rank(faces queries: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?, exact: Bool,
+                     efSearch: Int?) throws -> [(match: Match, list: Int)] {
         guard k > 0, !queries.isEmpty, let layout = try layout() else { return [] }
         let lists = try queries.map { query in
             try nearestImages(query.vector, k: k, metric: metric, exact: exact, efSearch: efSearch ?? options.efSearch,
                               layout: layout)
         }
-        return Match.bestPerImage(lists, metric: metric, k: k, threshold: threshold).map(\.match)
+        return Match.bestPerImage(lists, metric: metric, k: k, threshold: threshold)
     }
 
     /// The best face of each of at least `k` images (fewer when the gallery has fewer), nearest first. Fetches
@@ -134,5 +140,13 @@ extension PostgresGalleryStore {
             throw GalleryError.storage(store: name, message: "holds no index yet (no settings bound)")
         }
         return layout
+    }
+}
+
+/// The store searched where its vectors are: `facefind serve --store postgres://…` ranks through this, with the
+/// URL's HNSW settings.
+extension PostgresGalleryStore: GallerySearcher {
+    public func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) throws -> [(match: Match, list: Int)] {
+        try rank(faces: faces, k: k, metric: metric, threshold: threshold, exact: false, efSearch: nil)
     }
 }

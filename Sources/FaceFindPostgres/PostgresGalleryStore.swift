@@ -395,6 +395,18 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                            faceCount: faces, error: error)
     }
 
+    public func pathBounds(excludingPrefix prefix: String) throws -> (first: String, last: String)? {
+        try session.run { db in
+            // COLLATE "C": byte order, whatever the database's collation.
+            let row = try db.query("""
+                SELECT min(path COLLATE "C"), max(path COLLATE "C") FROM \(unescaped: schema).images
+                WHERE \(prefix) = '' OR NOT starts_with(path, \(prefix))
+                """).first
+            guard let (first, last) = try row?.decode((String?, String?).self), let first, let last else { return nil }
+            return (first, last)
+        }
+    }
+
     public func images(offset: Int, limit: Int) throws -> [ImageRecord] {
         let sql = recordSQL(try layout())
         return try session.run { db in
@@ -442,6 +454,15 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
     }
 
     public func loadFaceMatrix() throws -> FaceMatrix {
+        try loadFaceMatrix(paths: nil)
+    }
+
+    public func loadFaceMatrix(paths: [String]) throws -> FaceMatrix {
+        try loadFaceMatrix(paths: Optional(paths))
+    }
+
+    /// The faces of the images at `paths`, or of every image when nil.
+    private func loadFaceMatrix(paths: [String]?) throws -> FaceMatrix {
         guard let layout = try layout() else { return FaceMatrix(dimension: try settings()?.dimension ?? 0) }
         return try session.run { db in
             var matrix = FaceMatrix(dimension: layout.dimension)
@@ -452,7 +473,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                 let rows = try db.query("""
                     SELECT i.id, i.path, f.id, f.x, f.y, f.w, f.h, f.whole_image, f.embedding::real[]
                     FROM \(unescaped: schema).images i JOIN \(unescaped: schema).faces f ON f.image_id = i.id
-                    WHERE (i.id, f.id) > (\(after.0), \(after.1))
+                    WHERE (i.id, f.id) > (\(after.0), \(after.1)) AND (\(paths == nil) OR i.path = ANY(\(paths ?? [])))
                     ORDER BY i.id, f.id LIMIT 20000
                     """)
                 var count = 0

@@ -66,8 +66,7 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     static func unsupportedMediaType(_ got: String) -> APIError {
         APIError(.unsupportedMediaType, code: "unsupported_media_type",
                  "content type \(got) is not accepted: send multipart/form-data with an `image` field, or the image "
-                 + "itself as image/jpeg, image/png, image/webp, image/heic, image/heif, image/avif or "
-                 + "application/octet-stream")
+                 + "itself as \(UploadRequest.imageTypes.joined(separator: ", ")) or application/octet-stream")
     }
 
     static func overloaded(retryAfter: Int, what: String) -> APIError {

@@ -43,7 +43,7 @@ extension Engine {
             }
             // `known: [:]`: index these files even if the same path was indexed before (a re-upload).
             report = try timed("detect_embed_store") {
-                try index.modify { try indexer.index(files: paths, known: [:]) }
+                try index.modify(paths: paths) { try indexer.index(files: paths, known: [:]) }
             }.0
         } catch {
             for path in created { try? FileManager.default.removeItem(atPath: path) }
@@ -51,7 +51,7 @@ extension Engine {
         }
         if !report.failed.isEmpty {
             // Decoding was checked above, so this is an inference failure: undo the whole request.
-            try? index.modify { try store.remove(paths: paths) }
+            try? index.modify(paths: paths) { try store.remove(paths: paths) }
             for path in created { try? FileManager.default.removeItem(atPath: path) }
             let reasons = report.failed.map { "\(URL(fileURLWithPath: $0.path).lastPathComponent): \($0.reason)" }
             throw APIError(.internalServerError, code: "indexing_failed",
@@ -59,9 +59,10 @@ extension Engine {
         }
         updateGalleryGauges()
 
-        // New ids come from the reloaded matrix (every indexed image has at least one face, the whole image
-        // standing in when none is found).
-        let ids = Dictionary(index.current.matrix.images.map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
+        // Every indexed image has at least one face (the whole image standing in when none is found), so the
+        // faces of these paths give their new ids.
+        let ids = Dictionary(try store.loadFaceMatrix(paths: paths).images.map { ($0.path, $0.id) },
+                             uniquingKeysWith: { a, _ in a })
         var seen = Set<Int64>()
         return try paths.compactMap { path in
             guard let id = ids[path], seen.insert(id).inserted, let record = try store.image(id: id) else { return nil }
@@ -86,7 +87,7 @@ extension Engine {
                            "the photo file of gallery image \(id) cannot be removed (\(reason)); the image stays "
                            + "in the gallery")
         }
-        let removed = try timed("store_write") { try index.modify { try store.remove(ids: [id]) } }.0
+        let removed = try timed("store_write") { try index.modify(ids: [id]) { try store.remove(ids: [id]) } }.0
         guard removed > 0 else { throw APIError.notFound("no gallery image with id \(id)") }
         thumbnails.remove(id: id)
         updateGalleryGauges()

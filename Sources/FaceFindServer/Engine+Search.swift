@@ -53,18 +53,21 @@ extension Engine {
             chosen = [i]
         }
         let threshold = options.threshold ?? self.threshold(for: options.metric)
-        let snapshot = index.current
-        let (ranked, searchMs) = timed("search") {
-            Self.rank(faces: faces, chosen: chosen, search: snapshot, metric: options.metric, k: options.k)
+        let searcher = index.current
+        // With several chosen faces an image keeps its best score over them, and which face that was, so the
+        // page can show it.
+        let (ranked, searchMs) = try timed("search") {
+            try searcher.rank(faces: chosen.map { faces[$0].embedding }, k: options.k, metric: options.metric,
+                              threshold: threshold)
         }
-        let results: [ResultJSON] = try ranked.compactMap { match, queryFace in
+        let results: [ResultJSON] = try ranked.compactMap { match, list in
+            let queryFace = chosen[list]
             // The record may be gone if the image was deleted after the snapshot was taken: skip it.
             guard let record = try store.image(id: match.imageID) else { return nil }
             let (name, label) = names(ofPath: record.path)
-            let unknown = options.metric.isUnknown(match.score, threshold: threshold)
             return ResultJSON(
                 rank: match.rank, id: match.imageID, path: clientPath(match.path), name: name, label: label, score: match.score,
-                unknown: unknown, box: match.box, faceId: match.faceID, wholeImage: match.isWholeImage,
+                unknown: match.unknown, box: match.box, faceId: match.faceID, wholeImage: match.isWholeImage,
                 queryFace: queryFace, width: record.width, height: record.height,
                 thumbnail: Self.thumbnailURL(match.imageID))
         }
@@ -74,14 +77,5 @@ extension Engine {
             chosenFaces: chosen, metric: options.metric, k: options.k, threshold: threshold,
             unknown: !results.contains { !$0.unknown }, results: results,
             timings: .init(queueMs: waited * 1000, decodeMs: decodeMs, detectEmbedMs: detectMs, searchMs: searchMs))
-    }
-
-    /// The top `k` gallery images for the chosen faces, each with the query face that matched it. With several
-    /// chosen faces an image keeps its best score over them (as `Evaluator.rank` does), and we also keep which
-    /// face that was, so the page can show it.
-    static func rank(faces: [StoredFace], chosen: [Int], search: GallerySearch, metric: DistanceMetric,
-                     k: Int) -> [(Match, Int)] {
-        Match.bestPerImage(chosen.map { search.search(faces[$0].embedding, k: k, metric: metric) }, metric: metric, k: k)
-            .map { ($0.match, chosen[$0.list]) }
     }
 }

@@ -28,9 +28,9 @@ final class Engine: Sendable {
     let logger = Logger(label: "facefind.serve")
 
     /// Opens the pipeline the store was built with (or the default one for an empty store, which is then
-    /// bound to it) and loads the search matrix.
-    init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
-         metrics: ServerMetrics) throws {
+    /// bound to it) and loads the search matrix, unless `searcher` searches the store where it is.
+    init(store: any GalleryStore, searcher: (any GallerySearcher)?, loader: ModelLoader,
+         configuration: ServerConfiguration, metrics: ServerMetrics) throws {
         var fresh = PipelineConfiguration()
         fresh.precision = configuration.precision ?? Precision.preferred(for: fresh.embedder, repository: loader.repository)
         let pipelineConfiguration = try store.settings().map { try PipelineConfiguration(matching: $0) } ?? fresh
@@ -44,15 +44,15 @@ final class Engine: Sendable {
         self.store = store
         self.configuration = configuration
         self.metrics = metrics
-        index = try SearchIndex(store: store)
+        index = try SearchIndex(store: store, serverSide: searcher)
         thumbnails = ThumbnailCache(capacityBytes: configuration.thumbnailCacheBytes)
         repository = loader.repository
         runtimeVersion = loader.runtime.version
         uploadDecoder = ImageDecoder(maxPixels: configuration.maxPixels)
         uploadsDirectory = URL(fileURLWithPath: configuration.uploadsDirectory).standardizedFileURL.path
-        let uploaded = uploadsDirectory + "/"
-        galleryRoot = Self.commonFolder(of: (index.current.matrix.images.map(\.path) + (try store.failedImages()).map(\.path))
-            .filter { !$0.hasPrefix(uploaded) })
+        // The common folder of the first and last path in byte order is every path's.
+        galleryRoot = Self.commonFolder(of: try store.pathBounds(excludingPrefix: uploadsDirectory + "/")
+            .map { [$0.first, $0.last] } ?? [])
         let cosine = configuration.cosineThreshold
             ?? Verification.threshold(for: pipeline.settings.embedder).value
         cosineThreshold = cosine
@@ -65,8 +65,8 @@ final class Engine: Sendable {
     }
 
     func updateGalleryGauges() {
-        let matrix = index.current.matrix
-        metrics.gallery(images: matrix.images.count, faces: matrix.faceCount)
+        let counts = index.counts
+        metrics.gallery(images: counts.images, faces: counts.faces)
     }
 
     /// Runs `body`, recording its duration under `stage`; returns its result and the milliseconds it took.

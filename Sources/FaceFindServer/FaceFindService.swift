@@ -22,11 +22,14 @@ public final class FaceFindService: Sendable {
     public static let version = "0.1.0"
 
     /// Loads the models the store was built with (or the defaults for an empty store) and the search matrix.
-    public init(store: any GalleryStore, loader: ModelLoader, configuration: ServerConfiguration,
-                metrics: ServerMetrics = ServerMetrics()) throws {
+    /// `searcher`: the store's own search where its vectors are (a PostgreSQL store); nil to load the store's
+    /// faces and search them in memory.
+    public init(store: any GalleryStore, searcher: (any GallerySearcher)? = nil, loader: ModelLoader,
+                configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) throws {
         self.configuration = configuration
         self.metrics = metrics
-        engine = try Engine(store: store, loader: loader, configuration: configuration, metrics: metrics)
+        engine = try Engine(store: store, searcher: searcher, loader: loader, configuration: configuration,
+                            metrics: metrics)
         inference = WorkQueue(name: "inference", workers: configuration.inferenceWorkers,
                               capacity: configuration.queueCapacity, retryAfter: configuration.retryAfterSeconds,
                               metrics: metrics)

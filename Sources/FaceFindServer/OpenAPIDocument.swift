@@ -2,6 +2,11 @@
 /// `OpenAPITests` checks that its paths and methods are exactly the router's, and that its schemas name exactly
 /// the fields the server encodes, so the two cannot drift apart silently.
 enum OpenAPIDocument {
+    /// A request body's raw-image alternatives: every type the server decodes, each a binary string.
+    static let rawImageContent = (UploadRequest.imageTypes + ["application/octet-stream"])
+        .map { "          \($0):\n            schema:\n              type: string\n              format: binary" }
+        .joined(separator: "\n")
+
     static let yaml = #"""
 openapi: 3.1.0
 info:
@@ -99,8 +104,8 @@ paths:
       summary: Find the faces in a photo and rank the gallery images for one of them.
       description: |
         Send the photo as multipart/form-data (field `image`; a file in any other field is refused with 400
-        `unexpected_file_field`; the other parameters may be form fields too) or as the raw body (image/jpeg,
-        image/png, image/webp, image/heic, image/heif, image/avif or application/octet-stream) with parameters in the query string. The body must
+        `unexpected_file_field`; the other parameters may be form fields too) or as the raw body (one of the
+        image types below, or application/octet-stream) with parameters in the query string. The body must
         arrive within the server's deadline and minimum rate, else 408 and the connection is closed.
       parameters:
         - $ref: "#/components/parameters/K"
@@ -127,34 +132,7 @@ paths:
                   type: string
                 threshold:
                   type: number
-          image/jpeg:
-            schema:
-              type: string
-              format: binary
-          image/png:
-            schema:
-              type: string
-              format: binary
-          image/webp:
-            schema:
-              type: string
-              format: binary
-          image/heic:
-            schema:
-              type: string
-              format: binary
-          image/heif:
-            schema:
-              type: string
-              format: binary
-          image/avif:
-            schema:
-              type: string
-              format: binary
-          application/octet-stream:
-            schema:
-              type: string
-              format: binary
+\#(rawImageContent)
       responses:
         "200":
           description: Faces of the query and ranked results.
@@ -252,14 +230,7 @@ paths:
                 image:
                   type: string
                   format: binary
-          image/jpeg:
-            schema:
-              type: string
-              format: binary
-          application/octet-stream:
-            schema:
-              type: string
-              format: binary
+\#(rawImageContent)
       responses:
         "200":
           description: The faces and their embeddings.
@@ -336,34 +307,7 @@ paths:
                     format: binary
                 name:
                   type: string
-          image/jpeg:
-            schema:
-              type: string
-              format: binary
-          image/png:
-            schema:
-              type: string
-              format: binary
-          image/webp:
-            schema:
-              type: string
-              format: binary
-          image/heic:
-            schema:
-              type: string
-              format: binary
-          image/heif:
-            schema:
-              type: string
-              format: binary
-          image/avif:
-            schema:
-              type: string
-              format: binary
-          application/octet-stream:
-            schema:
-              type: string
-              format: binary
+\#(rawImageContent)
       responses:
         "201":
           description: The added images.

@@ -6,10 +6,10 @@ extension FaceFindService {
     /// `GET /v1/health`: liveness plus what a dashboard wants at a glance; reads memory only, never the store,
     /// so it answers even when every worker is busy.
     func health() throws -> Response {
-        let matrix = engine.index.current.matrix
+        let counts = engine.index.counts
         let body = HealthJSON(
-            status: "ok", version: Self.version, images: matrix.images.count,
-            faces: matrix.faceCount, uptimeSeconds: (ContinuousClock.now - started).seconds,
+            status: "ok", version: Self.version, images: counts.images,
+            faces: counts.faces, uptimeSeconds: (ContinuousClock.now - started).seconds,
             queues: .init(inference: inference.stats, storage: storage.stats))
         return try JSON.response(body)
     }

@@ -1,37 +1,89 @@
 import FaceFind
 import Foundation
 
-/// The in-memory search structure over the store's faces, swapped whole after every gallery change.
+/// The search behind the endpoints, kept equal to the store after every gallery change.
 ///
-/// Searches take a snapshot (a `GallerySearch` value whose arrays are copy-on-write, so taking it costs a
-/// reference count) and never wait for a writer; writers run one at a time, write the store, then rebuild from
-/// the store, so the snapshot always equals some committed state of the store.
+/// In memory (a SQLite store): a `LiveGallerySearch` snapshot, swapped after each change. Searches take the
+/// current snapshot (its arrays are copy-on-write, so taking it costs a reference count) and never wait for a
+/// writer. Writers run one at a time: each writes the store, then loads only the faces of the images it
+/// touched and applies them to a new snapshot, so an upload costs its own faces rather than a reload of the
+/// gallery; the whole gallery is loaded again only once the changes pass `LiveGallerySearch.needsCompaction`.
+/// The snapshot therefore always equals some committed state of the store.
+///
+/// On a store that searches where its vectors are (PostgreSQL + pgvector), that store is the searcher, and a
+/// change is the store write alone.
 final class SearchIndex: @unchecked Sendable {
     private let lock = NSLock()
-    private var search: GallerySearch
+    private var live: LiveGallerySearch?
+    private var cachedCounts: (images: Int, faces: Int)
+    private var wholeLoads = 0
+    private let serverSide: (any GallerySearcher)?
     private let writeLock = NSLock()
     private let store: any GalleryStore
 
-    init(store: any GalleryStore) throws {
+    /// `serverSide`: the searcher of a store that searches on its own server; nil to search the store's faces
+    /// in memory.
+    init(store: any GalleryStore, serverSide: (any GallerySearcher)? = nil) throws {
         self.store = store
-        search = GallerySearch(matrix: try store.loadFaceMatrix())
+        self.serverSide = serverSide
+        if serverSide == nil {
+            let loaded = LiveGallerySearch(matrix: try store.loadFaceMatrix())
+            live = loaded
+            wholeLoads = 1
+            cachedCounts = loaded.counts
+        } else {
+            let counts = try store.counts()
+            cachedCounts = (counts.images, counts.faces)
+        }
     }
 
-    var current: GallerySearch {
-        lock.withLock { search }
+    var current: any GallerySearcher {
+        serverSide ?? lock.withLock { live! }
     }
 
-    /// Runs `change` (a store write) with no other change in between, then reloads the search matrix. The
-    /// reload happens even when `change` throws: the store may have changed before failing.
-    func modify<T>(_ change: () throws -> T) throws -> T {
+    /// Images and faces searched, as of the last change (never reads the store).
+    var counts: (images: Int, faces: Int) {
+        lock.withLock { cachedCounts }
+    }
+
+    /// How many times the whole gallery was loaded into memory (once at start; again at a compaction).
+    var loadsOfTheWholeGallery: Int {
+        lock.withLock { wholeLoads }
+    }
+
+    /// Runs `change` (a store write) with no other change in between, then brings the search up to date for the
+    /// images at `paths` and those with `ids`: every image the change may add, replace or remove. The update
+    /// happens even when `change` throws: the store may have changed before failing.
+    func modify<T>(paths: [String] = [], ids: [Int64] = [], _ change: () throws -> T) throws -> T {
         try writeLock.withLock {
-            defer { try? reload() }
+            guard let before = lock.withLock({ live }) else {
+                defer { try? recount() }
+                return try change()
+            }
+            // The images at these paths now; the change may replace them under new ids.
+            let replaced = try store.loadFaceMatrix(paths: paths).images.map(\.id)
+            defer { try? update(before, removed: Set(replaced + ids), paths: paths) }
             return try change()
         }
     }
 
-    private func reload() throws {
-        let fresh = GallerySearch(matrix: try store.loadFaceMatrix())
-        lock.withLock { search = fresh }
+    private func update(_ before: LiveGallerySearch, removed: Set<Int64>, paths: [String]) throws {
+        var next = before.applying(removed: removed, added: try store.loadFaceMatrix(paths: paths))
+        var loaded = 0
+        if next.needsCompaction {
+            next = LiveGallerySearch(matrix: try store.loadFaceMatrix(), precision: before.precision)
+            loaded = 1
+        }
+        let counts = next.counts
+        lock.withLock {
+            live = next
+            cachedCounts = counts
+            wholeLoads += loaded
+        }
+    }
+
+    private func recount() throws {
+        let counts = try store.counts()
+        lock.withLock { cachedCounts = (counts.images, counts.faces) }
     }
 }

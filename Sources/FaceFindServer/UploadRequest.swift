@@ -10,10 +10,13 @@ struct UploadRequest: Sendable {
     /// Query parameters, overridden by form text fields of the same name.
     var fields: [String: String]
 
+    /// The image media types a raw body may name: the decoders' formats. The error message and the OpenAPI
+    /// document list them from here.
+    static let imageTypes = ["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/avif"]
+
     /// Raw bodies must say they are an image, or say nothing; anything else (JSON, a form, text) is 415 before
     /// a byte of it is read.
-    static let rawTypes: Set<String> = ["", "application/octet-stream", "image/jpeg", "image/jpg", "image/png",
-                                        "image/webp", "image/heic", "image/heif", "image/avif"]
+    static let rawTypes = Set(imageTypes + ["", "image/jpg", "application/octet-stream"])
 
     /// Checks size and type from the headers alone (413, 415), so that callers can refuse a request before
     /// queueing it; returns the multipart boundary, nil for a raw body.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceFind
+import FaceFindPostgres
 import FaceFindServer
 import Foundation
 import Logging
@@ -13,13 +14,17 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Open http://127.0.0.1:8080/ for the page; /openapi.yaml describes the API. Writes (adding and \
             deleting photos) need the API key, from --api-key or $FACEFIND_API_KEY; without one, a random key \
-            is made and printed at start.
+            is made and printed at start. A SQLite index is searched in memory; a PostgreSQL store \
+            (--store postgres://…) where it is, through its HNSW index, so several servers can share it.
 
               facefind serve --db photos.sqlite --port 8080
+              facefind serve --store postgres://facefind@db.local/photos --uploads /srv/shared/uploads
             """)
 
-    @Option(help: "Index file (SQLite); created, with the default models, when it does not exist.")
-    var db = "facefind.sqlite"
+    @Option(help: "Index file (SQLite; default facefind.sqlite); created, with the default models, when it does not exist.")
+    var db: String?
+
+    @OptionGroup var store: StoreOption
 
     @Option(help: "Interface to listen on (0.0.0.0 for every interface).")
     var host = "127.0.0.1"
@@ -27,7 +32,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "TCP port (0: any free port; the one chosen is printed).")
     var port = 8080
 
-    @Option(help: "Folder for uploaded photos (default: <db name>-uploads beside the index file).")
+    @Option(help: "Folder for uploaded photos (default: <db name>-uploads beside the index file; facefind-uploads in the current folder for a PostgreSQL store).")
     var uploads: String?
 
     @Option(help: "API key for write endpoints (default: $FACEFIND_API_KEY, else a random one, printed).")
@@ -69,6 +74,7 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
+        try store.validate(db: db)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxBodyMb > 0, maxMegapixels > 0, queue >= 0 else {
             throw ValidationError("--max-body-mb and --max-megapixels must be positive, --queue not negative")
@@ -83,9 +89,10 @@ struct ServeCommand: ParsableCommand {
         do {
             let environmentKey = ProcessInfo.processInfo.environment["FACEFIND_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
             let key = apiKey ?? environmentKey ?? ServerConfiguration.generateKey()
-            let dbURL = URL(fileURLWithPath: db).standardizedFileURL
-            let uploadsFolder = uploads.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-                ?? dbURL.deletingPathExtension().path + "-uploads"
+            let gallery = try store.open(db: db)
+            let uploadsFolder = URL(fileURLWithPath: uploads ?? (gallery as? SQLiteGalleryStore).map {
+                URL(fileURLWithPath: $0.name).deletingPathExtension().path + "-uploads"
+            } ?? "facefind-uploads").standardizedFileURL.path
 
             var configuration = ServerConfiguration(apiKey: key, uploadsDirectory: uploadsFolder)
             configuration.host = host
@@ -103,9 +110,9 @@ struct ServeCommand: ParsableCommand {
             configuration.euclideanThreshold = euclideanThreshold
             configuration.precision = precision
 
-            let store = try SQLiteGalleryStore(path: dbURL.path)
             // One ONNX thread per call: parallelism comes from the inference workers, one per core.
-            let service = try FaceFindService(store: store, loader: try runtime.loader(), configuration: configuration,
+            let service = try FaceFindService(store: gallery, searcher: gallery as? PostgresGalleryStore,
+                                              loader: try runtime.loader(), configuration: configuration,
                                               metrics: ServerMetrics())
             if apiKey == nil && environmentKey == nil {
                 FileHandle.standardError.write(Data("facefind serve: no API key given; writes need this one: \(key)\n".utf8))
@@ -113,7 +120,7 @@ struct ServeCommand: ParsableCommand {
             var serverLogger = Logger(label: "facefind.serve")
             serverLogger.logLevel = runtime.verbose ? .info : .warning
             let logger = serverLogger
-            let banner = "facefind serve: listening on http://\(host):%d/ (index \(dbURL.path), uploads \(uploadsFolder))"
+            let banner = "facefind serve: listening on http://\(host):%d/ (index \(gallery.name), uploads \(uploadsFolder))"
             try Self.block {
                 try await service.run(logger: logger) { port in
                     // On stdout, unbuffered, so scripts and tests can wait for it and learn a port-0 port.

@@ -133,6 +133,19 @@ import Testing
                                                  headers: [.authorization: "Bearer \(Fixture.apiKey)"])
             #expect(again.status == .notFound)
         }
+        // Every change updated the search in place: the gallery was loaded once, at start, and the search it
+        // answers is the one of a server that loads the changed gallery afresh.
+        #expect(service.engine.index.loadsOfTheWholeGallery == 1)
+        let fresh = try FaceFindService(store: try SQLiteGalleryStore(path: service.engine.store.name),
+                                        loader: try Fixture.loader(), configuration: service.configuration)
+        #expect(fresh.engine.index.counts == service.engine.index.counts)
+        for query in [Fixture.photo("Jennifer_Aniston", 1)] + Fixture.people.map(Fixture.query) {
+            let upload = ImageUpload(name: "q.jpg", bytes: try Fixture.bytes(query))
+            let options = SearchOptions(k: 20, metric: .cosine, face: .choice(.largest), threshold: nil)
+            let live = try service.engine.search(upload, options: options, waited: 0).results
+            let loaded = try fresh.engine.search(upload, options: options, waited: 0).results
+            #expect(live.map(\.id) == loaded.map(\.id) && live.map(\.score) == loaded.map(\.score), "\(query)")
+        }
     }
 
     @Test func deletingAnIndexedPhotoLeavesItsFile() async throws {

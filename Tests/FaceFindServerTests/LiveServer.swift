@@ -30,13 +30,15 @@ final class LiveServer: @unchecked Sendable {
         return found
     }
 
-    /// Starts the server on a copy of the test gallery and waits (at most 60 s) for its "listening" line.
-    init(arguments: [String] = [], name: String = #function) throws {
+    /// Starts the server on a copy of the test gallery, or on the store at `store` (a URL for `--store`), and
+    /// waits (at most 60 s) for its "listening" line.
+    init(arguments: [String] = [], store: String? = nil, name: String = #function) throws {
         let (db, uploads) = try Fixture.gallery(name)
         database = db
         process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = ["serve", "--db", db, "--uploads", uploads, "--port", "0", "--host", "127.0.0.1",
-                             "--api-key", Fixture.apiKey, "--models", Fixture.models] + arguments
+        process.arguments = ["serve"] + (store.map { ["--store", $0] } ?? ["--db", db])
+            + ["--uploads", uploads, "--port", "0", "--host", "127.0.0.1", "--api-key", Fixture.apiKey,
+               "--models", Fixture.models] + arguments
         process.standardOutput = output
         process.standardError = errors
         try process.run()

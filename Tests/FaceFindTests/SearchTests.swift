@@ -59,6 +59,102 @@ struct SearchTests {
         #expect(abs(matches[1].score - Float(0.4).squareRoot()) < 1e-5)
     }
 
+    /// One image of `id` and `path` with a face at the unit vector (x, sqrt(1 - x²)) for each x (face ids id*10,
+    /// id*10+1, ...).
+    func image(_ id: Int64, _ path: String, _ xs: Float...) -> FaceMatrix {
+        var m = FaceMatrix(dimension: 2)
+        m.appendImage(id: id, path: path)
+        for (i, v) in xs.enumerated() {
+            m.appendFace(id: id * 10 + Int64(i), box: Box(x: 0, y: 0, width: 1, height: 1), isWholeImage: false,
+                         vector: [v, (1 - v * v).squareRoot()])
+        }
+        return m
+    }
+
+    /// A live search follows removals, additions and re-indexed images (a new image taking a removed one's id)
+    /// without reloading: hand-computed on the three-image gallery.
+    @Test func liveSearchFollowsChangesWithoutReloading() throws {
+        let live = LiveGallerySearch(matrix: matrix())
+        func ranked(_ s: LiveGallerySearch, _ query: [Float], metric: DistanceMetric = .cosine) -> [String] {
+            s.rank(faces: [Embedding(query)], k: 3, metric: metric, threshold: 0.5).map(\.match.path)
+        }
+        #expect(ranked(live, [0, 1]) == ["A", "B", "C"])
+        // B removed, D added with a face at (0, 1): A and D tie at 1, the lower id first; C at 0.
+        let one = live.applying(removed: [2], added: image(4, "D", 0))
+        #expect(ranked(one, [0, 1]) == ["A", "D", "C"])
+        let top = one.rank(faces: [Embedding([0, 1])], k: 3, metric: .cosine, threshold: 0.5)
+        #expect(top.map(\.match.faceID) == [11, 40, 30] && top.map(\.match.unknown) == [false, false, true])
+        #expect(one.counts == (images: 3, faces: 4) && one.hidden == [2])
+        // D removed again; C re-indexed under its own id with a face at (0.6, 0.8): the base's C is hidden.
+        let two = one.applying(removed: [4], added: image(3, "C2", 0.6))
+        #expect(ranked(two, [0, 1]) == ["A", "C2"])
+        #expect(ranked(two, [0.6, 0.8], metric: .euclidean) == ["C2", "A"])
+        #expect(two.counts == (images: 2, faces: 3) && two.hidden == [2, 3] && two.recent.matrix.images.map(\.id) == [3])
+        #expect(!two.needsCompaction)
+        // Past 4,096 recent faces a fresh load pays.
+        var many = FaceMatrix(dimension: 2)
+        for id in Int64(100)..<Int64(4_198) { many.append(contentsOf: image(id, "x", 0.5)) }
+        #expect(two.applying(removed: [], added: many).needsCompaction)
+    }
+
+    /// Random galleries and random changes: the live search ranks exactly as a search built afresh on the
+    /// changed gallery; the index path (VectorIndex) passes over excluded images as the plain loop does.
+    @Test func liveSearchEqualsAFreshSearchAfterRandomChanges() throws {
+        var generator = SplitMix64(seed: 7)
+        func unit(_ d: Int) -> [Float] {
+            let v = (0..<d).map { _ in Float(generator.next() % 2001) / 1000 - 1 }
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / n }
+        }
+        var truth: [Int64: [[Float]]] = [:]
+        func matrix(_ images: [Int64: [[Float]]]) -> FaceMatrix {
+            var m = FaceMatrix(dimension: 16)
+            for id in images.keys.sorted() {
+                m.appendImage(id: id, path: "\(id).jpg")
+                for (i, v) in images[id]!.enumerated() {
+                    m.appendFace(id: id * 10 + Int64(i), box: Box(x: 0, y: 0, width: 1, height: 1), isWholeImage: false, vector: v)
+                }
+            }
+            return m
+        }
+        for id in Int64(1)...200 { truth[id] = (0..<Int(1 + generator.next() % 3)).map { _ in unit(16) } }
+        var live = LiveGallerySearch(matrix: matrix(truth))
+        var nextID: Int64 = 201
+        for step in 0..<40 {
+            var removed = Set<Int64>(), added: [Int64: [[Float]]] = [:]
+            for _ in 0..<Int(generator.next() % 4) {
+                let keys = truth.keys.sorted()
+                guard !keys.isEmpty else { break }
+                let victim = keys[Int(generator.next() % UInt64(keys.count))]
+                truth[victim] = nil
+                removed.insert(victim)
+            }
+            for _ in 0..<Int(generator.next() % 4) {
+                // A new id, or (one time in three) a reused one, as SQLite does after deleting the largest.
+                let id = generator.next() % 3 == 0 ? (removed.first ?? nextID) : nextID
+                if id == nextID { nextID += 1 }
+                added[id] = (0..<Int(1 + generator.next() % 3)).map { _ in unit(16) }
+                truth[id] = added[id]
+            }
+            live = live.applying(removed: removed, added: matrix(added))
+            let fresh = GallerySearch(matrix: matrix(truth))
+            for metric in DistanceMetric.allCases {
+                let queries = [unit(16), unit(16)].map(Embedding.init)
+                let a = live.rank(faces: queries, k: 10, metric: metric, threshold: nil)
+                let b = fresh.rank(faces: queries, k: 10, metric: metric, threshold: nil)
+                #expect(a.map(\.match.imageID) == b.map(\.match.imageID) && a.map(\.list) == b.map(\.list), "step \(step)")
+                #expect(zip(a, b).allSatisfy { abs($0.match.score - $1.match.score) < 1e-5 && $0.match.faceID == $1.match.faceID })
+            }
+        }
+        let all = matrix(truth), excluded = Set(truth.keys.sorted().prefix(40))
+        let indexed = GallerySearch(matrix: all, indexFrom: 0), plain = GallerySearch(matrix: all.keeping { !excluded.contains($0.id) })
+        #expect(indexed.index != nil)
+        for _ in 0..<5 {
+            let query = Embedding(unit(16))
+            #expect(indexed.search(query, k: 10, excluding: excluded).map(\.imageID) == plain.search(query, k: 10).map(\.imageID))
+        }
+    }
+
     @Test func topKSelectsLargestStably() {
         #expect(topK([0.1, 0.9, 0.5, 0.9, 0.3], k: 3) == [1, 3, 2])
         #expect(topK([3, 1, 2], k: 10) == [0, 2, 1])

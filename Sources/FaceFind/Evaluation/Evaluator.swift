@@ -242,10 +242,7 @@ public struct Evaluator: Sendable {
     public static func rank(faces: [StoredFace], choice: QueryFaceChoice, search: GallerySearch, metric: DistanceMetric,
                             k: Int, imageWidth: Int, imageHeight: Int, threshold: Float? = nil) -> [Match] {
         let chosen = choice.choose(from: faces.map(\.face), imageWidth: imageWidth, imageHeight: imageHeight)
-        if chosen.count == 1 {
-            return search.search(faces[chosen[0]].embedding, k: k, metric: metric, threshold: threshold)
-        }
-        return Match.bestPerImage(chosen.map { search.search(faces[$0].embedding, k: k, metric: metric) },
-                                  metric: metric, k: k, threshold: threshold).map(\.match)
+        return search.rank(faces: chosen.map { faces[$0].embedding }, k: k, metric: metric, threshold: threshold)
+            .map(\.match)
     }
 }

@@ -186,4 +186,10 @@ public protocol GalleryStore: Sendable {
     func counts() throws -> (images: Int, faces: Int, failed: Int)
     /// Every face embedding, for exact search.
     func loadFaceMatrix() throws -> FaceMatrix
+    /// The face embeddings of the images at `paths` (those indexed; any other path is left out): what a search
+    /// held in memory needs after a change to those images, instead of loading the whole gallery again.
+    func loadFaceMatrix(paths: [String]) throws -> FaceMatrix
+    /// The first and the last path, in byte order, of the images (indexed or failed) whose path does not start
+    /// with `prefix`; nil when there are none. Their common folder holds all of those images.
+    func pathBounds(excludingPrefix prefix: String) throws -> (first: String, last: String)?
 }

@@ -395,6 +395,22 @@ public final class SQLiteGalleryStore: GalleryStore {
     }
 
     public func loadFaceMatrix() throws -> FaceMatrix {
+        try loadFaceMatrix(where: "", arguments: [])
+    }
+
+    public func loadFaceMatrix(paths: [String]) throws -> FaceMatrix {
+        var matrix = FaceMatrix(dimension: try settings()?.dimension ?? 0)
+        // In chunks well below SQLite's limit on bound parameters (32,766).
+        for start in stride(from: 0, to: paths.count, by: 1_000) {
+            let chunk = Array(paths[start..<min(start + 1_000, paths.count)])
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            matrix.append(contentsOf: try loadFaceMatrix(where: "WHERE i.path IN (\(marks))",
+                                                         arguments: StatementArguments(chunk)))
+        }
+        return matrix
+    }
+
+    private func loadFaceMatrix(where condition: String, arguments: StatementArguments) throws -> FaceMatrix {
         let dimension = try settings()?.dimension ?? 0
         return try wrap {
             try pool.read { db in
@@ -402,8 +418,9 @@ public final class SQLiteGalleryStore: GalleryStore {
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT i.id AS image_id, i.path, f.id AS face_id, f.x, f.y, f.w, f.h, f.whole_image, e.vector
                     FROM images i JOIN faces f ON f.image_id = i.id JOIN embeddings e ON e.face_id = f.id
+                    \(condition)
                     ORDER BY i.id, f.id
-                    """)
+                    """, arguments: arguments)
                 var lastImage: Int64 = -1
                 while let row = try rows.next() {
                     let imageID: Int64 = row["image_id"]
@@ -419,6 +436,19 @@ public final class SQLiteGalleryStore: GalleryStore {
                     }
                 }
                 return matrix
+            }
+        }
+    }
+
+    public func pathBounds(excludingPrefix prefix: String) throws -> (first: String, last: String)? {
+        try wrap {
+            try pool.read { db in
+                // SQLite compares TEXT with memcmp: byte order.
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT MIN(path), MAX(path) FROM images WHERE ? = '' OR substr(path, 1, ?) != ?
+                    """, arguments: [prefix, prefix.unicodeScalars.count, prefix])
+                guard let row, let first = row[0] as String?, let last = row[1] as String? else { return nil }
+                return (first, last)
             }
         }
     }

@@ -40,10 +40,15 @@ public struct FaceMatrix: Sendable {
     /// The sub-matrix of the images whose path satisfies `keep` (for searching one part of a store, such as
     /// the gallery half of an evaluation split).
     public func filter(images keep: (String) -> Bool) -> FaceMatrix {
+        keeping { keep($0.path) }
+    }
+
+    /// The sub-matrix of the images that satisfy `keep`.
+    public func keeping(_ keep: (ImageEntry) -> Bool) -> FaceMatrix {
         var result = FaceMatrix(dimension: dimension)
         var face = 0
         for (slot, image) in images.enumerated() {
-            let include = keep(image.path)
+            let include = keep(image)
             if include { result.appendImage(id: image.id, path: image.path) }
             while face < faceCount && Int(faceImage[face]) == slot {
                 if include {
@@ -54,5 +59,17 @@ public struct FaceMatrix: Sendable {
             }
         }
         return result
+    }
+
+    /// Adds every image of `other` (same dimension) with its faces.
+    public mutating func append(contentsOf other: FaceMatrix) {
+        precondition(other.dimension == dimension || other.faceCount == 0)
+        let offset = Int32(images.count)
+        images.append(contentsOf: other.images)
+        vectors.append(contentsOf: other.vectors)
+        faceImage.append(contentsOf: other.faceImage.map { $0 + offset })
+        faceIDs.append(contentsOf: other.faceIDs)
+        faceBoxes.append(contentsOf: other.faceBoxes)
+        faceIsWholeImage.append(contentsOf: other.faceIsWholeImage)
     }
 }

@@ -79,10 +79,15 @@ public struct GallerySearch: Sendable {
 
     /// The `k` best gallery images for `query` (k is clamped to the gallery size). With a `threshold`,
     /// matches whose score is worse than it are flagged `unknown` (similarity below, or distance above).
-    public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine, threshold: Float? = nil) -> [Match] {
+    /// Images whose id is in `excluding` are passed over (removed since this matrix was built: `LiveGallerySearch`).
+    public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine, threshold: Float? = nil,
+                       excluding: Set<Int64> = []) -> [Match] {
         guard matrix.faceCount > 0, k > 0 else { return [] }
-        if let index { return search(index, query, k: k, metric: metric, threshold: threshold) }
-        let (best, bestFace) = imageScores(query, metric: metric)
+        if let index { return search(index, query, k: k, metric: metric, threshold: threshold, excluding: excluding) }
+        var (best, bestFace) = imageScores(query, metric: metric)
+        if !excluding.isEmpty {
+            for (slot, image) in matrix.images.enumerated() where excluding.contains(image.id) { best[slot] = -.infinity }
+        }
         return topK(best, k: k).enumerated().map { rank, image in
             let face = bestFace[image]
             let score = metric == .cosine ? best[image] : (-best[image]).squareRoot()
@@ -98,14 +103,15 @@ extension GallerySearch {
     /// Top-k images through the index: the best faces first, widened until they cover k distinct images
     /// (the first k images met in face order are exactly the k best by best face).
     private func search(_ index: VectorIndex, _ query: Embedding, k: Int, metric: DistanceMetric,
-                        threshold: Float?) -> [Match] {
+                        threshold: Float?, excluding: Set<Int64>) -> [Match] {
         let k = min(k, matrix.images.count)
-        var wanted = k * 2
+        var wanted = (k + excluding.count) * 2
         while true {
             let faces = index.search([query.vector], k: min(wanted, matrix.faceCount), metric: metric)[0]
             var seen = Set<Int32>()
             var picks: [VectorIndex.Neighbor] = []
-            for face in faces where seen.insert(matrix.faceImage[face.row]).inserted {
+            for face in faces where seen.insert(matrix.faceImage[face.row]).inserted
+                && !excluding.contains(matrix.images[Int(matrix.faceImage[face.row])].id) {
                 picks.append(face)
                 if picks.count == k { break }
             }

@@ -1,0 +1,73 @@
+/// What a front end ranks a gallery through, whatever holds the vectors: an in-memory snapshot
+/// (`GallerySearch`, `LiveGallerySearch`) or a store that searches on its own server (PostgreSQL + pgvector).
+public protocol GallerySearcher: Sendable {
+    /// The top `k` gallery images for the faces of one query photo: each image with its best match over all
+    /// query faces and the index (in `faces`) of the query face it came from, ranked 1...k and flagged
+    /// `unknown` against `threshold` (see `Match.bestPerImage`, the one rule every searcher follows).
+    func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) throws -> [(match: Match, list: Int)]
+}
+
+extension GallerySearch: GallerySearcher {
+    public func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) -> [(match: Match, list: Int)] {
+        Match.bestPerImage(faces.map { search($0, k: k, metric: metric) }, metric: metric, k: k, threshold: threshold)
+    }
+}
+
+/// An in-memory search that follows a changing gallery without reloading it: the matrix loaded once (`base`),
+/// the faces of images added or re-indexed since (`recent`, rebuilt on each change: it stays small), and the
+/// ids of `base` images removed or replaced since (`hidden`, passed over by the search). A value, so that a
+/// searcher holding a snapshot never sees a change half made; `needsCompaction` says when `recent` or `hidden`
+/// have grown enough that a fresh load pays.
+public struct LiveGallerySearch: GallerySearcher {
+    public private(set) var base: GallerySearch
+    public private(set) var recent: GallerySearch
+    public private(set) var hidden: Set<Int64>
+    public let precision: VectorPrecision
+
+    /// `precision` as for `GallerySearch` (the base's; `recent` stays float32 and exact).
+    public init(matrix: FaceMatrix, precision: VectorPrecision = .float32) {
+        base = GallerySearch(matrix: matrix, precision: precision)
+        recent = GallerySearch(matrix: FaceMatrix(dimension: matrix.dimension))
+        hidden = []
+        self.precision = precision
+    }
+
+    /// Images and faces searched.
+    public var counts: (images: Int, faces: Int) {
+        let base = base.matrix
+        let hiddenFaces = hidden.isEmpty ? 0
+            : (0..<base.faceCount).count { hidden.contains(base.images[Int(base.faceImage[$0])].id) }
+        return (base.images.count - hidden.count + recent.matrix.images.count,
+                base.faceCount - hiddenFaces + recent.matrix.faceCount)
+    }
+
+    /// The gallery after a change: the images `removed` (ids; removed or about to be replaced) no longer
+    /// found, and the images of `added` (their new ids and faces) found. An id may be in both.
+    public func applying(removed: Set<Int64>, added: FaceMatrix) -> LiveGallerySearch {
+        var next = self
+        let baseIDs = Set(base.matrix.images.map(\.id))
+        next.hidden.formUnion(removed.intersection(baseIDs))
+        // Re-indexing can give an image the id a base image had (SQLite reuses the largest rowid after a delete).
+        next.hidden.formUnion(added.images.map(\.id).filter(baseIDs.contains))
+        let replaced = removed.union(added.images.map(\.id))
+        var merged = recent.matrix.keeping { !replaced.contains($0.id) }
+        merged.append(contentsOf: added)
+        next.recent = GallerySearch(matrix: merged)
+        return next
+    }
+
+    /// Whether a fresh load would now search faster than the base with its hidden images and recent faces:
+    /// more than an eighth of the base changed (at least 4,096 faces or 1,024 images, below which the extra
+    /// work is a few milliseconds).
+    public var needsCompaction: Bool {
+        recent.matrix.faceCount > max(4_096, base.matrix.faceCount / 8)
+            || hidden.count > max(1_024, base.matrix.images.count / 8)
+    }
+
+    public func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) -> [(match: Match, list: Int)] {
+        let lists = faces.map { face in
+            base.search(face, k: k, metric: metric, excluding: hidden) + recent.search(face, k: k, metric: metric)
+        }
+        return Match.bestPerImage(lists, metric: metric, k: k, threshold: threshold)
+    }
+}
