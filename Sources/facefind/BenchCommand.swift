@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --synthetic: cluster the generated faces into persons (people cluster's graph and Chinese Whispers, at FaceNet-512's clustering threshold) instead of searching; one run per --vector-precision.")
     var people = false
 
+    @Option(help: "With --synthetic: instead of searching, add this many photos one by one to a SQLite gallery of N faces and delete them again, as `serve` applies gallery changes (store write, search updated in place, next search), timed.")
+    var updates: Int?
+
     @Option(help: "With --synthetic: storage precisions of the embedded index to measure (list of float32, float16, int8).")
     var vectorPrecision = Sweep<VectorPrecision>(VectorPrecision.allCases)
 
@@ -79,10 +82,20 @@ struct BenchCommand: ParsableCommand {
         var peakRSSMiB: Double
     }
 
+    func validate() throws {
+        if let updates {
+            guard synthetic != nil, !people else { throw ValidationError("--updates goes with --synthetic N, without --people") }
+            guard updates > 0 else { throw ValidationError("--updates must be positive") }
+        }
+    }
+
     func run() throws {
         runtime.bootstrapLogging()
         do {
-            if let synthetic { return try people ? runSyntheticPeople(count: synthetic) : runSynthetic(count: synthetic) }
+            if let synthetic {
+                if let updates { return try runSyntheticUpdates(count: synthetic, updates: updates) }
+                return try people ? runSyntheticPeople(count: synthetic) : runSynthetic(count: synthetic)
+            }
             let result = try measure()
             if json { try printJSON(result) } else { print(result.table) }
         } catch {

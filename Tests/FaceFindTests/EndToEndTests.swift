@@ -241,6 +241,17 @@ struct EndToEndTests {
         #expect(try SQLiteGalleryStore(path: db).counts().images == 400)
     }
 
+    /// `bench --synthetic N --updates K`: photos added one by one to a SQLite gallery, as `serve` applies them,
+    /// are each found first by the next search and gone after their deletion, through a compaction (more than
+    /// 4,096 recent faces) too.
+    @Test func servedGalleryUpdatesAreFoundByTheNextSearch() throws {
+        let run = try Self.runFacefind(["bench", "--synthetic", "1000", "--updates", "4200", "--json"])
+        #expect(run.status == 0, "\(run.errors)")
+        let result = try #require(try JSONSerialization.jsonObject(with: run.output) as? [String: Any])
+        #expect(result["foundAfterAdd"] as? Int == 4200 && result["goneAfterDelete"] as? Int == 4200)
+        #expect((result["compactions"] as? Int ?? 0) >= 1)
+    }
+
     @Test func cliIndexesSearchesAndDrawsTheMontage() throws {
         let folder = try TestData.temporaryFolder()
         for n in ["Abdullah_Gul/Abdullah_Gul_0002.jpg", "Abdullah_Gul/Abdullah_Gul_0003.jpg",

@@ -23,6 +23,9 @@ public struct LiveGallerySearch: GallerySearcher {
     public private(set) var recent: GallerySearch
     public private(set) var hidden: Set<Int64>
     public let precision: VectorPrecision
+    /// Faces per image of `base`, by image id: which ids the base holds, and what hiding one takes away.
+    private let baseFaces: [Int64: Int]
+    private var hiddenFaces = 0
 
     /// `precision` as for `GallerySearch` (the base's; `recent` stays float32 and exact).
     public init(matrix: FaceMatrix, precision: VectorPrecision = .float32) {
@@ -30,25 +33,27 @@ public struct LiveGallerySearch: GallerySearcher {
         recent = GallerySearch(matrix: FaceMatrix(dimension: matrix.dimension))
         hidden = []
         self.precision = precision
+        var faces: [Int64: Int] = [:]
+        faces.reserveCapacity(matrix.images.count)
+        for image in matrix.images { faces[image.id] = 0 }
+        for slot in matrix.faceImage { faces[matrix.images[Int(slot)].id, default: 0] += 1 }
+        baseFaces = faces
     }
 
     /// Images and faces searched.
     public var counts: (images: Int, faces: Int) {
-        let base = base.matrix
-        let hiddenFaces = hidden.isEmpty ? 0
-            : (0..<base.faceCount).count { hidden.contains(base.images[Int(base.faceImage[$0])].id) }
-        return (base.images.count - hidden.count + recent.matrix.images.count,
-                base.faceCount - hiddenFaces + recent.matrix.faceCount)
+        (base.matrix.images.count - hidden.count + recent.matrix.images.count,
+         base.matrix.faceCount - hiddenFaces + recent.matrix.faceCount)
     }
 
     /// The gallery after a change: the images `removed` (ids; removed or about to be replaced) no longer
     /// found, and the images of `added` (their new ids and faces) found. An id may be in both.
     public func applying(removed: Set<Int64>, added: FaceMatrix) -> LiveGallerySearch {
         var next = self
-        let baseIDs = Set(base.matrix.images.map(\.id))
-        next.hidden.formUnion(removed.intersection(baseIDs))
         // Re-indexing can give an image the id a base image had (SQLite reuses the largest rowid after a delete).
-        next.hidden.formUnion(added.images.map(\.id).filter(baseIDs.contains))
+        for id in removed.union(added.images.map(\.id)) {
+            if let faces = baseFaces[id], next.hidden.insert(id).inserted { next.hiddenFaces += faces }
+        }
         let replaced = removed.union(added.images.map(\.id))
         var merged = recent.matrix.keeping { !replaced.contains($0.id) }
         merged.append(contentsOf: added)
