@@ -71,7 +71,11 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
     // MARK: - Schema
 
     private func open(create: Bool) throws {
-        try session.run { db in
+        // One transaction under a lock of this schema's own: `CREATE … IF NOT EXISTS` is not safe against itself
+        // (two processes creating the same table at once: one fails on pg_type's unique index), and several
+        // `index --workers-shared` processes or servers may open a new store together.
+        try session.run(transaction: true) { db in
+            try db.query("SELECT pg_advisory_xact_lock(hashtext(\("facefind.schema." + options.schema)))")
             if !create {
                 let exists = try db.query("SELECT to_regclass(\(options.schema + ".images")) IS NOT NULL").first!.decode(Bool.self)
                 guard exists else {

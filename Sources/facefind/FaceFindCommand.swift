@@ -15,7 +15,7 @@ struct FaceFindCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [IndexCommand.self, SearchCommand.self, VerifyCommand.self, EmbedCommand.self, EvaluateCommand.self, BenchCommand.self,
-                      ModelsCommand.self, ServeCommand.self, PeopleCommand.self])
+                      ModelsCommand.self, ServeCommand.self, PeopleCommand.self, StatusCommand.self])
 }
 
 /// Options every command that runs models shares.

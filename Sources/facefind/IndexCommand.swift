@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceFind
+import FaceFindPostgres
 import Foundation
 
 struct IndexCommand: ParsableCommand {
@@ -20,6 +21,12 @@ struct IndexCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOption
 
+    @Flag(help: "With --store postgres://…: share the folder's work with every other `index --workers-shared` process on the same store and folder (other machines too); files are claimed through the database with a lease.")
+    var workersShared = false
+
+    @Option(help: "With --workers-shared: seconds a claimed batch stays this worker's; a killed worker's files are claimed again after it.")
+    var lease = 120.0
+
     @Option(help: "Faces per inference batch.")
     var batchSize = 16
 
@@ -32,6 +39,14 @@ struct IndexCommand: ParsableCommand {
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var runtime: RuntimeOptions
 
+    func validate() throws {
+        try store.validate(db: db)
+        guard !workersShared || store.isPostgres else {
+            throw ValidationError("--workers-shared needs --store postgres://…: the workers share the work through the database")
+        }
+        guard lease > 0 else { throw ValidationError("--lease must be positive") }
+    }
+
     func run() throws {
         runtime.bootstrapLogging()
         do {
@@ -42,7 +57,12 @@ struct IndexCommand: ParsableCommand {
                 finder: pipeline.finder, embedder: pipeline.embedder, store: store,
                 options: IndexingOptions(workers: runtime.workerCount, batchSize: batchSize))
             let bar = ProgressBar(label: "indexing", enabled: progress || isatty(STDERR_FILENO) == 1)
-            var report = try indexer.index(directory: folder) { bar.update($0) }
+            var report: IndexReport
+            if workersShared, let shared = store as? PostgresGalleryStore {
+                report = try SharedIndexing(store: shared, indexer: indexer, lease: lease).run(folder: folder, progress: bar)
+            } else {
+                report = try indexer.index(directory: folder) { bar.update($0) }
+            }
             bar.finish()
             report.joinedPersons = try PeopleCommand.assignNewFaces(in: store)
             if json {

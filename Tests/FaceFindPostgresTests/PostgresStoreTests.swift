@@ -242,6 +242,77 @@ struct PostgresStoreTests {
 
     /// Stops the server (immediate shutdown, as a crash) in the middle of a write transaction of an indexing
     /// run, restarts it a moment later, and checks that the run finished with every photo stored exactly once.
+    /// `facefind index --workers-shared`: three processes on one folder and one store, one of them killed with
+    /// -9 while it holds a claim and started again. Every photo is stored once, with the faces a single process
+    /// finds; the killed worker's claimed files were finished by others after its lease ran out; `facefind
+    /// status` shows the run finished.
+    @Test func sharedIndexingSurvivesAKilledWorker() throws {
+        let store = try PostgresTestServer.store()
+        defer { try? store.destroy() }
+        let url = try PostgresTestServer.url(of: store)
+        let folder = try PostgresTestServer.folder(of: [])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let all = try IndexingPipeline.imageFiles(under: PostgresTestServer.faces + "/lfw-dev")
+        for path in all.prefix(200) {
+            try FileManager.default.copyItem(atPath: path, toPath: folder + "/" + (path as NSString).lastPathComponent)
+        }
+        let binary = try PostgresTestServer.facefindBinary()
+        func worker() throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["index", folder, "--store", url, "--workers-shared", "--lease", "3", "--threads", "1",
+                                 "--models", PostgresTestServer.models, "--json"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        var workers = try (0..<3).map { _ in try worker() }
+        let victim = workers[1]
+        // Kill the second worker once it holds a claim and some files are done.
+        var held: [String] = []
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, victim.isRunning, held.isEmpty {
+            Thread.sleep(forTimeInterval: 0.05)
+            let runs = (try? store.sharedRuns()) ?? []
+            if let run = runs.first, run.done >= 20,
+               let mine = run.workers.first(where: { $0.worker.contains("-\(victim.processIdentifier)-") }), mine.claimed > 0 {
+                kill(victim.processIdentifier, SIGKILL)
+                held = [mine.worker]
+            }
+        }
+        victim.waitUntilExit()
+        try #require(!held.isEmpty, "the second worker finished before it could be killed holding a claim")
+        workers.append(try worker())
+        for process in workers { process.waitUntilExit() }
+        #expect(workers.enumerated().allSatisfy { $0.offset == 1 || $0.element.terminationStatus == 0 })
+
+        let counts = try store.counts()
+        #expect(counts.images == 200 && counts.failed == 0)
+        let run = try #require(try store.sharedRuns().first)
+        #expect(run.finishedAt != nil && run.done == 200 && run.pending == 0 && run.claimed == 0 && run.expired == 0)
+        // The killed worker's claim was taken over and finished by the others: it holds nothing (it is listed
+        // only if it had finished files of its own before the kill).
+        #expect(run.workers.first { $0.worker == held[0] }.map { $0.claimed == 0 } ?? true)
+        #expect(run.workers.count >= 3)
+        // One process alone finds the same faces: no photo indexed twice, none half-written.
+        let single = try SQLiteGalleryStore(path: folder + "-single.sqlite")
+        defer { try? FileManager.default.removeItem(atPath: folder + "-single.sqlite") }
+        _ = try Self.index(folder, into: single, pipeline: try Self.pipeline())
+        #expect(try single.counts() == store.counts())
+        #expect(Set(try store.fileStates().keys) == Set(try single.fileStates().keys))
+
+        let status = Process()
+        status.executableURL = URL(fileURLWithPath: binary)
+        status.arguments = ["status", "--store", url]
+        let output = Pipe()
+        status.standardOutput = output
+        try status.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        status.waitUntilExit()
+        #expect(text.contains("200 photos") && text.contains("(finished): 200 done"), "\(text)")
+    }
+
     @Test func indexingSurvivesAServerRestart() throws {
         let store = try PostgresTestServer.store()
         defer { try? store.destroy() }

@@ -73,6 +73,18 @@ enum PostgresTestServer {
         return output
     }
 
+    /// The `facefind` binary built beside the test bundle, else the release build.
+    static func facefindBinary() throws -> String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [beside.appendingPathComponent("facefind").path,
+                          beside.deletingLastPathComponent().appendingPathComponent("facefind").path,
+                          packageRoot.appendingPathComponent(".build/release/facefind").path]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw Unavailable(description: "no facefind binary at \(candidates); build it (scripts/setup.sh)")
+        }
+        return found
+    }
+
     static func loader() throws -> ModelLoader {
         ModelLoader(repository: ModelRepository(directory: models), runtime: try OnnxRuntime.shared(),
                     sessionOptions: SessionOptions(intraOpThreads: 1))

@@ -29,6 +29,10 @@ public struct IndexProgress: Sendable {
     public var failed: Int
     public var faces: Int
     public var elapsed: Double
+
+    public init(done: Int, total: Int, failed: Int, faces: Int, elapsed: Double) {
+        self.done = done; self.total = total; self.failed = failed; self.faces = faces; self.elapsed = elapsed
+    }
 }
 
 /// What a run did.
@@ -60,6 +64,9 @@ public struct IndexReport: Sendable, Codable {
     }
 
     public var imagesPerSecond: Double { seconds > 0 ? Double(indexed + failed.count) / seconds : 0 }
+
+    /// An empty report, to add runs to.
+    public init() {}
 }
 
 /// The file extensions indexing picks up (content is then checked by its bytes, not its name). `hif` is what

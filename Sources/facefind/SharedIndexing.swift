@@ -1,0 +1,81 @@
+import FaceFind
+import FaceFindPostgres
+import Foundation
+import Logging
+
+/// `facefind index DIR --store postgres://… --workers-shared`: this process as one of several workers on one
+/// folder (see `PostgresGalleryStore.joinSharedRun`). The first worker of a run plans it: removes the photos gone
+/// from the folder and enqueues the new or changed files; every worker then claims files a batch at a time,
+/// indexes them and marks them done; a worker that finds nothing to claim waits while other workers' claims are
+/// open, since a killed worker's files come back when their lease runs out.
+struct SharedIndexing {
+    let store: PostgresGalleryStore
+    let indexer: IndexingPipeline
+    let lease: Double
+    let logger = Logger(label: "facefind.index.shared")
+
+    /// This worker's name in the queue (host, process, a random suffix), shown by `facefind status`.
+    let worker = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6).lowercased())"
+
+    func run(folder: String, progress: ProgressBar) throws -> IndexReport {
+        let start = Date()
+        let root = URL(fileURLWithPath: folder).standardizedFileURL.path
+        // Read before joining: the plan runs inside the run's transaction, which holds the store's connection.
+        let listing = try FolderListing(directory: root)
+        let known = try store.fileStates()
+        var gone: [String] = []
+        let started = try store.joinSharedRun(root: root, worker: worker) {
+            gone = Self.gone(known: known, listing: listing, root: root)
+            return listing.files.filter { Self.changed($0, known: known[$0]) }
+        }
+        var report = IndexReport()
+        report.unreadableFolders = listing.unreadable
+        if started {
+            try store.remove(paths: gone)
+            report.removed = gone.count
+            logger.info("started the shared run of \(root)")
+        } else {
+            logger.info("joined the shared run of \(root)")
+        }
+        let batch = max(8, indexer.options.workers * indexer.options.batchSize)
+        while true {
+            let claimed = try store.claim(root: root, worker: worker, limit: batch, lease: lease)
+            if claimed.isEmpty {
+                guard try store.sharedRunHasClaims(root: root) else { break }
+                Thread.sleep(forTimeInterval: min(1, lease / 4))  // other workers' files, done or coming back
+                continue
+            }
+            let part = try indexer.index(files: claimed, known: [:])
+            try store.finish(root: root, worker: worker, paths: claimed)
+            report.files += part.files
+            report.indexed += part.indexed
+            report.faces += part.faces
+            report.wholeImage += part.wholeImage
+            report.failed += part.failed
+            progress.update(IndexProgress(done: report.files, total: report.files, failed: report.failed.count,
+                                          faces: report.faces, elapsed: Date().timeIntervalSince(start)))
+        }
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// Indexed paths under `root` that the listing no longer has, except those under a folder that could not
+    /// be listed: what cannot be read is never taken for gone.
+    static func gone(known: [String: FileState], listing: FolderListing, root: String) -> [String] {
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        let present = Set(listing.files)
+        let unreadable = listing.unreadable.map { $0.path + "/" }
+        return known.keys.filter { path in
+            path.hasPrefix(prefix) && !present.contains(path) && !unreadable.contains { path.hasPrefix($0) }
+        }.sorted()
+    }
+
+    /// Whether `path` is new or its size or modification time changed since it was indexed.
+    static func changed(_ path: String, known: FileState?) -> Bool {
+        guard let known else { return true }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        return size != known.bytes || modified != known.modified
+    }
+}
