@@ -7,20 +7,10 @@
 #
 # Needs the release build (scripts/setup.sh) and scripts/postgres/install.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-faces=${FACEFIND_FACES:-$root/../shared/faces}
-models=${FACEFIND_MODELS_DIR:-$root/../shared/models}
-binary=$root/.build/release/facefind
-url=${1:-}
-if [ -z "$url" ]; then
-    export FACEFIND_PG_INSTANCE=test
-    url=$(scripts/postgres/start.sh | tail -1)
-fi
+source "$(dirname "$0")/postgres/measure-env.sh"
 work=$(mktemp -d /tmp/facefind-serve-parity.XXXXXX)
 schema="parity_$$"
 pg="$url?schema=$schema"
-source scripts/postgres/env.sh
 cleanup() {
     kill "${pids[@]}" 2>/dev/null || true
     wait 2>/dev/null || true

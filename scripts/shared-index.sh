@@ -5,17 +5,7 @@
 #
 #   scripts/shared-index.sh [POSTGRES_URL]     (default: the test instance, started if needed)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-faces=${FACEFIND_FACES:-$root/../shared/faces}
-models=${FACEFIND_MODELS_DIR:-$root/../shared/models}
-binary=$root/.build/release/facefind
-url=${1:-}
-if [ -z "$url" ]; then
-    export FACEFIND_PG_INSTANCE=test
-    url=$(scripts/postgres/start.sh | tail -1)
-fi
-source scripts/postgres/env.sh
+source "$(dirname "$0")/postgres/measure-env.sh"
 single="shared_single_$$" shared="shared_three_$$"
 cleanup() {
     for schema in "$single" "$shared"; do

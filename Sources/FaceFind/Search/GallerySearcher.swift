@@ -50,11 +50,11 @@ public struct LiveGallerySearch: GallerySearcher {
     /// found, and the images of `added` (their new ids and faces) found. An id may be in both.
     public func applying(removed: Set<Int64>, added: FaceMatrix) -> LiveGallerySearch {
         var next = self
-        // Re-indexing can give an image the id a base image had (SQLite reuses the largest rowid after a delete).
-        for id in removed.union(added.images.map(\.id)) {
+        // An added image can have the id a base image had (SQLite reuses the largest rowid after a delete).
+        let replaced = removed.union(added.images.map(\.id))
+        for id in replaced {
             if let faces = baseFaces[id], next.hidden.insert(id).inserted { next.hiddenFaces += faces }
         }
-        let replaced = removed.union(added.images.map(\.id))
         var merged = recent.matrix.keeping { !replaced.contains($0.id) }
         merged.append(contentsOf: added)
         next.recent = GallerySearch(matrix: merged)
