@@ -27,24 +27,13 @@ final class Engine: Sendable {
 
     let logger = Logger(label: "facefind.serve")
 
-    /// Opens the pipeline the store was built with (or the default one for an empty store, which is then
-    /// bound to it) and loads the search matrix, unless `searcher` searches the store where it is.
-    init(store: any GalleryStore, searcher: (any GallerySearcher)?, loader: ModelLoader,
-         configuration: ServerConfiguration, metrics: ServerMetrics) throws {
-        var fresh = PipelineConfiguration()
-        fresh.precision = configuration.precision ?? Precision.preferred(for: fresh.embedder, repository: loader.repository)
-        let pipelineConfiguration = try store.settings().map { try PipelineConfiguration(matching: $0) } ?? fresh
-        if let asked = configuration.precision, asked != pipelineConfiguration.precision {
-            throw PipelineError.badOption("\(store.name) was built with the \(pipelineConfiguration.embedderModel) "
-                + "embedder (\(pipelineConfiguration.precision.rawValue)); --precision \(asked.rawValue) would mix vectors")
-        }
-        pipeline = try FacePipeline(configuration: pipelineConfiguration, loader: loader)
-        // Also checks that the models installed here are the ones the store's vectors came from.
-        try store.bind(pipeline.settings)
-        self.store = store
+    /// Serves `gallery`: loads its search matrix, unless its store searches itself where its vectors are.
+    init(gallery: Gallery, loader: ModelLoader, configuration: ServerConfiguration, metrics: ServerMetrics) throws {
+        pipeline = gallery.pipeline
+        store = gallery.store
         self.configuration = configuration
         self.metrics = metrics
-        index = try SearchIndex(store: store, serverSide: searcher)
+        index = try SearchIndex(store: store, serverSide: gallery.serverSearcher)
         thumbnails = ThumbnailCache(capacityBytes: configuration.thumbnailCacheBytes)
         repository = loader.repository
         runtimeVersion = loader.runtime.version

@@ -21,21 +21,27 @@ public final class FaceFindService: Sendable {
 
     public static let version = "0.1.0"
 
-    /// Loads the models the store was built with (or the defaults for an empty store) and the search matrix.
-    /// `searcher`: the store's own search where its vectors are (a PostgreSQL store); nil to load the store's
-    /// faces and search them in memory.
-    public init(store: any GalleryStore, searcher: (any GallerySearcher)? = nil, loader: ModelLoader,
-                configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) throws {
+    /// Serves `gallery` (`Gallery(serving:)`): searched in memory, or by its store's own searcher.
+    public init(gallery: Gallery, loader: ModelLoader, configuration: ServerConfiguration,
+                metrics: ServerMetrics = ServerMetrics()) throws {
         self.configuration = configuration
         self.metrics = metrics
-        engine = try Engine(store: store, searcher: searcher, loader: loader, configuration: configuration,
-                            metrics: metrics)
+        engine = try Engine(gallery: gallery, loader: loader, configuration: configuration, metrics: metrics)
         inference = WorkQueue(name: "inference", workers: configuration.inferenceWorkers,
                               capacity: configuration.queueCapacity, retryAfter: configuration.retryAfterSeconds,
                               metrics: metrics)
         storage = WorkQueue(name: "storage", workers: configuration.storageWorkers,
                             capacity: configuration.storageQueueCapacity,
                             retryAfter: configuration.retryAfterSeconds, metrics: metrics)
+    }
+
+    /// Serves `store` opened with `Gallery(serving:serverSearcher:loader:precision:)` at the configuration's
+    /// precision: the models the store was built with (or the defaults for an empty store).
+    public convenience init(store: any GalleryStore, searcher: (any GallerySearcher)? = nil, loader: ModelLoader,
+                            configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) throws {
+        try self.init(gallery: Gallery(serving: store, serverSearcher: searcher, loader: loader,
+                                       precision: configuration.precision),
+                      loader: loader, configuration: configuration, metrics: metrics)
     }
 
     /// Serves until SIGINT or SIGTERM. Shutdown is graceful: the listener closes, requests in progress

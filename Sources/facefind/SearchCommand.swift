@@ -182,18 +182,27 @@ struct SearchCommand: ParsableCommand {
 /// scores fused with `weights`.
 struct SearchedGallery {
     let members: [SearchMember]
+    /// The one store searched where its vectors are (PostgreSQL), nil for indexes searched in memory.
     let server: PostgresGalleryStore?
     let ranking: FusedRanking
     /// The photos of all members, in the ranking's order.
     let paths: [String]
 
     init(db: String?, store: StoreOption, weights: [Float]?, rerank: Bool, runtime: RuntimeOptions) throws {
-        server = try store.openServerSearch(db: db)
-        if server != nil, rerank {
-            throw ValidationError("--rerank needs the vectors in memory: not available with --store postgres://")
+        let loader = try runtime.loader(intraOpThreads: runtime.workerCount)
+        if store.isPostgres {
+            guard !rerank else {
+                throw ValidationError("--rerank needs the vectors in memory: not available with --store postgres://")
+            }
+            let gallery = try Gallery.openIndexed(try store.location(db: db), loader: loader)
+            members = [SearchMember(gallery: gallery, search: GallerySearch(matrix: FaceMatrix(dimension: gallery.settings.dimension)))]
+        } else {
+            members = try store.databaseList(db: db).split(separator: ",").map { path in
+                let gallery = try Gallery.openIndexed("sqlite:" + path, loader: loader)
+                return SearchMember(gallery: gallery, search: GallerySearch(matrix: try gallery.store.loadFaceMatrix()))
+            }
         }
-        members = try server.map { [try SearchMember(serverStore: $0, runtime: runtime)] }
-            ?? store.databaseList(db: db).split(separator: ",").map { try SearchMember(path: String($0), runtime: runtime) }
+        server = members[0].gallery.serverSearcher as? PostgresGalleryStore
         let weights = weights ?? [Float](repeating: 1, count: members.count)
         guard weights.count == members.count else { throw ValidationError("give one weight per --db") }
         var positions: [String: Int] = [:]
@@ -211,22 +220,13 @@ struct SearchedGallery {
     }
 }
 
-/// One index opened for searching: its settings, the pipeline that reproduces its embeddings, its matrix.
+/// One index opened for searching, and its matrix in memory (empty for a store searched on its server).
 struct SearchMember {
-    let settings: IndexSettings
-    let pipeline: FacePipeline
+    let gallery: Gallery
     let search: GallerySearch
 
-    init(path: String, runtime: RuntimeOptions) throws {
-        let store = try SQLiteGalleryStore(path: path, create: false)
-        guard let settings = try store.settings() else {
-            throw GalleryError.notFound("\(path) holds no index; run `facefind index FOLDER --db \(path)` first")
-        }
-        self.settings = settings
-        pipeline = try FacePipeline(configuration: try PipelineConfiguration(matching: settings),
-                                    loader: try runtime.loader(intraOpThreads: runtime.workerCount))
-        search = GallerySearch(matrix: try store.loadFaceMatrix())
-    }
+    var settings: IndexSettings { gallery.settings }
+    var pipeline: FacePipeline { gallery.pipeline }
 }
 
 extension DistanceMetric: ExpressibleByArgument {}

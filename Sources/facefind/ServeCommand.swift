@@ -89,8 +89,10 @@ struct ServeCommand: ParsableCommand {
         do {
             let environmentKey = ProcessInfo.processInfo.environment["FACEFIND_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
             let key = apiKey ?? environmentKey ?? ServerConfiguration.generateKey()
-            let gallery = try store.open(db: db)
-            let uploadsFolder = URL(fileURLWithPath: uploads ?? (gallery as? SQLiteGalleryStore).map {
+            // One ONNX thread per call: parallelism comes from the inference workers, one per core.
+            let loader = try runtime.loader()
+            let gallery = try Gallery.open(store.location(db: db), loader: loader, precision: precision)
+            let uploadsFolder = URL(fileURLWithPath: uploads ?? (gallery.store as? SQLiteGalleryStore).map {
                 URL(fileURLWithPath: $0.name).deletingPathExtension().path + "-uploads"
             } ?? "facefind-uploads").standardizedFileURL.path
 
@@ -110,9 +112,7 @@ struct ServeCommand: ParsableCommand {
             configuration.euclideanThreshold = euclideanThreshold
             configuration.precision = precision
 
-            // One ONNX thread per call: parallelism comes from the inference workers, one per core.
-            let service = try FaceFindService(store: gallery, searcher: gallery as? PostgresGalleryStore,
-                                              loader: try runtime.loader(), configuration: configuration,
+            let service = try FaceFindService(gallery: gallery, loader: loader, configuration: configuration,
                                               metrics: ServerMetrics())
             if apiKey == nil && environmentKey == nil {
                 FileHandle.standardError.write(Data("facefind serve: no API key given; writes need this one: \(key)\n".utf8))
@@ -120,7 +120,7 @@ struct ServeCommand: ParsableCommand {
             var serverLogger = Logger(label: "facefind.serve")
             serverLogger.logLevel = runtime.verbose ? .info : .warning
             let logger = serverLogger
-            let banner = "facefind serve: listening on http://\(host):%d/ (index \(gallery.name), uploads \(uploadsFolder))"
+            let banner = "facefind serve: listening on http://\(host):%d/ (index \(gallery.store.name), uploads \(uploadsFolder))"
             try Self.block {
                 try await service.run(logger: logger) { port in
                     // On stdout, unbuffered, so scripts and tests can wait for it and learn a port-0 port.

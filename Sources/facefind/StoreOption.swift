@@ -25,22 +25,15 @@ struct StoreOption: ParsableArguments {
         if url != nil, db != nil { throw ValidationError("--store and --db are mutually exclusive: give one") }
     }
 
-    /// The store named by `--store`, or else the SQLite file `--db` (default facefind.sqlite).
-    func open(db: String?) throws -> any GalleryStore {
+    /// The gallery's location: `--store`, else the SQLite file `--db` (default facefind.sqlite).
+    func location(db: String?) throws -> String {
         try validate(db: db)
-        guard let url else { return try SQLiteGalleryStore(path: db ?? Self.defaultDatabase) }
-        if Self.isPostgresURL(url) { return try PostgresGalleryStore(url: url) }
-        if url.hasPrefix("sqlite://") { return try SQLiteGalleryStore(path: String(url.dropFirst("sqlite://".count))) }
-        if url.hasPrefix("sqlite:") { return try SQLiteGalleryStore(path: String(url.dropFirst("sqlite:".count))) }
-        if url.contains("://") { throw ValidationError("--store: unknown kind of store '\(PostgresLocation.redact(url))'; use postgres://… or sqlite:FILE") }
-        return try SQLiteGalleryStore(path: url)
+        return url ?? db ?? Self.defaultDatabase
     }
 
-    /// The PostgreSQL store when `--store` names one (searched on the server), nil otherwise.
-    func openServerSearch(db: String?) throws -> PostgresGalleryStore? {
-        try validate(db: db)
-        guard let url, Self.isPostgresURL(url) else { return nil }
-        return try PostgresGalleryStore(url: url, create: false)
+    /// The store at `location(db:)` (`Gallery.store(at:)`).
+    func open(db: String?) throws -> any GalleryStore {
+        try Gallery.store(at: location(db: db))
     }
 
     /// The SQLite files to search: `--store sqlite:FILE` or `--db` (comma-separated list).
@@ -62,16 +55,3 @@ struct ServerSearchOptions: ParsableArguments {
     var efSearch: Int?
 }
 
-extension SearchMember {
-    /// A member searched on the server: its settings and the pipeline that reproduces its embeddings; no
-    /// vectors are loaded.
-    init(serverStore store: PostgresGalleryStore, runtime: RuntimeOptions) throws {
-        guard let settings = try store.settings() else {
-            throw GalleryError.notFound("\(store.name) holds no index; run `facefind index FOLDER --store URL` first")
-        }
-        self.settings = settings
-        pipeline = try FacePipeline(configuration: try PipelineConfiguration(matching: settings),
-                                    loader: try runtime.loader(intraOpThreads: runtime.workerCount))
-        search = GallerySearch(matrix: FaceMatrix(dimension: settings.dimension))
-    }
-}
