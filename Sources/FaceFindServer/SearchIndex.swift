@@ -68,17 +68,12 @@ final class SearchIndex: @unchecked Sendable {
     }
 
     private func update(_ before: LiveGallerySearch, removed: Set<Int64>, paths: [String]) throws {
-        var next = before.applying(removed: removed, added: try store.loadFaceMatrix(paths: paths))
-        var loaded = 0
-        if next.needsCompaction {
-            next = LiveGallerySearch(matrix: try store.loadFaceMatrix(), precision: before.precision)
-            loaded = 1
-        }
+        let (next, reloaded) = try before.updated(from: store, removed: removed, paths: paths)
         let counts = next.counts
         lock.withLock {
             live = next
             cachedCounts = counts
-            wholeLoads += loaded
+            wholeLoads += reloaded ? 1 : 0
         }
     }
 

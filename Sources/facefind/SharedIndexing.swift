@@ -25,8 +25,11 @@ struct SharedIndexing {
         let known = try store.fileStates()
         var gone: [String] = []
         let started = try store.joinSharedRun(root: root, worker: worker) {
-            gone = Self.gone(known: known, listing: listing, root: root)
-            return listing.files.filter { Self.changed($0, known: known[$0]) }
+            // Photos in a folder that could not be listed are kept, as `index` keeps them.
+            gone = listing.missing(from: known, root: root).gone
+            return listing.files.filter { path in
+                known[path].map { FileState.sizeAndModificationTime(of: path) != ($0.bytes, $0.modified) } ?? true
+            }
         }
         var report = IndexReport()
         report.unreadableFolders = listing.unreadable
@@ -57,25 +60,5 @@ struct SharedIndexing {
         }
         report.seconds = Date().timeIntervalSince(start)
         return report
-    }
-
-    /// Indexed paths under `root` that the listing no longer has, except those under a folder that could not
-    /// be listed: what cannot be read is never taken for gone.
-    static func gone(known: [String: FileState], listing: FolderListing, root: String) -> [String] {
-        let prefix = root.hasSuffix("/") ? root : root + "/"
-        let present = Set(listing.files)
-        let unreadable = listing.unreadable.map { $0.path + "/" }
-        return known.keys.filter { path in
-            path.hasPrefix(prefix) && !present.contains(path) && !unreadable.contains { path.hasPrefix($0) }
-        }.sorted()
-    }
-
-    /// Whether `path` is new or its size or modification time changed since it was indexed.
-    static func changed(_ path: String, known: FileState?) -> Bool {
-        guard let known else { return true }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-        return size != known.bytes || modified != known.modified
     }
 }

@@ -50,12 +50,10 @@ extension BenchCommand {
         var found = 0, gone = 0, compactions = 0
         var added: [(id: Int64, vector: [Float])] = []
         func apply(removed: Set<Int64>, paths: [String]) throws {
-            live = live.applying(removed: removed, added: try store.loadFaceMatrix(paths: paths))
-            if live.needsCompaction {
-                live = LiveGallerySearch(matrix: try store.loadFaceMatrix(), precision: live.precision)
-                compactions += 1
-            }
-            _ = live.counts
+            let (next, reloaded) = try live.updated(from: store, removed: removed, paths: paths)
+            live = next
+            compactions += reloaded ? 1 : 0
+            _ = live.counts  // the server updates its gauges from it
         }
         for index in count..<(count + updates) {
             let image = photo(index)

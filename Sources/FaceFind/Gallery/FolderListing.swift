@@ -14,6 +14,23 @@ public struct FolderListing: Sendable {
     /// Walks `directory` (or takes the single file it names). Symbolic links to folders are not followed, so a
     /// link loop cannot make the walk endless; links to files are listed like files (reading them reports a
     /// dangling or looping link). Throws only when `directory` itself does not exist.
+    /// The paths of `known` (indexed files) under `root`, or `root` itself, that this listing no longer has:
+    /// `gone`, removed from the folder, and `unavailable`, in a folder that could not be listed, with its
+    /// reason (what cannot be read is never taken for gone).
+    public func missing(from known: [String: FileState], root: String) -> (gone: [String], unavailable: [String: String]) {
+        let present = Set(files)
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        var gone: [String] = [], unavailable: [String: String] = [:]
+        for path in known.keys where (path.hasPrefix(prefix) || path == root) && !present.contains(path) {
+            if let folder = unreadable.first(where: { path.hasPrefix($0.path + "/") }) {
+                unavailable[path] = folder.reason
+            } else {
+                gone.append(path)
+            }
+        }
+        return (gone, unavailable)
+    }
+
     public init(directory: String) throws {
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         var info = stat()

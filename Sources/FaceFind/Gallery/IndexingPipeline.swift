@@ -69,6 +69,16 @@ public struct IndexReport: Sendable, Codable {
     public init() {}
 }
 
+extension FileState {
+    /// The size and modification time of the file at `path` (0 and 0 when it cannot be read): the cheap check
+    /// before hashing, which an unchanged file passes.
+    public static func sizeAndModificationTime(of path: String) -> (bytes: Int, modified: Double) {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return ((attributes?[.size] as? NSNumber)?.intValue ?? 0,
+                (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+    }
+}
+
 /// The file extensions indexing picks up (content is then checked by its bytes, not its name). `hif` is what
 /// some cameras (Canon, Fujifilm, Sony) name their HEIF photos.
 public let imageFileExtensions: Set<String> = ["jpg", "jpeg", "png", "webp", "heic", "heif", "hif", "avif"]
@@ -112,18 +122,9 @@ public final class IndexingPipeline: Sendable {
         let listing = try FolderListing(directory: directory)
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         let known = try store.fileStates()
-        let present = Set(listing.files)
-        let prefix = root.hasSuffix("/") ? root : root + "/"
-        let missing = known.keys.filter { ($0.hasPrefix(prefix) || $0 == root) && !present.contains($0) }
-        var unavailable: [String: String] = [:]
-        var gone: [String] = []
-        for path in missing {
-            if let folder = listing.unreadable.first(where: { path.hasPrefix($0.path + "/") }) {
-                unavailable[path] = folder.reason
-            } else {
-                gone.append(path)
-            }
-        }
+        let missing = listing.missing(from: known, root: root)
+        let gone = missing.gone
+        var unavailable = missing.unavailable
         try store.remove(paths: gone)
         var (report, unreadable) = try run(files: listing.files, known: known, progress: progress)
         report.removed = gone.count
@@ -187,9 +188,7 @@ public final class IndexingPipeline: Sendable {
 
     /// Reads, hashes, decodes and detects one file.
     private func prepare(path: String, known: FileState?) -> Prepared {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
-        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let (size, modified) = FileState.sizeAndModificationTime(of: path)
         if let known, known.bytes == size, known.modified == modified { return .unchanged(touched: nil) }
         let bytes: [UInt8]
         do { bytes = try ImageDecoder.readFile(path) } catch {

@@ -395,7 +395,7 @@ public final class SQLiteGalleryStore: GalleryStore {
     }
 
     public func loadFaceMatrix() throws -> FaceMatrix {
-        try loadFaceMatrix(where: "", arguments: [])
+        try loadFaceMatrix(dimension: try settings()?.dimension ?? 0, where: "", arguments: [])
     }
 
     public func loadFaceMatrix(paths: [String]) throws -> FaceMatrix {
@@ -404,15 +404,14 @@ public final class SQLiteGalleryStore: GalleryStore {
         for start in stride(from: 0, to: paths.count, by: 1_000) {
             let chunk = Array(paths[start..<min(start + 1_000, paths.count)])
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            matrix.append(contentsOf: try loadFaceMatrix(where: "WHERE i.path IN (\(marks))",
+            matrix.append(contentsOf: try loadFaceMatrix(dimension: matrix.dimension, where: "WHERE i.path IN (\(marks))",
                                                          arguments: StatementArguments(chunk)))
         }
         return matrix
     }
 
-    private func loadFaceMatrix(where condition: String, arguments: StatementArguments) throws -> FaceMatrix {
-        let dimension = try settings()?.dimension ?? 0
-        return try wrap {
+    private func loadFaceMatrix(dimension: Int, where condition: String, arguments: StatementArguments) throws -> FaceMatrix {
+        try wrap {
             try pool.read { db in
                 var matrix = FaceMatrix(dimension: dimension)
                 let rows = try Row.fetchCursor(db, sql: """

@@ -61,6 +61,16 @@ public struct LiveGallerySearch: GallerySearcher {
         return next
     }
 
+    /// The search after a change to `store`: the images `removed` (ids) passed over and the images now at
+    /// `paths` read back from the store, or, once the changes pass `needsCompaction`, the whole store loaded
+    /// afresh (`reloaded`). What `facefind serve` does after each gallery change, and `bench --updates` measures.
+    public func updated(from store: any GalleryStore, removed: Set<Int64>,
+                        paths: [String]) throws -> (search: LiveGallerySearch, reloaded: Bool) {
+        let next = applying(removed: removed, added: try store.loadFaceMatrix(paths: paths))
+        guard next.needsCompaction else { return (next, false) }
+        return (LiveGallerySearch(matrix: try store.loadFaceMatrix(), precision: precision), true)
+    }
+
     /// Whether a fresh load would now search faster than the base with its hidden images and recent faces:
     /// more than an eighth of the base changed (at least 4,096 faces or 1,024 images, below which the extra
     /// work is a few milliseconds).
