@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Photos used for the per-stage measurements (decoded into memory first).")
     var sample = 300
 
-    @Option(help: "Index file for the end-to-end run (default: a fresh temporary file, removed after).")
+    @Option(help: "Index file for the end-to-end run (default: a fresh temporary file, removed after). With --synthetic N: a SQLite index of N generated faces (reused when it holds them) whose vector file is measured at each --vector-precision.")
     var db: String?
 
     @Flag(help: "Print as JSON.")
@@ -94,6 +94,7 @@ struct BenchCommand: ParsableCommand {
         do {
             if let synthetic {
                 if let updates { return try runSyntheticUpdates(count: synthetic, updates: updates) }
+                if let db, !people { return try runSyntheticStore(count: synthetic, path: db) }
                 return try people ? runSyntheticPeople(count: synthetic) : runSynthetic(count: synthetic)
             }
             let result = try measure()

@@ -2,6 +2,7 @@ import ArgumentParser
 import FaceFind
 import FaceFindPostgres
 import Foundation
+import Logging
 
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,11 +37,17 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Show the progress bar even when standard error is not a terminal.")
     var progress = false
 
+    @Option(help: "SQLite index: keep its vectors in a file beside it (INDEX.vectors) at this precision (int8, float16, float32), which `search` reads without loading the vectors into memory: for galleries larger than RAM. Later runs keep an existing vector file up to date.")
+    var vectorFile: VectorPrecision?
+
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         try store.validate(db: db)
+        guard vectorFile == nil || !store.isPostgres else {
+            throw ValidationError("--vector-file is for SQLite indexes; PostgreSQL searches where its vectors are")
+        }
         guard !workersShared || store.isPostgres else {
             throw ValidationError("--workers-shared needs --store postgres://…: the workers share the work through the database")
         }
@@ -65,6 +72,7 @@ struct IndexCommand: ParsableCommand {
             }
             bar.finish()
             report.joinedPersons = try PeopleCommand.assignNewFaces(in: store)
+            if let sqlite = store as? SQLiteGalleryStore { try updateVectorFile(of: sqlite) }
             if json {
                 try printJSON(report)
             } else {
@@ -76,6 +84,18 @@ struct IndexCommand: ParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+
+    /// Writes the vector file `--vector-file` asks for, or brings an existing one up to date with this run.
+    private func updateVectorFile(of store: SQLiteGalleryStore) throws {
+        let logger = Logger(label: "facefind.index")
+        guard let precision = vectorFile else {
+            _ = try GalleryVectorFile.opened(store: store, rebuild: true) { logger.info("\($0)") }
+            return
+        }
+        if case .current(let file) = try GalleryVectorFile.open(store: store), file.precision == precision { return }
+        let file = try GalleryVectorFile.build(store: store, precision: precision)
+        logger.info("wrote \(file.path): \(file.count) faces, \(precision.rawValue)")
     }
 
     private func printSummary(_ report: IndexReport, store: any GalleryStore) throws {

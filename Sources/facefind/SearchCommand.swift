@@ -2,6 +2,7 @@ import ArgumentParser
 import FaceFind
 import FaceFindPostgres
 import Foundation
+import Logging
 
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -126,6 +127,8 @@ struct SearchCommand: ParsableCommand {
             if let server = gallery.server {
                 matches = try server.search(faces: vectors[0], k: k, metric: metric, exact: serverSearch.exact,
                                             efSearch: serverSearch.efSearch, threshold: threshold)
+            } else if let file = gallery.vectorFile {
+                matches = try file.rank(faces: vectors[0], k: k, metric: metric, threshold: threshold).map(\.match)
             } else {
                 matches = gallery.ranking.matches(queries: vectors, metric: metric, k: k, threshold: threshold,
                                                   expansion: rerank ? FusedRanking.Expansion() : nil,
@@ -177,13 +180,15 @@ struct SearchCommand: ParsableCommand {
     }
 }
 
-/// What `search` searches: a PostgreSQL store (searched on the server: HNSW, or `--exact`), or one or more SQLite
-/// indexes of the same photos (one per embedder) loaded into memory, their photos united by path and their
-/// scores fused with `weights`.
+/// What `search` searches: a PostgreSQL store (searched on the server: HNSW, or `--exact`), one SQLite index
+/// with a vector file (searched in that file, its vectors never loaded), or one or more SQLite indexes of the same
+/// photos (one per embedder) loaded into memory, their photos united by path and their scores fused with `weights`.
 struct SearchedGallery {
     let members: [SearchMember]
     /// The one store searched where its vectors are (PostgreSQL), nil for indexes searched in memory.
     let server: PostgresGalleryStore?
+    /// The vector file of the one SQLite index searched, when it has one (`index --vector-file`).
+    let vectorFile: GalleryVectorFile?
     let ranking: FusedRanking
     /// The photos of all members, in the ranking's order.
     let paths: [String]
@@ -196,11 +201,19 @@ struct SearchedGallery {
             }
             let gallery = try Gallery.openIndexed(try store.location(db: db), loader: loader)
             members = [SearchMember(gallery: gallery, search: GallerySearch(matrix: FaceMatrix(dimension: gallery.settings.dimension)))]
+            vectorFile = nil
         } else {
-            members = try store.databaseList(db: db).split(separator: ",").map { path in
+            let databases = store.databaseList(db: db).split(separator: ",")
+            var file: GalleryVectorFile?
+            members = try databases.map { path in
                 let gallery = try Gallery.openIndexed("sqlite:" + path, loader: loader)
+                if databases.count == 1, !rerank, let sqlite = gallery.store as? SQLiteGalleryStore {
+                    file = try Self.vectorFile(of: sqlite)
+                    if file != nil { return SearchMember(gallery: gallery, search: GallerySearch(matrix: FaceMatrix(dimension: 0))) }
+                }
                 return SearchMember(gallery: gallery, search: GallerySearch(matrix: try gallery.store.loadFaceMatrix()))
             }
+            vectorFile = file
         }
         server = members[0].gallery.serverSearcher as? PostgresGalleryStore
         let weights = weights ?? [Float](repeating: 1, count: members.count)
@@ -217,6 +230,20 @@ struct SearchedGallery {
         ranking = FusedRanking(
             members: zip(members, weights).map { FusedRanking.Member(search: $0.search, paths: positions, weight: $1) },
             imageCount: paths.count)
+    }
+}
+
+extension SearchedGallery {
+    /// The current vector file of `store`: a stale one is rebuilt (the index is the truth), or, where that fails
+    /// (a read-only folder), passed over for the vectors in memory, with a warning.
+    static func vectorFile(of store: SQLiteGalleryStore) throws -> GalleryVectorFile? {
+        let logger = Logger(label: "facefind.search")
+        do {
+            return try GalleryVectorFile.opened(store: store, rebuild: true) { logger.warning("\($0)") }
+        } catch {
+            logger.warning("\(error); searching the index in memory instead")
+            return nil
+        }
     }
 }
 

@@ -209,7 +209,7 @@ struct UnreadableInputTests {
         _ = try SQLiteGalleryStore(path: path)
         let header = try #require(FileHandle(forReadingAtPath: path)?.readData(ofLength: 100))
         #expect(Array(header[68..<72]) == [0x46, 0x63, 0x46, 0x64], "application_id 'FcFd'")
-        #expect(Array(header[60..<64]) == [0, 0, 0, 3], "user_version 3")
+        #expect(Array(header[60..<64]) == [0, 0, 0, 4], "user_version 4")
 
         // An index made before the mark (schema 1, application_id 0) opens, and is marked and upgraded.
         let old = folder + "/old.sqlite"
@@ -237,7 +237,7 @@ struct UnreadableInputTests {
         let version = try DatabaseQueue(path: old).read { db in
             (try Int32.fetchOne(db, sql: "PRAGMA application_id"), try Int32.fetchOne(db, sql: "PRAGMA user_version"))
         }
-        #expect(version.0 == SQLiteGalleryStore.applicationID && version.1 == 3)
+        #expect(version.0 == SQLiteGalleryStore.applicationID && version.1 == SQLiteGalleryStore.schemaVersion)
         #expect(try adopted.people(includeHidden: true).isEmpty, "upgraded with the persons' tables")
 
         // An index of a later FaceFind is refused rather than misread.

@@ -11,8 +11,8 @@ public final class SQLiteGalleryStore: GalleryStore {
     /// its own files and refuses everyone else's.
     public static let applicationID: Int32 = 0x4663_4664
     /// The schema version, in `user_version`: 1 the first schema, 2 adds `images.unavailable`, 3 the persons
-    /// (`persons`, `face_persons`).
-    public static let schemaVersion: Int32 = 3
+    /// (`persons`, `face_persons`), 4 the change counter a vector file is checked against (`face_changes`).
+    public static let schemaVersion: Int32 = 4
 
     /// Opens the index at `path`, creating it when there is no file (or an empty one) unless `create` is false
     /// (for readers such as `search`, so that a mistyped path is an error, not a new empty index). Any other file
@@ -50,7 +50,7 @@ public final class SQLiteGalleryStore: GalleryStore {
 
     /// The tables of a FaceFind index of this schema: seen unmarked only while another process creates the index
     /// (its migrator commits the tables, then the header is marked).
-    static let currentTables = legacyTables.union(["persons", "face_persons"])
+    static let currentTables = legacyTables.union(["persons", "face_persons", "face_changes"])
 
     /// Throws unless `path` is absent, empty, or a FaceFind index this version can open, reading only. The
     /// header's `application_id` says whose file it is; a file without one is taken only when it holds no
@@ -203,6 +203,23 @@ public final class SQLiteGalleryStore: GalleryStore {
                     pinned INTEGER NOT NULL DEFAULT 0
                 );
                 CREATE INDEX face_persons_person ON face_persons(person_id);
+                """)
+        }
+        migrator.registerMigration("v4") { db in
+            // The state a vector file beside the index is checked against (`GalleryVectorFile`): a random number
+            // naming this database, and a counter that every insert or delete of a face moves, in the writing
+            // transaction itself (triggers), so that no writer, however old its code, can change faces unseen.
+            try db.execute(sql: """
+                CREATE TABLE face_changes (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    database_id INTEGER NOT NULL,
+                    changes INTEGER NOT NULL
+                );
+                INSERT INTO face_changes (id, database_id, changes) VALUES (1, abs(random()), 0);
+                CREATE TRIGGER face_added AFTER INSERT ON faces
+                    BEGIN UPDATE face_changes SET changes = changes + 1 WHERE id = 1; END;
+                CREATE TRIGGER face_removed AFTER DELETE ON faces
+                    BEGIN UPDATE face_changes SET changes = changes + 1 WHERE id = 1; END;
                 """)
         }
         return migrator

@@ -59,6 +59,32 @@ public final class VectorIndex: @unchecked Sendable {
     private let rowStep: UnsafePointer<Float>
     /// Per row: squared length of the original vector (for euclidean ranking); -inf scoring for pad rows.
     private let squaredNorms: UnsafePointer<Float>
+    /// Set when the panels are read with `pread` into small per-thread buffers instead of through the mapping
+    /// (`open(path:streamed: true)`): the panels then never count in this process's resident memory.
+    private var streamFD: Int32 = -1
+    private var panelFileOffset = 0
+    /// Bytes a row of the owner's payload, and where in the file the payload starts (row r at
+    /// `payloadFileOffset + r * payloadBytes`: owners read it with `pread` so that it never becomes resident).
+    public let payloadBytes: Int
+    public let payloadFileOffset: Int
+    /// The owner's bytes for the whole file (`build(extra:)`).
+    public let extra: UnsafeRawBufferPointer
+    private let payloadData: UnsafeRawPointer
+
+    /// The owner's 16 bytes in the header (`build(tag:)`): `GalleryVectorFile` records there which state of
+    /// its database the file was built from.
+    public var tag: (UInt64, UInt64) {
+        (base.load(fromByteOffset: 32, as: UInt64.self), base.load(fromByteOffset: 40, as: UInt64.self))
+    }
+
+    /// The payload of `row` (`payloadBytes` bytes).
+    public func payload(row: Int) -> UnsafeRawBufferPointer {
+        precondition(row >= 0 && row < count)
+        return UnsafeRawBufferPointer(start: payloadData + row * payloadBytes, count: payloadBytes)
+    }
+
+    /// Whether searches read the panels with `pread` (see `open(path:streamed:)`).
+    public var isStreamed: Bool { streamFD >= 0 }
 
     /// The bytes a query must read: what bounds single-query speed.
     public var panelBytes: Int { panelCount * 16 * paddedDimension * precision.bytesPerValue }
@@ -67,8 +93,17 @@ public final class VectorIndex: @unchecked Sendable {
     static let magic: UInt64 = 0x3130_4956_4646_4646 // "FFFFVI01" little-endian
     static let headerBytes = 64
 
-    private static func layout(count: Int, dimension: Int, precision: VectorPrecision)
-        -> (padded: Int, panels: Int, panelOffset: Int, stepOffset: Int, normOffset: Int, total: Int) {
+    /// Where each section starts. After the panels, steps and norms of the first format, two optional sections
+    /// for the owner, their sizes in the header (zero in files of the first format, which therefore still open):
+    /// a payload of `payloadBytes` a row, and `extraBytes` for the whole file. `GalleryVectorFile` keeps each
+    /// face's ids and full vector in the payload, and its projection in the extra bytes.
+    struct Layout {
+        var padded: Int, panels: Int, panelOffset: Int, stepOffset: Int, normOffset: Int
+        var payloadOffset: Int, extraOffset: Int, total: Int
+    }
+
+    static func layout(count: Int, dimension: Int, precision: VectorPrecision, payloadBytes: Int = 0,
+                       extraBytes: Int = 0) -> Layout {
         let padded = (dimension + 15) / 16 * 16
         var panels = (count + 15) / 16
         panels += panels % 2
@@ -76,13 +111,22 @@ public final class VectorIndex: @unchecked Sendable {
         let panelOffset = headerBytes
         let stepOffset = panelOffset + rows * padded * precision.bytesPerValue
         let normOffset = stepOffset + rows * 4
-        return (padded, panels, panelOffset, stepOffset, normOffset, normOffset + rows * 4)
+        let payloadOffset = normOffset + rows * 4
+        let extraOffset = payloadOffset + count * payloadBytes
+        return Layout(padded: padded, panels: panels, panelOffset: panelOffset, stepOffset: stepOffset,
+                      normOffset: normOffset, payloadOffset: payloadOffset, extraOffset: extraOffset,
+                      total: extraOffset + extraBytes)
     }
 
     private init(base: UnsafeMutableRawPointer, mappedBytes: Int, count: Int, dimension: Int,
-                 precision: VectorPrecision) {
-        let l = Self.layout(count: count, dimension: dimension, precision: precision)
+                 precision: VectorPrecision, payloadBytes: Int, extraBytes: Int) {
+        let l = Self.layout(count: count, dimension: dimension, precision: precision, payloadBytes: payloadBytes,
+                            extraBytes: extraBytes)
         self.base = base; self.mappedBytes = mappedBytes
+        self.payloadBytes = payloadBytes
+        payloadFileOffset = l.payloadOffset
+        extra = UnsafeRawBufferPointer(start: base + l.extraOffset, count: extraBytes)
+        payloadData = UnsafeRawPointer(base + l.payloadOffset)
         self.count = count; self.dimension = dimension; self.precision = precision
         paddedDimension = l.padded; panelCount = l.panels
         panelData = UnsafeRawPointer(base + l.panelOffset)
@@ -90,18 +134,36 @@ public final class VectorIndex: @unchecked Sendable {
         squaredNorms = UnsafePointer((base + l.normOffset).assumingMemoryBound(to: Float.self))
     }
 
-    deinit { munmap(base, mappedBytes) }
+    deinit {
+        munmap(base, mappedBytes)
+        if streamFD >= 0 { close(streamFD) }
+    }
 
     // MARK: - Building
 
     /// Builds an index of `count` vectors supplied in blocks by `fill(range, buffer)` (row-major floats),
     /// in memory, or in the file at `path` (then memory-mapped, so it can exceed RAM).
+    /// - Parameters:
+    ///   - payloadBytes: bytes the owner keeps per row, written by `payload(range, buffer)` after each block.
+    ///   - tag: the owner's 16 bytes in the header.
+    ///   - extra: the owner's bytes for the whole file.
     public static func build(count: Int, dimension: Int, precision: VectorPrecision, path: String? = nil,
-                             blockRows: Int = 4096,
-                             fill: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> VectorIndex {
-        let l = layout(count: count, dimension: dimension, precision: precision)
+                             blockRows: Int = 4096, payloadBytes: Int = 0,
+                             tag: (UInt64, UInt64) = (0, 0), extra: [UInt8] = [],
+                             fill: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void,
+                             payload: ((Range<Int>, UnsafeMutableRawBufferPointer) throws -> Void)? = nil) throws -> VectorIndex {
+        let l = layout(count: count, dimension: dimension, precision: precision, payloadBytes: payloadBytes,
+                       extraBytes: extra.count)
         let (base, bytes) = try map(bytes: l.total, path: path, create: true)
-        let index = VectorIndex(base: base, mappedBytes: bytes, count: count, dimension: dimension, precision: precision)
+        let index = VectorIndex(base: base, mappedBytes: bytes, count: count, dimension: dimension, precision: precision,
+                                payloadBytes: payloadBytes, extraBytes: extra.count)
+        base.storeBytes(of: UInt64(extra.count), toByteOffset: 48, as: UInt64.self)
+        if !extra.isEmpty {
+            extra.withUnsafeBytes { (base + l.extraOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        base.storeBytes(of: UInt32(payloadBytes), toByteOffset: 28, as: UInt32.self)
+        base.storeBytes(of: tag.0, toByteOffset: 32, as: UInt64.self)
+        base.storeBytes(of: tag.1, toByteOffset: 40, as: UInt64.self)
         // The magic number is written last: a file left by a build that died half-way has the full size
         // (ftruncate) but no magic, and `open` refuses it.
         base.storeBytes(of: precision.code, toByteOffset: 8, as: UInt32.self)
@@ -124,6 +186,10 @@ public final class VectorIndex: @unchecked Sendable {
                     index.store(row: row, UnsafePointer(b.baseAddress! + (row - start) * dimension), steps: steps,
                                 norms: norms)
                 }
+            }
+            if let payload, payloadBytes > 0 {
+                try payload(start..<end, UnsafeMutableRawBufferPointer(start: base + l.payloadOffset + start * payloadBytes,
+                                                                       count: (end - start) * payloadBytes))
             }
             start = end
         }
@@ -150,8 +216,11 @@ public final class VectorIndex: @unchecked Sendable {
         }
     }
 
-    /// Opens an index written by `build(path:)`, memory-mapped read-only.
-    public static func open(path: String) throws -> VectorIndex {
+    /// Opens an index written by `build(path:)`, memory-mapped read-only. `streamed`: searches read the panels
+    /// with `pread` a block at a time instead of through the mapping, so that the process's resident memory stays
+    /// at the row steps and norms (8 bytes a face) however large the gallery; the file's pages stay in the
+    /// kernel's page cache, shared, and evictable.
+    public static func open(path: String, streamed: Bool = false) throws -> VectorIndex {
         let fd = Foundation.open(path, O_RDONLY)
         guard fd >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -163,17 +232,28 @@ public final class VectorIndex: @unchecked Sendable {
             ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt32.self),
              $0.load(fromByteOffset: 12, as: UInt32.self), $0.load(fromByteOffset: 16, as: UInt64.self))
         }
-        guard magicRead == magic, let precision = VectorPrecision(code: code), dimension > 0 else {
+        let (payloadBytes, extraBytes) = header.withUnsafeBytes {
+            (Int($0.load(fromByteOffset: 28, as: UInt32.self)), $0.load(fromByteOffset: 48, as: UInt64.self))
+        }
+        guard magicRead == magic, let precision = VectorPrecision(code: code), dimension > 0, count < 1 << 40,
+              payloadBytes < 1 << 16, extraBytes < 1 << 30 else {
             throw VectorIndexError.format(path: path, message: "bad header")
         }
-        let l = layout(count: Int(count), dimension: Int(dimension), precision: precision)
+        let l = layout(count: Int(count), dimension: Int(dimension), precision: precision, payloadBytes: payloadBytes,
+                       extraBytes: Int(extraBytes))
         var info = stat()
         guard fstat(fd, &info) == 0, Int(info.st_size) == l.total else {
             throw VectorIndexError.format(path: path, message: "size \(info.st_size), expected \(l.total)")
         }
         let (base, bytes) = try map(bytes: l.total, path: path, create: false)
-        return VectorIndex(base: base, mappedBytes: bytes, count: Int(count), dimension: Int(dimension),
-                           precision: precision)
+        let index = VectorIndex(base: base, mappedBytes: bytes, count: Int(count), dimension: Int(dimension),
+                                precision: precision, payloadBytes: payloadBytes, extraBytes: Int(extraBytes))
+        if streamed {
+            index.streamFD = Foundation.open(path, O_RDONLY)
+            guard index.streamFD >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
+            index.panelFileOffset = l.panelOffset
+        }
+        return index
     }
 
     private static func map(bytes: Int, path: String?, create: Bool) throws -> (UnsafeMutableRawPointer, Int) {
@@ -303,23 +383,42 @@ public final class VectorIndex: @unchecked Sendable {
         let ldo = blockPanels * 16
         var scores = [Float](repeating: 0, count: batch.count * ldo)
         let scale: UnsafePointer<Float>? = precision == .int8 ? rowStep : nil
+        let blockBytes = blockPanels * 16 * paddedDimension * precision.bytesPerValue
+        let buffer: UnsafeMutableRawPointer? = streamFD >= 0
+            ? UnsafeMutableRawPointer.allocate(byteCount: blockBytes, alignment: 64) : nil
+        defer { buffer?.deallocate() }
         scores.withUnsafeMutableBufferPointer { out in
             var p = panels.lowerBound
             while p < panels.upperBound {
                 let n = min(blockPanels, panels.upperBound - p)
                 let rowOffset = p * 16
-                let panelValues = p * 16 * paddedDimension
+                var panelValues = p * 16 * paddedDimension
+                var source = panelData
+                if let buffer {
+                    let wanted = n * 16 * paddedDimension * precision.bytesPerValue
+                    var done = 0
+                    while done < wanted {
+                        let got = pread(streamFD, buffer + done, wanted - done,
+                                        off_t(panelFileOffset + panelValues * precision.bytesPerValue + done))
+                        // The file was checked whole on open; a read that fails now (file truncated under
+                        // us, I/O error) scores the rest of the block as zeros rather than crash.
+                        if got <= 0 { memset(buffer + done, 0, wanted - done); break }
+                        done += got
+                    }
+                    source = UnsafeRawPointer(buffer)
+                    panelValues = 0
+                }
                 switch precision {
                 case .float32:
-                    ff_scores_f32(panelData.assumingMemoryBound(to: Float.self) + panelValues, Int32(n),
+                    ff_scores_f32(source.assumingMemoryBound(to: Float.self) + panelValues, Int32(n),
                                   Int32(paddedDimension), batch.floats, Int32(batch.count), alpha,
                                   nil, bias + rowOffset, out.baseAddress!, Int32(ldo))
                 case .float16:
-                    ff_scores_f16(panelData.assumingMemoryBound(to: UInt16.self) + panelValues, Int32(n),
+                    ff_scores_f16(source.assumingMemoryBound(to: UInt16.self) + panelValues, Int32(n),
                                   Int32(paddedDimension), batch.floats, Int32(batch.count), alpha,
                                   nil, bias + rowOffset, out.baseAddress!, Int32(ldo))
                 case .int8:
-                    ff_scores_i8(panelData.assumingMemoryBound(to: UInt8.self) + panelValues, Int32(n),
+                    ff_scores_i8(source.assumingMemoryBound(to: UInt8.self) + panelValues, Int32(n),
                                  Int32(paddedDimension), batch.bytes, batch.corrections, batch.steps,
                                  Int32(batch.count), alpha, scale! + rowOffset, bias + rowOffset,
                                  out.baseAddress!, Int32(ldo))
