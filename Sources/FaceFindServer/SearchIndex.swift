@@ -1,9 +1,11 @@
 import FaceFind
 import Foundation
+import Logging
 
 /// The search behind the endpoints, kept equal to the store after every gallery change.
 ///
-/// In memory (a SQLite store): a `LiveGallerySearch` snapshot, swapped after each change. Searches take the
+/// In memory (a SQLite store): a `LiveGallerySearch` snapshot, swapped after each change; its loaded part is the
+/// index's vector file when it keeps one (`index --vector-file`), else the matrix of every vector. Searches take the
 /// current snapshot (its arrays are copy-on-write, so taking it costs a reference count) and never wait for a
 /// writer. Writers run one at a time: each writes the store, then loads only the faces of the images it
 /// touched and applies them to a new snapshot, so an upload costs its own faces rather than a reload of the
@@ -27,7 +29,7 @@ final class SearchIndex: @unchecked Sendable {
         self.store = store
         self.serverSide = serverSide
         if serverSide == nil {
-            let loaded = LiveGallerySearch(matrix: try store.loadFaceMatrix())
+            let loaded = try Self.load(store)
             live = loaded
             wholeLoads = 1
             cachedCounts = loaded.counts
@@ -35,6 +37,16 @@ final class SearchIndex: @unchecked Sendable {
             let counts = try store.counts()
             cachedCounts = (counts.images, counts.faces)
         }
+    }
+
+    /// The search of `store` as it is: over its vector file when it keeps one (`index --vector-file`; a stale one
+    /// is rewritten first), else its matrix loaded into memory.
+    static func load(_ store: any GalleryStore) throws -> LiveGallerySearch {
+        if let sqlite = store as? SQLiteGalleryStore,
+           let file = try GalleryVectorFile.opened(store: sqlite, rebuild: true, log: { Logger(label: "facefind.serve").warning("\($0)") }) {
+            return try LiveGallerySearch(file: file)
+        }
+        return LiveGallerySearch(matrix: try store.loadFaceMatrix())
     }
 
     var current: any GallerySearcher {

@@ -60,7 +60,7 @@ extension BenchCommand {
             let start = Date()
             try store.write([image])
             try apply(removed: [], paths: [image.path])
-            let top = live.rank(faces: [image.faces[0].embedding], k: 10, metric: .cosine, threshold: nil)
+            let top = try live.rank(faces: [image.faces[0].embedding], k: 10, metric: .cosine, threshold: nil)
             addMs.append(Date().timeIntervalSince(start) * 1000)
             if top.first?.match.path == image.path { found += 1 }
             if let id = top.first?.match.imageID { added.append((id, image.faces[0].embedding.vector)) }
@@ -69,7 +69,7 @@ extension BenchCommand {
             let start = Date()
             try store.remove(ids: [id])
             try apply(removed: [id], paths: [])
-            let top = live.rank(faces: [Embedding(vector)], k: 10, metric: .cosine, threshold: nil)
+            let top = try live.rank(faces: [Embedding(vector)], k: 10, metric: .cosine, threshold: nil)
             deleteMs.append(Date().timeIntervalSince(start) * 1000)
             if !top.contains(where: { $0.match.imageID == id }) { gone += 1 }
         }

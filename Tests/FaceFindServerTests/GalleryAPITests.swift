@@ -148,6 +148,54 @@ import Testing
         }
     }
 
+    /// A gallery that keeps a vector file (`index --vector-file`) is served from it, never loaded, follows adds and
+    /// deletes in place, and answers as a server that loads every vector does.
+    @Test func aVectorFileIsServedAndFollowsChanges() async throws {
+        let (db, uploads) = try Fixture.gallery()
+        try GalleryVectorFile.build(store: try SQLiteGalleryStore(path: db), precision: .float32)
+        let service = try FaceFindService(store: try SQLiteGalleryStore(path: db), loader: try Fixture.loader(),
+                                          configuration: Fixture.configuration(uploads: uploads))
+        func servedFromTheFile() -> Bool {
+            guard let live = service.engine.index.current as? LiveGallerySearch, case .file = live.base else { return false }
+            return true
+        }
+        #expect(servedFromTheFile())
+        try await service.test { client in
+            var form = MultipartBody()
+            form.field("name", "Jennifer Aniston")
+            for n in [2, 3] {
+                form.file("image", filename: "Jennifer_Aniston_000\(n).jpg", try Fixture.bytes(Fixture.photo("Jennifer_Aniston", n)))
+            }
+            let added = try await client.post("/v1/gallery", form: form, key: Fixture.apiKey).json(AddedJSON.self).added
+            #expect(added.count == 2)
+            let found = try await client.search(Fixture.photo("Jennifer_Aniston", 1), query: "?k=2").json(SearchJSON.self)
+            #expect(Set(found.results.map(\.id)) == Set(added.map(\.id)))
+            // An indexed photo (in the file) deleted: passed over from the next search.
+            let indexed = try await client.search(Fixture.query("Tiger_Woods")).json(SearchJSON.self)
+            let victim = try #require(indexed.results.first)
+            let deleted = try await client.execute(uri: "/v1/gallery/\(victim.id)", method: .delete,
+                                                   headers: [.apiKey: Fixture.apiKey])
+            #expect(deleted.status == .ok)
+            let after = try await client.search(Fixture.query("Tiger_Woods")).json(SearchJSON.self)
+            #expect(!after.results.contains { $0.id == victim.id } && !after.results.isEmpty)
+        }
+        #expect(servedFromTheFile() && service.engine.index.loadsOfTheWholeGallery == 1)
+
+        // The same answers as a server that loads every vector of the changed gallery.
+        try FileManager.default.removeItem(atPath: db + ".vectors")
+        let loaded = try FaceFindService(store: try SQLiteGalleryStore(path: db), loader: try Fixture.loader(),
+                                         configuration: service.configuration)
+        #expect(loaded.engine.index.counts == service.engine.index.counts)
+        for query in [Fixture.photo("Jennifer_Aniston", 1)] + Fixture.people.map(Fixture.query) {
+            let upload = ImageUpload(name: "q.jpg", bytes: try Fixture.bytes(query))
+            let options = SearchOptions(k: 20, metric: .cosine, face: .choice(.largest), threshold: nil)
+            let fromFile = try service.engine.search(upload, options: options, waited: 0).results
+            let fromMemory = try loaded.engine.search(upload, options: options, waited: 0).results
+            #expect(fromFile.map(\.id) == fromMemory.map(\.id), "\(query)")
+            for (a, b) in zip(fromFile, fromMemory) { #expect(abs(a.score - b.score) < 1e-5) }
+        }
+    }
+
     @Test func deletingAnIndexedPhotoLeavesItsFile() async throws {
         try await Fixture.service().test { client in
             let page = try await client.get("/v1/gallery?limit=1").json(GalleryPageJSON.self)

@@ -206,4 +206,41 @@ struct GalleryVectorFileTests {
         }
         #expect(PrincipalSubspace.identity(3).project([1, 2, 3]) == [1, 2, 3])
     }
+
+    /// Over a vector file, the live search of `serve` follows photos removed, re-added under new paths and added,
+    /// and ranks every face as a fresh in-memory search of the changed index does.
+    @Test func aLiveSearchOverTheFileFollowsChanges() throws {
+        let (folder, db) = try Self.indexed("float32")
+        let store = try SQLiteGalleryStore(path: db, create: false)
+        var live = try LiveGallerySearch(file: try #require(try GalleryVectorFile.opened(store: store, rebuild: false)))
+        let before = try store.loadFaceMatrix()
+        #expect(live.counts == (before.images.count, before.faceCount))
+        // Two photos removed; one of them written back under a new path (new ids), with its faces.
+        let gone = [folder + "/Al_Gore_0001.jpg", folder + "/Ai_Sugiyama_0002.jpg"]
+        let moved = try store.loadFaceMatrix(paths: [gone[0]])
+        let removedIDs = Set(try store.loadFaceMatrix(paths: gone).images.map(\.id))
+        try store.remove(paths: gone)
+        live = try live.updated(from: store, removed: removedIDs, paths: []).search
+        let copy = folder + "/copied/Al_Gore_0001.jpg"
+        try store.write([IndexedImage(path: copy, state: FileState(sha256: "x", bytes: 1, modified: 0), width: 250,
+                                      height: 250,
+                                      faces: (0..<moved.faceCount).map { f in
+                                          StoredFace(face: DetectedFace(box: moved.faceBoxes[f], score: 1),
+                                                     embedding: Embedding(Array(moved.vector(ofFace: f))))
+                                      })])
+        let (next, reloaded) = try live.updated(from: store, removed: [], paths: [copy])
+        #expect(!reloaded)
+        let after = try store.loadFaceMatrix()
+        #expect(next.counts == (after.images.count, after.faceCount))
+        let fresh = GallerySearch(matrix: after)
+        for face in 0..<before.faceCount {
+            let query = [Embedding(Array(before.vector(ofFace: face)))]
+            let a = try next.rank(faces: query, k: 5, metric: .cosine, threshold: nil).map(\.match)
+            let b = fresh.rank(faces: query, k: 5, metric: .cosine, threshold: nil).map(\.match)
+            #expect(a.map(\.path) == b.map(\.path), "face \(face)")
+            for (x, y) in zip(a, b) { #expect(abs(x.score - y.score) < 1e-5) }
+        }
+        #expect(try next.rank(faces: [Embedding(Array(moved.vector(ofFace: 0)))], k: 1, metric: .cosine,
+                              threshold: nil).first?.match.path == copy)
+    }
 }

@@ -290,32 +290,63 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     }
 
     public func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) throws -> [(match: Match, list: Int)] {
-        guard count > 0, k > 0 else { return [] }
-        let picked = faces.map { bestFacePerImage($0.vector, k: k, metric: metric) }
-        let details = try store.faceDetails(ids: Array(Set(picked.flatMap { $0.map { ids(row: $0.row).face } })))
-        let lists = picked.map { neighbors in
-            neighbors.compactMap { neighbor -> Match? in
-                let face = ids(row: neighbor.row).face
-                guard let d = details[face] else { return nil } // removed since the file was opened
-                return Match(rank: 0, imageID: d.imageID, path: d.path, score: neighbor.score, faceID: face,
-                             box: d.box, isWholeImage: d.isWholeImage)
-            }
-        }
-        return Match.bestPerImage(lists, metric: metric, k: k, threshold: threshold)
+        Match.bestPerImage(try faces.map { try search($0, k: k, metric: metric) }, metric: metric, k: k,
+                           threshold: threshold)
     }
 
-    /// The nearest faces of `query`, one per image, until `k` images (the first k images met in face order are
-    /// the k best by best face); widened when several faces of one photo fill the list.
-    private func bestFacePerImage(_ query: [Float], k: Int, metric: DistanceMetric) -> [VectorIndex.Neighbor] {
-        var wanted = k * 2
+    /// The `k` best images for one query face, each by its best face, ranked; images with an id in `excluding`
+    /// are passed over (removed since the file was written: `LiveGallerySearch`).
+    public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine,
+                       excluding: Set<Int64> = []) throws -> [Match] {
+        guard count > 0, k > 0 else { return [] }
+        let picked = bestFacePerImage(query.vector, k: k, metric: metric, excluding: excluding)
+        let details = try store.faceDetails(ids: picked.map(\.face))
+        return picked.compactMap { pick -> Match? in
+            guard let d = details[pick.face] else { return nil } // removed since the file was opened
+            return Match(rank: 0, imageID: d.imageID, path: d.path, score: pick.neighbor.score, faceID: pick.face,
+                         box: d.box, isWholeImage: d.isWholeImage)
+        }.enumerated().map { rank, match in
+            var match = match
+            match.rank = rank + 1
+            return match
+        }
+    }
+
+    /// The nearest faces of `query`, one per image not in `excluding`, until `k` images (the first k images met in
+    /// face order are the k best by best face); widened when several faces of one photo fill the list.
+    private func bestFacePerImage(_ query: [Float], k: Int, metric: DistanceMetric,
+                                  excluding: Set<Int64>) -> [(neighbor: VectorIndex.Neighbor, face: Int64)] {
+        var wanted = (k + excluding.count) * 2
         while true {
             let faces = nearest([query], k: min(wanted, count), metric: metric)[0]
             var seen = Set<Int64>()
-            let picks = faces.filter { seen.insert(ids(row: $0.row).image).inserted }.prefix(k)
-            if picks.count == k || faces.count >= count { return Array(picks) }
+            var picks: [(neighbor: VectorIndex.Neighbor, face: Int64)] = []
+            for neighbor in faces {
+                let ids = ids(row: neighbor.row)
+                guard !excluding.contains(ids.image), seen.insert(ids.image).inserted else { continue }
+                picks.append((neighbor, ids.face))
+                if picks.count == k { break }
+            }
+            if picks.count == k || faces.count >= count { return picks }
             wanted *= 4
         }
     }
+
+    /// How many faces of image `id` the file holds: its rows are in image id order, so a binary search.
+    public func faceCount(ofImage id: Int64) -> Int {
+        func firstRow(atLeast id: Int64) -> Int {
+            var lo = 0, hi = count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if ids(row: mid).image < id { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        return firstRow(atLeast: id + 1) - firstRow(atLeast: id)
+    }
+
+    /// Distinct images among the file's faces (from the index, which the file matches when current).
+    public func imageCount() throws -> Int { try store.imageCountWithFaces() }
 }
 
 /// A pointer handed to concurrent workers that each write their own elements.

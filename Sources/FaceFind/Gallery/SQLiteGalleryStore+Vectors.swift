@@ -72,4 +72,15 @@ extension SQLiteGalleryStore {
             }
         }
     }
+
+    /// Images with at least one face that has a vector.
+    func imageCountWithFaces() throws -> Int {
+        try wrap {
+            try pool.read { db in
+                try Int.fetchOne(db, sql: """
+                    SELECT COUNT(DISTINCT f.image_id) FROM faces f JOIN embeddings e ON e.face_id = f.id
+                    """) ?? 0
+            }
+        }
+    }
 }

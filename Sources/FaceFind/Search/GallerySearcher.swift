@@ -13,37 +13,63 @@ extension GallerySearch: GallerySearcher {
     }
 }
 
-/// An in-memory search that follows a changing gallery without reloading it: the matrix loaded once (`base`),
-/// the faces of images added or re-indexed since (`recent`, rebuilt on each change: it stays small), and the
-/// ids of `base` images removed or replaced since (`hidden`, passed over by the search). A value, so that a
-/// searcher holding a snapshot never sees a change half made; `needsCompaction` says when `recent` or `hidden`
-/// have grown enough that a fresh load pays.
+/// A search that follows a changing gallery without reloading it: the part loaded once (`base`: the matrix in
+/// memory, or the index's vector file), the faces of images added or re-indexed since (`recent`, in memory,
+/// rebuilt on each change: it stays small), and the ids of `base` images removed or replaced since (`hidden`,
+/// passed over by the search). A value, so that a searcher holding a snapshot never sees a change half made;
+/// `needsCompaction` says when `recent` or `hidden` have grown enough that a fresh load (or a rewritten vector
+/// file) pays.
 public struct LiveGallerySearch: GallerySearcher {
-    public private(set) var base: GallerySearch
+    /// What was loaded once.
+    public enum Base: Sendable {
+        /// The gallery's matrix in memory, and how many faces each of its images has.
+        case memory(GallerySearch, facesPerImage: [Int64: Int])
+        /// The index's vector file (`GalleryVectorFile`), searched without loading its vectors.
+        case file(GalleryVectorFile)
+    }
+
+    public private(set) var base: Base
     public private(set) var recent: GallerySearch
     public private(set) var hidden: Set<Int64>
     public let precision: VectorPrecision
-    /// Faces per image of `base`, by image id: which ids the base holds, and what hiding one takes away.
-    private let baseFaces: [Int64: Int]
+    /// Images and faces of `base`.
+    private let baseCounts: (images: Int, faces: Int)
     private var hiddenFaces = 0
 
     /// `precision` as for `GallerySearch` (the base's; `recent` stays float32 and exact).
     public init(matrix: FaceMatrix, precision: VectorPrecision = .float32) {
-        base = GallerySearch(matrix: matrix, precision: precision)
-        recent = GallerySearch(matrix: FaceMatrix(dimension: matrix.dimension))
-        hidden = []
-        self.precision = precision
         var faces: [Int64: Int] = [:]
         faces.reserveCapacity(matrix.images.count)
         for image in matrix.images { faces[image.id] = 0 }
         for slot in matrix.faceImage { faces[matrix.images[Int(slot)].id, default: 0] += 1 }
-        baseFaces = faces
+        base = .memory(GallerySearch(matrix: matrix, precision: precision), facesPerImage: faces)
+        baseCounts = (matrix.images.count, matrix.faceCount)
+        recent = GallerySearch(matrix: FaceMatrix(dimension: matrix.dimension))
+        hidden = []
+        self.precision = precision
+    }
+
+    /// Over the vector file of a SQLite index (current: see `GalleryVectorFile.opened`).
+    public init(file: GalleryVectorFile) throws {
+        base = .file(file)
+        baseCounts = (try file.imageCount(), file.count)
+        recent = GallerySearch(matrix: FaceMatrix(dimension: file.subspace.inputDimension))
+        hidden = []
+        precision = file.precision
     }
 
     /// Images and faces searched.
     public var counts: (images: Int, faces: Int) {
-        (base.matrix.images.count - hidden.count + recent.matrix.images.count,
-         base.matrix.faceCount - hiddenFaces + recent.matrix.faceCount)
+        (baseCounts.images - hidden.count + recent.matrix.images.count,
+         baseCounts.faces - hiddenFaces + recent.matrix.faceCount)
+    }
+
+    /// Faces of image `id` in `base` (0: not there).
+    private func baseFaces(ofImage id: Int64) -> Int {
+        switch base {
+        case .memory(_, let faces): return faces[id] ?? 0
+        case .file(let file): return file.faceCount(ofImage: id)
+        }
     }
 
     /// The gallery after a change: the images `removed` (ids; removed or about to be replaced) no longer
@@ -52,8 +78,12 @@ public struct LiveGallerySearch: GallerySearcher {
         var next = self
         // An added image can have the id a base image had (SQLite reuses the largest rowid after a delete).
         let replaced = removed.union(added.images.map(\.id))
-        for id in replaced {
-            if let faces = baseFaces[id], next.hidden.insert(id).inserted { next.hiddenFaces += faces }
+        for id in replaced where !next.hidden.contains(id) {
+            let faces = baseFaces(ofImage: id)
+            if faces > 0 {
+                next.hidden.insert(id)
+                next.hiddenFaces += faces
+            }
         }
         var merged = recent.matrix.keeping { !replaced.contains($0.id) }
         merged.append(contentsOf: added)
@@ -63,25 +93,36 @@ public struct LiveGallerySearch: GallerySearcher {
 
     /// The search after a change to `store`: the images `removed` (ids) passed over and the images now at
     /// `paths` read back from the store, or, once the changes pass `needsCompaction`, the whole store loaded
-    /// afresh (`reloaded`). What `facefind serve` does after each gallery change, and `bench --updates` measures.
+    /// afresh or its vector file rewritten (`reloaded`). What `facefind serve` does after each gallery change, and
+    /// `bench --updates` measures.
     public func updated(from store: any GalleryStore, removed: Set<Int64>,
                         paths: [String]) throws -> (search: LiveGallerySearch, reloaded: Bool) {
         let next = applying(removed: removed, added: try store.loadFaceMatrix(paths: paths))
         guard next.needsCompaction else { return (next, false) }
+        if case .file(let file) = base, let sqlite = store as? SQLiteGalleryStore {
+            return (try LiveGallerySearch(file: try GalleryVectorFile.build(store: sqlite, precision: file.precision)), true)
+        }
         return (LiveGallerySearch(matrix: try store.loadFaceMatrix(), precision: precision), true)
     }
 
     /// Whether a fresh load would now search faster than the base with its hidden images and recent faces:
     /// more than an eighth of the base changed (at least 4,096 faces or 1,024 images, below which the extra
-    /// work is a few milliseconds).
+    /// work is a few milliseconds). Over a vector file, `recent` is in memory: at most 16,384 faces (32 MiB at
+    /// 512-d) before the file is rewritten.
     public var needsCompaction: Bool {
-        recent.matrix.faceCount > max(4_096, base.matrix.faceCount / 8)
-            || hidden.count > max(1_024, base.matrix.images.count / 8)
+        var recentLimit = max(4_096, baseCounts.faces / 8)
+        if case .file = base { recentLimit = min(recentLimit, 16_384) }
+        return recent.matrix.faceCount > recentLimit || hidden.count > max(1_024, baseCounts.images / 8)
     }
 
-    public func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) -> [(match: Match, list: Int)] {
-        let lists = faces.map { face in
-            base.search(face, k: k, metric: metric, excluding: hidden) + recent.search(face, k: k, metric: metric)
+    public func rank(faces: [Embedding], k: Int, metric: DistanceMetric, threshold: Float?) throws -> [(match: Match, list: Int)] {
+        let lists = try faces.map { face in
+            let fromBase: [Match]
+            switch base {
+            case .memory(let search, _): fromBase = search.search(face, k: k, metric: metric, excluding: hidden)
+            case .file(let file): fromBase = try file.search(face, k: k, metric: metric, excluding: hidden)
+            }
+            return fromBase + recent.search(face, k: k, metric: metric)
         }
         return Match.bestPerImage(lists, metric: metric, k: k, threshold: threshold)
     }
