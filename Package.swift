@@ -67,17 +67,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Measurement harnesses behind `facefind bench`: generated galleries, recall, the PostgreSQL search bench.
+        .target(
+            name: "FaceFindBench",
+            dependencies: [
+                "FaceFind", "FaceFindPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .executableTarget(
             name: "facefind",
             dependencies: [
-                "FaceFind", "FaceFindServer", "FaceFindPostgres",
+                "FaceFind", "FaceFindServer", "FaceFindPostgres", "FaceFindBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FaceFindTests", dependencies: ["FaceFind"]),
+        .testTarget(name: "FaceFindTests", dependencies: ["FaceFind", "FaceFindBench"]),
         .testTarget(name: "FaceFindPostgresTests", dependencies: [
-            "FaceFindPostgres",
+            "FaceFindPostgres", "FaceFindBench",
             // Raw rows as older FaceFind versions wrote them.
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

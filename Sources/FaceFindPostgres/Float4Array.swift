@@ -3,16 +3,16 @@ import PostgresNIO
 /// A vector sent as a binary `real[]` parameter (cast to `vector` or `halfvec` in SQL), written in one pass
 /// over memory: postgres-nio's generic `[Float]` encoding goes element by element through its protocols,
 /// which dominated the time of bulk loads.
-struct Float4Array: PostgresDynamicTypeEncodable {
+package struct Float4Array: PostgresDynamicTypeEncodable {
     let values: ArraySlice<Float>
 
-    init(_ values: ArraySlice<Float>) { self.values = values }
-    init(_ values: [Float]) { self.values = values[...] }
+    package init(_ values: ArraySlice<Float>) { self.values = values }
+    package init(_ values: [Float]) { self.values = values[...] }
 
-    var psqlType: PostgresDataType { .float4Array }
-    var psqlFormat: PostgresFormat { .binary }
+    package var psqlType: PostgresDataType { .float4Array }
+    package var psqlFormat: PostgresFormat { .binary }
 
-    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer,
+    package func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer,
                                                   context: PostgresEncodingContext<JSONEncoder>) {
         // Array header: 1 dimension, no nulls, element type float4, length, lower bound 1.
         buffer.writeInteger(Int32(1))

@@ -21,7 +21,8 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
     /// The options from the URL. For an existing store, its table and index decide the vector type and the
     /// HNSW distance (`layout`), whatever the URL says.
     public let options: PostgresStoreOptions
-    let session: PostgresSession
+    /// `package`: the bench harness (`FaceFindBench`) runs its own statements on it.
+    package let session: PostgresSession
     private let schema: String
     private let layoutLock = NSLock()
     private var cachedLayout: Layout?
@@ -64,7 +65,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
 
     public func close() { session.close() }
 
-    static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    package static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     private var facesTable: String { "\(schema).faces" }
 
@@ -127,7 +128,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
 
     private func forgetLayout() { layoutLock.withLock { cachedLayout = nil } }
 
-    func forgetLayoutCache() { forgetLayout() }
+    package func forgetLayoutCache() { forgetLayout() }
 
     private func readLayout(_ db: PostgresSession.Handle) throws -> Layout? {
         let column = try db.query("""
@@ -171,7 +172,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
         return Date().timeIntervalSince(start)
     }
 
-    static func indexSQL(schema: String, layout: Layout, metric: HNSWMetric, options: PostgresStoreOptions) -> String {
+    package static func indexSQL(schema: String, layout: Layout, metric: HNSWMetric, options: PostgresStoreOptions) -> String {
         """
         CREATE INDEX IF NOT EXISTS faces_embedding_hnsw ON \(schema).faces
         USING hnsw (embedding \(layout.vectorType)_\(metric.operatorClass))

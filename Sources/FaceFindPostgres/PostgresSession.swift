@@ -15,7 +15,7 @@ import PostgresNIO
 /// restart, crash, network), the connection is dropped, re-opened with exponential backoff for up to
 /// `reconnectTimeout` seconds, and the whole operation — a whole transaction for writes — runs again. Writes
 /// are idempotent (replace by path), so a transaction whose COMMIT was lost in flight is safe to repeat.
-final class PostgresSession: @unchecked Sendable {
+package final class PostgresSession: @unchecked Sendable {
     let location: PostgresLocation
     let logger: Logger
     private let driverLogger: Logger
@@ -58,12 +58,12 @@ final class PostgresSession: @unchecked Sendable {
     }
 
     /// A connection in use by one operation.
-    struct Handle {
-        let connection: PostgresConnection
+    package struct Handle {
+        package let connection: PostgresConnection
         fileprivate let session: PostgresSession
 
         @discardableResult
-        func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        package func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
             try send(query).wait()
         }
 
@@ -73,7 +73,7 @@ final class PostgresSession: @unchecked Sendable {
         /// still open: postgres-nio (1.33) writes a query to a channel that is already closed without failing
         /// the query's promise, which would leave the caller waiting forever after the server went away.
         /// On the event loop the check and the write cannot be separated by the close.
-        func send(_ query: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> {
+        package func send(_ query: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> {
             session.hook?(query.sql)
             let connection = connection
             let logger = session.driverLogger
@@ -93,7 +93,7 @@ final class PostgresSession: @unchecked Sendable {
 
         /// `SET name = value` on this connection unless already set. Use outside transactions only (a rolled
         /// back transaction would undo the setting behind the cache's back).
-        func set(_ name: String, _ value: String) throws {
+        package func set(_ name: String, _ value: String) throws {
             guard session.sessionSettings[name] != value else { return }
             try query(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
             session.sessionSettings[name] = value
@@ -103,7 +103,7 @@ final class PostgresSession: @unchecked Sendable {
     /// Runs `body` on the connection, in a transaction when `transaction`, reconnecting and repeating it from
     /// the start when the connection is lost. Other errors roll back and are thrown as `GalleryError`.
     @discardableResult
-    func run<T>(transaction: Bool = false, _ body: (Handle) throws -> T) throws -> T {
+    package func run<T>(transaction: Bool = false, _ body: (Handle) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         let timeout = location.options.reconnectTimeout

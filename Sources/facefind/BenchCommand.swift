@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceFind
+import FaceFindBench
 import Foundation
 
 struct BenchCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import FaceFind
+import FaceFindBench
 import Foundation
 
 /// `facefind bench --synthetic N --updates K`: what a photo added to or deleted from a served gallery costs

@@ -1,4 +1,5 @@
 import FaceFind
+import FaceFindBench
 import Foundation
 
 /// `facefind bench --synthetic N --db FILE`: a SQLite index of N generated faces (one photo each, bound to this

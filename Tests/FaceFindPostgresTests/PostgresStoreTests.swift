@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 @testable import FaceFind
+import FaceFindBench
 @testable import FaceFindPostgres
 
 /// `PostgresGalleryStore` against a real PostgreSQL + pgvector server (scripts/postgres/start.sh), with the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FaceFind
+import FaceFindBench
 
 /// The vector file beside a SQLite index (`index --vector-file`): searched without loading the vectors, equal to
 /// the index in memory, and never trusted when it does not match the index.
@@ -177,7 +178,7 @@ struct GalleryVectorFileTests {
             // Rows are the faces in the index's order: here the order they were generated.
             #expect(file.ids(row: 0).face < file.ids(row: gallery.count - 1).face)
             let found = file.nearest(queries, k: 10).map { $0.map(\.row) }
-            let recall = FaceFind.recall(found: found, truth: truth)
+            let recall = FaceFindBench.recall(found: found, truth: truth)
             #expect(recall >= (precision == .int8 ? 0.99 : 0.995), "\(precision): recall@10 \(recall)")
             // One query at a time finds the same.
             #expect(file.nearest([queries[0]], k: 10).first?.map(\.row) == found[0])

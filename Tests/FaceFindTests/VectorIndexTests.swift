@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FaceFind
+import FaceFindBench
 
 @Suite("Vector index and search kernels", .serialized)
 struct VectorIndexTests {

@@ -1,4 +1,5 @@
 import FaceFind
+import FaceFindPostgres
 import Foundation
 import PostgresNIO
 

@@ -1,3 +1,4 @@
+import FaceFind
 import Foundation
 
 /// A generated gallery of unit-length embeddings clustered like real identities, for measuring search at sizes
@@ -122,7 +123,7 @@ public struct SyntheticGallery: Sendable {
 
     /// In-place fast Walsh–Hadamard transform (unnormalised; the vector is renormalised afterwards), length a
     /// power of two: an orthogonal rotation in O(n log n).
-    static func walshHadamard(_ values: inout [Float]) {
+    package static func walshHadamard(_ values: inout [Float]) {
         var half = 1
         while half < values.count {
             for start in stride(from: 0, to: values.count, by: 2 * half) {
@@ -134,35 +135,6 @@ public struct SyntheticGallery: Sendable {
             }
             half <<= 1
         }
-    }
-}
-
-/// A small, fast, seedable generator (Steele et al.'s SplitMix64), so synthetic data is identical on every
-/// machine and run.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return Self.mix(state &- 0x9E37_79B9_7F4A_7C15)
-    }
-
-    /// Uniform in (0, 1].
-    mutating func nextUnit() -> Float { Float((next() >> 40) + 1) * (1 / Float(1 << 24)) }
-
-    /// Standard normal (Box–Muller; one of the pair is discarded for simplicity of state).
-    mutating func nextGaussian() -> Float {
-        let u = nextUnit(), v = nextUnit()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }
 
