@@ -141,7 +141,7 @@ struct DetectorInputBatch {
     /// Refuses a detector whose input is not made by `DetectorInput` (YuNet and MTCNN make their own).
     init(detector: String) throws {
         guard let spec = ModelCatalog.spec(named: detector), let settings = spec.detector,
-              !["yunet", "mtcnn"].contains(settings.family) else {
+              settings.family.usesDetectorInput else {
             throw ValidationError("--detector-inputs: \(detector) is not a single-network detector fed through "
                 + "DetectorInput (scrfd, retinaface, yolo, blazeface, ultraface)")
         }

@@ -48,10 +48,10 @@ struct EvaluateCommand: ParsableCommand {
     var rerank = Sweep<Switch>([.off])
 
     @Option(help: "Crops (list of margin, marginN, align5, dlib-chip; 'default' = the embedder's own).")
-    var crop = Sweep(["default"])
+    var crop = Sweep<OrDefault<CropChoice>>([.embedderDefault])
 
     @Option(help: "Normalisations (list of fixed, per-image, unit, none, symmetric; 'default' = the embedder's).")
-    var normalization = Sweep(["default"])
+    var normalization = Sweep<OrDefault<PixelNormalization>>([.embedderDefault])
 
     @Option(help: "Metrics (list of cosine, euclidean).")
     var metric = Sweep<DistanceMetric>([.cosine])
@@ -259,12 +259,11 @@ struct EvaluateCommand: ParsableCommand {
                                     ?? members.map { String(PipelineConfiguration.defaultMinSide(embedder: $0.0)) }
                                         .joined(separator: "+")
                                 configurations.append((
-                                    "\(d)+\(e) \(precision.rawValue) \(c) \(n) \(a.rawValue) "
+                                    "\(d)+\(e) \(precision.rawValue) \(c.defaultValueDescription) \(n.defaultValueDescription) \(a.rawValue) "
                                         + "\(sides)-\(detection.maxSide)/\(Int(detection.minFace))",
                                     members.map { name, weight in
                                         (PipelineConfiguration(
-                                            detector: d, embedder: name, crop: c == "default" ? nil : c,
-                                            normalization: n == "default" ? nil : n,
+                                            detector: d, embedder: name, crop: c.chosen, normalization: n.chosen,
                                             detection: DetectionOptions(
                                                 threshold: threshold, maxSide: detection.maxSide,
                                                 minSide: detection.minSide ?? PipelineConfiguration.defaultMinSide(embedder: name),

@@ -68,10 +68,10 @@ struct PipelineOptions: ParsableArguments {
     var embedder = PipelineConfiguration.defaultEmbedder
 
     @Option(help: "Crop: margin, marginN (the box plus N/2 px per side), align5 or dlib-chip (dlib's shape predictor and face chip) (default: the embedder's training crop).")
-    var crop: String?
+    var crop: CropChoice?
 
     @Option(help: "Pixel normalisation: fixed, per-image, unit, none, symmetric (default: the embedder's).")
-    var normalization: String?
+    var normalization: PixelNormalization?
 
     @Option(help: "Detector confidence threshold (default: the detector's own).")
     var threshold: Float?

@@ -26,6 +26,37 @@ enum Switch: String, ExpressibleByArgument, CaseIterable {
     var isOn: Bool { self == .on }
 }
 
+extension CropChoice: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { name }
+}
+
+extension PixelNormalization: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { name }
+}
+
+/// A value, or "default": the embedder's own (`evaluate --crop default,align5`).
+enum OrDefault<Value: ExpressibleByArgument>: ExpressibleByArgument {
+    case embedderDefault
+    case value(Value)
+
+    init?(argument: String) {
+        if argument == "default" { self = .embedderDefault; return }
+        guard let value = Value(argument: argument) else { return nil }
+        self = .value(value)
+    }
+
+    var chosen: Value? { if case .value(let v) = self { return v } else { return nil } }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .embedderDefault: return "default"
+        case .value(let v): return v.defaultValueDescription
+        }
+    }
+}
+
 extension PublishedProtocol.Name: ExpressibleByArgument {}
 extension ScoreFusion: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}

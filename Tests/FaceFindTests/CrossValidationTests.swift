@@ -146,17 +146,18 @@ import Testing
     @Test func cropNamesRoundTrip() throws {
         let facenet = try OnnxEmbedder.catalogCrop(of: try #require(ModelCatalog.spec(named: "facenet512")))
         #expect(facenet == .margin(margin: 22, resize: 182, size: 160) && facenet.name == "margin")
-        let margin32 = try PipelineConfiguration.cropPolicy(named: "margin32", own: facenet)
+        let margin32 = try #require(CropChoice(name: "margin32")).policy(own: facenet)
         #expect(margin32 == .margin(margin: 16, resize: 160, size: 160) && margin32.name == "margin32")
-        #expect(try PipelineConfiguration.cropPolicy(named: "margin", own: facenet) == facenet)
+        #expect(CropChoice.margin.policy(own: facenet) == facenet)
         // dlib's own crop is an align5 onto dlib's template: "align5" on a dlib index is that template, not
         // ArcFace's (the index stores only the name).
         let dlib = try OnnxEmbedder.catalogCrop(of: ModelCatalog.dlibEmbedder)
-        #expect(try PipelineConfiguration.cropPolicy(named: "align5", own: dlib) == dlib)
-        let arcFace = try PipelineConfiguration.cropPolicy(named: "align5", own: facenet)
+        #expect(CropChoice.align5.policy(own: dlib) == dlib)
+        let arcFace = CropChoice.align5.policy(own: facenet)
         #expect(arcFace.outputSize == 160 && arcFace != dlib)
-        for bad in ["margin33", "marginx", "margin-2", "box"] {
-            #expect(throws: PipelineError.self) { try PipelineConfiguration.cropPolicy(named: bad, own: facenet) }
+        for bad in ["margin33", "marginx", "margin-2", "margin1002", "box", ""] { #expect(CropChoice(name: bad) == nil, "\(bad)") }
+        for choice in [CropChoice.margin, .marginPixels(0), .marginPixels(32), .align5, .dlibChip] {
+            #expect(CropChoice(name: choice.name) == choice && choice.policy(own: facenet).name == choice.name)
         }
     }
 }

@@ -118,7 +118,7 @@ struct DlibProtocolTests {
 
     @Test func theDlibChipNamesRoundTripAndNeedACalibratedDetector() throws {
         let own = try OnnxEmbedder.catalogCrop(of: ModelCatalog.dlibEmbedder)
-        let chip = try PipelineConfiguration.cropPolicy(named: "dlib-chip", own: own)
+        let chip = CropChoice.dlibChip.policy(own: own)
         #expect(chip == .dlibChip(size: 150, padding: 0.25) && chip.name == "dlib-chip" && chip.outputSize == 150)
         #expect(throws: PipelineError.self) { try TestData.loader().dlibLandmarker(detector: "ultraface-320") }
         _ = try ModelLoader(repository: ModelRepository(), runtime: try OnnxRuntime.shared()).dlibLandmarker(detector: "yunet")

@@ -134,7 +134,7 @@ struct FuzzRegressionTests {
             for spec in ModelCatalog.all where spec.task == .embedder {
                 _ = try? OnnxEmbedder(spec: spec, session: session)
             }
-            for spec in ModelCatalog.all where spec.detector?.family == "scrfd" {
+            for spec in ModelCatalog.all where spec.detector?.family == .scrfd {
                 _ = try? SCRFDDetector(spec: spec, session: session)
             }
         }

@@ -35,13 +35,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         do {
             switch (spec.task, spec.detector?.family) {
             case (.embedder, _): _ = try OnnxEmbedder(spec: spec, session: session)
-            case (_, "yunet"): _ = YuNetDetector(spec: spec, session: session)
-            case (_, "scrfd"): _ = try SCRFDDetector(spec: spec, session: session)
-            case (_, "retinaface"): _ = try RetinaFaceDetector(spec: spec, session: session)
-            case (_, "yolo"): _ = try YOLOFaceDetector(spec: spec, session: session)
-            case (_, "blazeface"): _ = try BlazeFaceDetector(spec: spec, session: session)
-            case (_, "ultraface"): _ = try UltraFaceDetector(spec: spec, session: session)
-            case (_, "mtcnn"): _ = try MTCNNDetector(pnet: session, rnet: session, onet: session)
+            case (_, .yunet?): _ = YuNetDetector(spec: spec, session: session)
+            case (_, .scrfd?): _ = try SCRFDDetector(spec: spec, session: session)
+            case (_, .retinaface?): _ = try RetinaFaceDetector(spec: spec, session: session)
+            case (_, .yolo?): _ = try YOLOFaceDetector(spec: spec, session: session)
+            case (_, .blazeface?): _ = try BlazeFaceDetector(spec: spec, session: session)
+            case (_, .ultraface?): _ = try UltraFaceDetector(spec: spec, session: session)
+            case (_, .mtcnn?): _ = try MTCNNDetector(pnet: session, rnet: session, onet: session)
             default: break
             }
         } catch {

@@ -3,10 +3,10 @@
 public struct PipelineConfiguration: Sendable, Hashable {
     public var detector: String
     public var embedder: String
-    /// "margin" or "align5"; nil uses the embedder's training crop.
-    public var crop: String?
-    /// A `PixelNormalization` name; nil uses the embedder's.
-    public var normalization: String?
+    /// The crop; nil uses the embedder's training crop.
+    public var crop: CropChoice?
+    /// The pixel normalisation; nil uses the embedder's.
+    public var normalization: PixelNormalization?
     public var detection: DetectionOptions
     /// Test-time augmentation with the face's mirror image.
     public var augmentation: Augmentation
@@ -17,8 +17,8 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public static let defaultEmbedder = "facenet512"
 
     /// A configuration; `detection` nil is `defaultDetection(embedder:)`.
-    public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: String? = nil,
-                normalization: String? = nil, detection: DetectionOptions? = nil,
+    public init(detector: String = defaultDetector, embedder: String = defaultEmbedder, crop: CropChoice? = nil,
+                normalization: PixelNormalization? = nil, detection: DetectionOptions? = nil,
                 augmentation: Augmentation = .none, precision: Precision = .fp32) {
         self.detector = detector
         self.embedder = embedder
@@ -49,34 +49,73 @@ public struct PipelineConfiguration: Sendable, Hashable {
             throw PipelineError.badOption("the index was built with augmentation '\(settings.augmentation)', which this "
                 + "version does not know (it knows " + Augmentation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
-        self.init(detector: settings.detector, embedder: settings.embedder, crop: settings.crop,
-                  normalization: settings.normalization,
+        guard let crop = CropChoice(name: settings.crop) else {
+            throw PipelineError.badOption("the index was built with crop '\(settings.crop)', which this version does not know")
+        }
+        guard let normalization = PixelNormalization(name: settings.normalization) else {
+            throw PipelineError.badOption("the index was built with normalization '\(settings.normalization)', which "
+                + "this version does not know (it knows " + PixelNormalization.named.map(\.0).joined(separator: ", ") + ")")
+        }
+        self.init(detector: settings.detector, embedder: settings.embedder, crop: crop, normalization: normalization,
                   detection: DetectionOptions(maxSide: settings.maxSide, minSide: settings.minSide,
                                               minFaceSize: Float(settings.minFaceSize)),
                   augmentation: augmentation, precision: Precision.of(settings.embedder))
     }
 
-    /// A crop policy by name (`CropPolicy.name`) for an embedder whose own crop is `own`: the embedder's own
-    /// policy when the name is its own (so that an index built with dlib's template is searched with it), else
-    /// "margin" (FaceNet's training crop), "marginN" (the box plus N/2 px per side, resized to the chip) or
-    /// "align5" (ArcFace's template), at the chip size of `own`.
-    public static func cropPolicy(named name: String, own: CropPolicy) throws -> CropPolicy {
+}
+
+/// A crop chosen by name (`--crop`, an index's settings: `CropPolicy.name`); its geometry comes from the embedder
+/// (`policy(own:)`).
+public enum CropChoice: Sendable, Hashable, CustomStringConvertible {
+    /// FaceNet's training crop: the box plus a margin, resized larger than the chip, its centre kept ("margin").
+    case margin
+    /// The box plus `pixels`/2 per side, resized to the chip ("marginN", N even, 0...1000; facenet's evaluation
+    /// alignment is "margin32").
+    case marginPixels(Int)
+    /// A five-point alignment onto ArcFace's template, or the embedder's own ("align5").
+    case align5
+    /// dlib's shape predictor and face chip ("dlib-chip").
+    case dlibChip
+
+    public init?(name: String) {
+        switch name {
+        case "margin": self = .margin
+        case "align5": self = .align5
+        case "dlib-chip": self = .dlibChip
+        default:
+            guard name.hasPrefix("margin"), let n = Int(name.dropFirst("margin".count)), (0...1000).contains(n),
+                  n % 2 == 0 else { return nil }
+            self = .marginPixels(n)
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .margin: return "margin"
+        case .marginPixels(let n): return "margin\(n)"
+        case .align5: return "align5"
+        case .dlibChip: return "dlib-chip"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The policy for an embedder whose own crop is `own`: `own` itself when the name is its own (so that an index
+    /// built with dlib's template is searched with it), else this crop at the chip size of `own`.
+    public func policy(own: CropPolicy) -> CropPolicy {
         if name == own.name { return own }
         let size = own.outputSize
-        switch name {
-        case "margin":
+        switch self {
+        case .margin:
             // FaceNet's 44 px margin at 182 px before the centre 160, scaled to the chip size.
             return .margin(margin: 22, resize: size + 22, size: size)
-        case "dlib-chip":
-            return .dlibChip(size: size, padding: 0.25)
-        case "align5":
+        case .marginPixels(let n):
+            return .margin(margin: Float(n / 2), resize: size, size: size)
+        case .align5:
             let k = Float(size) / 112
             return .align5(template: CropPolicy.arcFaceTemplate.map { Point2($0.x * k, $0.y * k) }, size: size)
-        case let margin where Int(margin.dropFirst("margin".count)).map { (0...1000).contains($0) && $0 % 2 == 0 } == true
-                              && margin.hasPrefix("margin"):
-            return .margin(margin: Float(Int(margin.dropFirst("margin".count))! / 2), resize: size, size: size)
-        default:
-            throw PipelineError.badOption("unknown crop '\(name)' (use margin, marginN with N an even number of pixels, align5 or dlib-chip)")
+        case .dlibChip:
+            return .dlibChip(size: size, padding: 0.25)
         }
     }
 }
@@ -100,14 +139,8 @@ public struct FacePipeline: Sendable {
         let detector = try loader.detector(named: configuration.detector)
         let embedderSpec = try ModelLoader.spec(named: configuration.embedderModel, task: .embedder)
         let own = try OnnxEmbedder.catalogCrop(of: embedderSpec)
-        let crop = try configuration.crop.map { try PipelineConfiguration.cropPolicy(named: $0, own: own) }
-        let normalization = try configuration.normalization.map { name in
-            guard let n = PixelNormalization(name: name) else {
-                throw PipelineError.badOption("unknown normalization '\(name)' (use "
-                    + PixelNormalization.named.map(\.0).joined(separator: ", ") + ")")
-            }
-            return n
-        }
+        let crop = configuration.crop.map { $0.policy(own: own) }
+        let normalization = configuration.normalization
         let landmarker = try (crop ?? own).isDlibChip ? loader.dlibLandmarker(detector: configuration.detector) : nil
         let embedder = try loader.embedder(named: configuration.embedderModel, crop: crop, normalization: normalization,
                                           augmentation: configuration.augmentation, landmarker: landmarker)

@@ -33,7 +33,7 @@ public struct PublishedProtocol: Sendable {
     public static let facenet = PublishedProtocol(
         name: .facenet,
         configuration: PipelineConfiguration(
-            detector: "mtcnn", embedder: "facenet512", crop: "margin32", normalization: "fixed",
+            detector: "mtcnn", embedder: "facenet512", crop: .marginPixels(32), normalization: .fixed,
             detection: DetectionOptions(maxSide: 4096, minSide: 0, minFaceSize: 0), augmentation: .flipConcat),
         queryFace: .prominent, metric: .cosine, subtractMean: true, publishedLFWAccuracy: 0.9905,
         source: "https://github.com/davidsandberg/facenet/wiki/Validate-on-LFW")
@@ -44,7 +44,7 @@ public struct PublishedProtocol: Sendable {
     /// detector is not part of FaceFind. Published: 0.9938 (dlib-models, dlib_face_recognition_resnet_model_v1).
     public static let dlib = PublishedProtocol(
         name: .dlib,
-        configuration: PipelineConfiguration(detector: "yunet", embedder: "dlib", crop: "dlib-chip"),
+        configuration: PipelineConfiguration(detector: "yunet", embedder: "dlib", crop: .dlibChip),
         queryFace: .prominent, metric: .euclidean, subtractMean: false, publishedLFWAccuracy: 0.9938,
         source: "http://dlib.net/face_recognition.py.html and https://github.com/davisking/dlib-models")
 }

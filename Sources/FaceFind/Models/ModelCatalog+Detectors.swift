@@ -15,7 +15,7 @@ extension ModelCatalog {
             input: InputSpec(name: "input.1", layout: .nchw, colorOrder: .rgb, sizeMultiple: 32,
                              normalization: .fixed),
             detector: DetectorSettings(
-                family: "scrfd", defaultThreshold: 0.5, nmsThreshold: 0.4, predictsLandmarks: true,
+                family: .scrfd, defaultThreshold: 0.5, nmsThreshold: 0.4, predictsLandmarks: true,
                 outputs: ["score_8", "score_16", "score_32", "bbox_8", "bbox_16", "bbox_32",
                           "kps_8", "kps_16", "kps_32"],
                 maxInputSide: 640, strides: [8, 16, 32], anchorsPerLocation: 2),
@@ -33,7 +33,7 @@ extension ModelCatalog {
             input: InputSpec(name: "images", layout: .nchw, colorOrder: .rgb, width: 640, height: 640,
                              normalization: .fixed),
             detector: DetectorSettings(
-                family: "scrfd", defaultThreshold: 0.5, nmsThreshold: 0.4, predictsLandmarks: true,
+                family: .scrfd, defaultThreshold: 0.5, nmsThreshold: 0.4, predictsLandmarks: true,
                 outputs: ["out0", "out1", "out2", "out3", "out4", "out5", "out6", "out7", "out8"],
                 fit: .topLeft, strides: [8, 16, 32], anchorsPerLocation: 2),
             embedder: nil, verifiedHere: true),
@@ -48,7 +48,7 @@ extension ModelCatalog {
                 url: "https://github.com/ShiqiYu/libfacedetection.train/raw/589da0cd531986021b80118d2dff0d2b0dbb706a/onnx/retinaface_mbnet0.25.onnx")],
             input: InputSpec(name: "input", layout: .nchw, colorOrder: .bgr, sizeMultiple: 32, normalization: .none),
             detector: DetectorSettings(
-                family: "retinaface", defaultThreshold: 0.6, nmsThreshold: 0.4, predictsLandmarks: true,
+                family: .retinaface, defaultThreshold: 0.6, nmsThreshold: 0.4, predictsLandmarks: true,
                 outputs: ["loc", "conf", "iou"],  // "iou" holds the 10 landmark values in this export
                 channelMeans: [104, 117, 123], strides: [8, 16, 32],
                 priorMinSizes: [[16, 32], [64, 128], [256, 512]], variances: [0.1, 0.2]),
@@ -65,7 +65,7 @@ extension ModelCatalog {
             input: InputSpec(name: "input", layout: .nchw, colorOrder: .rgb, width: 320, height: 320,
                              normalization: .unit),
             detector: DetectorSettings(
-                family: "yolo", defaultThreshold: 0.6, nmsThreshold: 0.5, predictsLandmarks: true,
+                family: .yolo, defaultThreshold: 0.6, nmsThreshold: 0.5, predictsLandmarks: true,
                 outputs: ["output"], fit: .center, padValue: 114,
                 yolo: YOLOLayout(valuesFirst: false, scoreIndices: [4, 15], landmarkIndex: 5, landmarkStride: 2)),
             embedder: nil, verifiedHere: true),
@@ -81,7 +81,7 @@ extension ModelCatalog {
             input: InputSpec(name: "images", layout: .nchw, colorOrder: .rgb, width: 640, height: 640,
                              normalization: .unit),
             detector: DetectorSettings(
-                family: "yolo", defaultThreshold: 0.45, nmsThreshold: 0.5, predictsLandmarks: true,
+                family: .yolo, defaultThreshold: 0.45, nmsThreshold: 0.5, predictsLandmarks: true,
                 outputs: ["output0"], fit: .center, padValue: 114,
                 yolo: YOLOLayout(valuesFirst: true, scoreIndices: [4], landmarkIndex: 5, landmarkStride: 3)),
             embedder: nil, verifiedHere: false),
@@ -99,7 +99,7 @@ extension ModelCatalog {
             input: InputSpec(name: "input", layout: .nhwc, colorOrder: .rgb, width: 128, height: 128,
                              normalization: .symmetric),
             detector: DetectorSettings(
-                family: "blazeface", defaultThreshold: 0.5, nmsThreshold: 0.3, predictsLandmarks: true,
+                family: .blazeface, defaultThreshold: 0.5, nmsThreshold: 0.3, predictsLandmarks: true,
                 outputs: ["regressors", "classificators"], fit: .center,
                 ssdAnchors: SSDAnchorOptions(strides: [8, 16, 16, 16], anchorsPerLayer: 2)),
             embedder: nil, verifiedHere: true),
@@ -116,7 +116,7 @@ extension ModelCatalog {
             input: InputSpec(name: "input", layout: .nhwc, colorOrder: .rgb, width: 192, height: 192,
                              normalization: .symmetric),
             detector: DetectorSettings(
-                family: "blazeface", defaultThreshold: 0.5, nmsThreshold: 0.3, predictsLandmarks: true,
+                family: .blazeface, defaultThreshold: 0.5, nmsThreshold: 0.3, predictsLandmarks: true,
                 outputs: ["reshaped_regressor_face_4", "reshaped_classifier_face_4"], fit: .center,
                 ssdAnchors: SSDAnchorOptions(strides: [4], anchorsPerLayer: 1)),
             embedder: nil, verifiedHere: true),
@@ -132,7 +132,7 @@ extension ModelCatalog {
             input: InputSpec(name: "input", layout: .nchw, colorOrder: .rgb, width: 320, height: 240,
                              normalization: .affine(mean: 127, std: 128)),
             detector: DetectorSettings(
-                family: "ultraface", defaultThreshold: 0.7, nmsThreshold: 0.3, predictsLandmarks: false,
+                family: .ultraface, defaultThreshold: 0.7, nmsThreshold: 0.3, predictsLandmarks: false,
                 outputs: ["scores", "boxes"], fit: .stretch),
             embedder: nil, verifiedHere: true),
     ]

@@ -27,24 +27,25 @@ public struct ModelLoader: Sendable {
 
     public func detector(named name: String) throws -> any FaceDetector {
         let spec = try Self.spec(named: name, task: .detector)
-        switch spec.detector?.family {
-        case "yunet":
+        guard let family = spec.detector?.family else {
+            throw ModelError.unknownModel("\(name) (no detector settings)", known: [])
+        }
+        switch family {
+        case .yunet:
             return YuNetDetector(spec: spec, session: try session(spec))
-        case "mtcnn":
+        case .mtcnn:
             return MTCNNDetector(pnet: try session(spec, role: "pnet"), rnet: try session(spec, role: "rnet"),
                                  onet: try session(spec, role: "onet"))
-        case "scrfd":
+        case .scrfd:
             return try SCRFDDetector(spec: spec, session: try session(spec))
-        case "retinaface":
+        case .retinaface:
             return try RetinaFaceDetector(spec: spec, session: try session(spec))
-        case "yolo":
+        case .yolo:
             return try YOLOFaceDetector(spec: spec, session: try session(spec))
-        case "blazeface":
+        case .blazeface:
             return try BlazeFaceDetector(spec: spec, session: try session(spec))
-        case "ultraface":
+        case .ultraface:
             return try UltraFaceDetector(spec: spec, session: try session(spec))
-        default:
-            throw ModelError.unknownModel("\(name) (detector family \(spec.detector?.family ?? "none"))", known: [])
         }
     }
 

@@ -113,13 +113,21 @@ public enum PixelNormalization: Sendable, Hashable, Codable {
     }
 }
 
+/// The detector families FaceFind decodes: one detector type each.
+public enum DetectorFamily: String, Sendable, Hashable, Codable, CaseIterable {
+    case yunet, mtcnn, scrfd, retinaface, yolo, blazeface, ultraface
+
+    /// Whether the family's input is made by `DetectorInput` (one network, letterboxed or resized): all but YuNet
+    /// and MTCNN, which make their own.
+    public var usesDetectorInput: Bool { self != .yunet && self != .mtcnn }
+}
+
 /// Detector-specific settings. Besides the family, they hold the decoder's parameters (output names, strides,
 /// anchors, priors, letterboxing), so that another model of a known family is a catalog entry, not new code.
 /// Fields a family does not use stay nil.
 public struct DetectorSettings: Sendable, Hashable, Codable {
-    /// Which decoder reads the outputs, e.g. "yunet", "mtcnn", "scrfd", "retinaface", "yolo", "blazeface",
-    /// "ultraface".
-    public var family: String
+    /// Which decoder reads the outputs (`ModelLoader.detector(named:)` maps each to its detector type).
+    public var family: DetectorFamily
     public var defaultThreshold: Float
     public var nmsThreshold: Float
     public var predictsLandmarks: Bool
@@ -152,7 +160,7 @@ public struct DetectorSettings: Sendable, Hashable, Codable {
     /// `dlib-chip`); nil: not calibrated, that crop refuses this detector.
     public var dlibBox: DlibBoxCalibration?
 
-    public init(family: String, defaultThreshold: Float, nmsThreshold: Float, predictsLandmarks: Bool,
+    public init(family: DetectorFamily, defaultThreshold: Float, nmsThreshold: Float, predictsLandmarks: Bool,
                 outputs: [String]? = nil, fit: ImageFit? = nil, maxInputSide: Int? = nil, padValue: Float? = nil,
                 channelMeans: [Float]? = nil, strides: [Int]? = nil, anchorsPerLocation: Int? = nil,
                 priorMinSizes: [[Float]]? = nil, variances: [Float]? = nil, ssdAnchors: SSDAnchorOptions? = nil,
