@@ -71,11 +71,13 @@ public enum PostgresSyntheticBench {
         return try run(url: url, gallery: gallery, queries: queries, truth: truth, options: options, log: log)
     }
 
-    public static func run(url: String, gallery: SyntheticGallery, queries: [[Float]], truth: [[Int]],
-                           options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> SearchBenchResult {
-        precondition(queries.count == truth.count, "one truth list per query")
-        let schema = "bench_\(gallery.count)_\(gallery.dimension)"
-        let configure: @Sendable (inout PostgresStoreOptions) -> Void = { store in
+    /// The schema a synthetic gallery is loaded into.
+    static func schemaName(_ gallery: SyntheticGallery) -> String { "bench_\(gallery.count)_\(gallery.dimension)" }
+
+    /// The store options of `gallery`'s schema under `options`.
+    static func storeConfiguration(_ gallery: SyntheticGallery, options: Options) -> @Sendable (inout PostgresStoreOptions) -> Void {
+        let schema = schemaName(gallery)
+        return { store in
             store.schema = schema
             store.hnsw = options.metric
             store.m = options.m
@@ -85,6 +87,15 @@ public enum PostgresSyntheticBench {
             store.deferIndexBuild = true
             store.maintenanceWorkMem = options.maintenanceWorkMem
         }
+    }
+
+    /// The store of `gallery` with its HNSW index, as `run` measures it: the schema `bench_<N>_<D>` reused when it
+    /// was built with the same parameters, else loaded and indexed afresh; with the load and build times, and notes.
+    public static func prepared(url: String, gallery: SyntheticGallery, options: Options,
+                                log: @escaping @Sendable (String) -> Void = { _ in })
+        throws -> (store: PostgresGalleryStore, loadSeconds: Double, buildSeconds: Double, notes: [String]) {
+        let schema = schemaName(gallery)
+        let configure = storeConfiguration(gallery, options: options)
         var store = try PostgresGalleryStore(url: url, configure: configure)
         let settings = IndexSettings(
             detector: "synthetic", detectorSHA256: "", embedder: "synthetic",
@@ -130,6 +141,16 @@ public enum PostgresSyntheticBench {
             ]) { $1 })
             log(String(format: "HNSW built in %.1f s", buildSeconds))
         }
+        return (store, loadSeconds, buildSeconds, notes)
+    }
+
+    public static func run(url: String, gallery: SyntheticGallery, queries: [[Float]], truth: [[Int]],
+                           options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) throws -> SearchBenchResult {
+        precondition(queries.count == truth.count, "one truth list per query")
+        let ready = try prepared(url: url, gallery: gallery, options: options, log: log)
+        let (store, loadSeconds, buildSeconds) = (ready.store, ready.loadSeconds, ready.buildSeconds)
+        var notes = ready.notes
+        let configure = storeConfiguration(gallery, options: options)
         let sizes = try store.sizes()
         notes.append(String(format: "load %.1f s (%.0f rows/s, multi-row INSERT of %d rows), HNSW build %.1f s (m=%d, ef_construction=%d, %@_%@, maintenance_work_mem=%@, %d parallel worker(s))",
                             loadSeconds, Double(gallery.count) / max(loadSeconds, 1e-9), options.insertRows, buildSeconds,

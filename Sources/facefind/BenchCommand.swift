@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --synthetic: cluster the generated faces into persons (people cluster's graph and Chinese Whispers, at FaceNet-512's clustering threshold) instead of searching; one run per --vector-precision.")
     var people = false
 
-    @Option(help: "With --synthetic: instead of searching, add this many photos one by one to a SQLite gallery of N faces and delete them again, as `serve` applies gallery changes (store write, search updated in place, next search), timed.")
+    @Option(help: "With --synthetic: instead of searching, add this many photos one by one to a SQLite gallery of N faces and delete them again, as `serve` applies gallery changes (store write, search updated in place, next search), timed; with --store postgres://…, to that store's gallery of N faces (HNSW insert, next search on the server).")
     var updates: Int?
 
     @Option(help: "With --synthetic: storage precisions of the embedded index to measure (list of float32, float16, int8).")
@@ -94,6 +94,7 @@ struct BenchCommand: ParsableCommand {
         runtime.bootstrapLogging()
         do {
             if let synthetic {
+                if let updates, let store { return try runPostgresUpdates(count: synthetic, updates: updates, url: store) }
                 if let updates { return try runSyntheticUpdates(count: synthetic, updates: updates) }
                 if let db, !people { return try runSyntheticStore(count: synthetic, path: db) }
                 return try people ? runSyntheticPeople(count: synthetic) : runSynthetic(count: synthetic)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FaceFind
 import FaceFindBench
 import Foundation
@@ -91,5 +92,60 @@ extension BenchCommand {
         print(String(format: "| delete one photo, to gone from the next search | median %.1f ms, p95 %.1f ms | gone %d/%d |",
                      result.deleteMedianMs, result.deleteP95Ms, gone, added.count))
         print(String(format: "| compactions | %d | peak RSS %.0f MiB |", compactions, result.peakRSSMiB))
+    }
+
+    /// `--updates K --store postgres://…`: the same on PostgreSQL, where `serve` keeps nothing in memory: an add is
+    /// the store's transaction (rows and the HNSW insert), and the next search runs on the server. The gallery of N
+    /// faces is the schema `bench --synthetic N --store` builds (reused when it exists); the photos added are
+    /// deleted again, so the schema is left as it was.
+    func runPostgresUpdates(count: Int, updates: Int, url: String) throws {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw ValidationError("--updates with --store: only postgres:// stores")
+        }
+        let gallery = SyntheticGallery(count: count)
+        let extra = SyntheticGallery(count: updates, seed: 4242)
+        let ready = try PostgresSyntheticBench.prepared(url: url, gallery: gallery, options: try PostgresSyntheticBench.Options(url: url)) { line in
+            FileHandle.standardError.write(Data("[postgres] \(line)\n".utf8))
+        }
+        let store = ready.store
+        defer { store.close() }
+        var addMs: [Double] = [], deleteMs: [Double] = []
+        var found = 0, gone = 0
+        var added: [(id: Int64, vector: [Float])] = []
+        for index in 0..<updates {
+            let vector = extra.vector(at: index)
+            let face = DetectedFace(box: Box(x: 0, y: 0, width: 100, height: 100), score: 1)
+            let image = IndexedImage(path: "/synthetic/update-\(index).jpg",
+                                     state: FileState(sha256: "update-\(index)", bytes: 1, modified: 0), width: 100,
+                                     height: 100, faces: [StoredFace(face: face, embedding: Embedding(vector))])
+            let start = Date()
+            try store.write([image])
+            let top = try store.rank(faces: [Embedding(vector)], k: 10, metric: .cosine, threshold: nil)
+            addMs.append(Date().timeIntervalSince(start) * 1000)
+            if top.first?.match.path == image.path { found += 1 }
+            if let id = top.first?.match.imageID, top.first?.match.path == image.path { added.append((id, vector)) }
+        }
+        for (id, vector) in added {
+            let start = Date()
+            _ = try store.remove(ids: [id])
+            let top = try store.rank(faces: [Embedding(vector)], k: 10, metric: .cosine, threshold: nil)
+            deleteMs.append(Date().timeIntervalSince(start) * 1000)
+            if !top.contains(where: { $0.match.imageID == id }) { gone += 1 }
+        }
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
+        }
+        let result = UpdateBenchResult(
+            faces: count, updates: updates, loadSeconds: ready.loadSeconds,
+            addMedianMs: percentile(addMs, 0.5), addP95Ms: percentile(addMs, 0.95), addMaxMs: addMs.max() ?? 0,
+            deleteMedianMs: percentile(deleteMs, 0.5), deleteP95Ms: percentile(deleteMs, 0.95),
+            foundAfterAdd: found, goneAfterDelete: gone, compactions: 0, peakRSSMiB: Self.peakRSSMiB())
+        if json { return try printJSON(result) }
+        print("FaceFind bench --synthetic \(count) --updates \(updates) --store: a PostgreSQL gallery (HNSW) updated as `serve` does it")
+        print(String(format: "| add one photo, write to found by the next search | median %.1f ms, p95 %.1f ms, max %.1f ms | found first %d/%d |",
+                     result.addMedianMs, result.addP95Ms, result.addMaxMs, found, updates))
+        print(String(format: "| delete one photo, to gone from the next search | median %.1f ms, p95 %.1f ms | gone %d/%d |",
+                     result.deleteMedianMs, result.deleteP95Ms, gone, added.count))
     }
 }
