@@ -23,6 +23,27 @@ extension BenchCommand {
         /// Compactions (whole reloads) the updates caused.
         var compactions: Int
         var peakRSSMiB: Double
+
+        init(faces: Int, updates: Int, loadSeconds: Double, addMs: [Double], deleteMs: [Double], found: Int, gone: Int,
+             compactions: Int, peakRSSMiB: Double) {
+            func percentile(_ values: [Double], _ p: Double) -> Double {
+                let sorted = values.sorted()
+                return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
+            }
+            self.faces = faces; self.updates = updates; self.loadSeconds = loadSeconds
+            addMedianMs = percentile(addMs, 0.5); addP95Ms = percentile(addMs, 0.95); addMaxMs = addMs.max() ?? 0
+            deleteMedianMs = percentile(deleteMs, 0.5); deleteP95Ms = percentile(deleteMs, 0.95)
+            foundAfterAdd = found; goneAfterDelete = gone
+            self.compactions = compactions; self.peakRSSMiB = peakRSSMiB
+        }
+
+        /// The add and delete rows of the table (`deleted`: the photos found, then deleted).
+        func printRows(deleted: Int) {
+            print(String(format: "| add one photo, write to found by the next search | median %.1f ms, p95 %.1f ms, max %.1f ms | found first %d/%d |",
+                         addMedianMs, addP95Ms, addMaxMs, foundAfterAdd, updates))
+            print(String(format: "| delete one photo, to gone from the next search | median %.1f ms, p95 %.1f ms | gone %d/%d |",
+                         deleteMedianMs, deleteP95Ms, goneAfterDelete, deleted))
+        }
     }
 
     func runSyntheticUpdates(count: Int, updates: Int) throws {
@@ -75,22 +96,13 @@ extension BenchCommand {
             deleteMs.append(Date().timeIntervalSince(start) * 1000)
             if !top.contains(where: { $0.match.imageID == id }) { gone += 1 }
         }
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
-        }
-        let result = UpdateBenchResult(
-            faces: count, updates: updates, loadSeconds: loadSeconds,
-            addMedianMs: percentile(addMs, 0.5), addP95Ms: percentile(addMs, 0.95), addMaxMs: addMs.max() ?? 0,
-            deleteMedianMs: percentile(deleteMs, 0.5), deleteP95Ms: percentile(deleteMs, 0.95),
-            foundAfterAdd: found, goneAfterDelete: gone, compactions: compactions, peakRSSMiB: Self.peakRSSMiB())
+        let result = UpdateBenchResult(faces: count, updates: updates, loadSeconds: loadSeconds, addMs: addMs,
+                                       deleteMs: deleteMs, found: found, gone: gone, compactions: compactions,
+                                       peakRSSMiB: Self.peakRSSMiB())
         if json { return try printJSON(result) }
         print("FaceFind bench --synthetic \(count) --updates \(updates): a SQLite gallery updated as `serve` does it")
         print(String(format: "| whole-gallery load (the reload per change before) | %.0f ms |", loadSeconds * 1000))
-        print(String(format: "| add one photo, write to found by the next search | median %.1f ms, p95 %.1f ms, max %.1f ms | found first %d/%d |",
-                     result.addMedianMs, result.addP95Ms, result.addMaxMs, found, updates))
-        print(String(format: "| delete one photo, to gone from the next search | median %.1f ms, p95 %.1f ms | gone %d/%d |",
-                     result.deleteMedianMs, result.deleteP95Ms, gone, added.count))
+        result.printRows(deleted: added.count)
         print(String(format: "| compactions | %d | peak RSS %.0f MiB |", compactions, result.peakRSSMiB))
     }
 
@@ -132,20 +144,11 @@ extension BenchCommand {
             deleteMs.append(Date().timeIntervalSince(start) * 1000)
             if !top.contains(where: { $0.match.imageID == id }) { gone += 1 }
         }
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
-        }
-        let result = UpdateBenchResult(
-            faces: count, updates: updates, loadSeconds: ready.loadSeconds,
-            addMedianMs: percentile(addMs, 0.5), addP95Ms: percentile(addMs, 0.95), addMaxMs: addMs.max() ?? 0,
-            deleteMedianMs: percentile(deleteMs, 0.5), deleteP95Ms: percentile(deleteMs, 0.95),
-            foundAfterAdd: found, goneAfterDelete: gone, compactions: 0, peakRSSMiB: Self.peakRSSMiB())
+        let result = UpdateBenchResult(faces: count, updates: updates, loadSeconds: ready.loadSeconds, addMs: addMs,
+                                       deleteMs: deleteMs, found: found, gone: gone, compactions: 0,
+                                       peakRSSMiB: Self.peakRSSMiB())
         if json { return try printJSON(result) }
         print("FaceFind bench --synthetic \(count) --updates \(updates) --store: a PostgreSQL gallery (HNSW) updated as `serve` does it")
-        print(String(format: "| add one photo, write to found by the next search | median %.1f ms, p95 %.1f ms, max %.1f ms | found first %d/%d |",
-                     result.addMedianMs, result.addP95Ms, result.addMaxMs, found, updates))
-        print(String(format: "| delete one photo, to gone from the next search | median %.1f ms, p95 %.1f ms | gone %d/%d |",
-                     result.deleteMedianMs, result.deleteP95Ms, gone, added.count))
+        result.printRows(deleted: added.count)
     }
 }
