@@ -130,6 +130,36 @@ struct VectorIndexTests {
         #expect { try VectorIndex.open(path: partial) } throws: { "\($0)".contains("not a FaceFind vector index") }
     }
 
+    /// The owner's sections round-trip (payload per row, tag, extra bytes), and a streamed index (panels read with
+    /// `pread`) ranks exactly as the mapped one, for every precision and across the blocks of its scan.
+    @Test func payloadTagExtraAndStreamedSearch() throws {
+        let folder = try TestData.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let gallery = SyntheticGallery(count: 3_000, dimension: 40)
+        let queries = gallery.queries(5)
+        for precision in VectorPrecision.allCases {
+            let path = folder + "/\(precision.rawValue).ffvi"
+            let extra: [UInt8] = [1, 2, 3, 250]
+            _ = try VectorIndex.build(count: gallery.count, dimension: 40, precision: precision, path: path, blockRows: 1000,
+                                      payloadBytes: 8, tag: (7, UInt64.max), extra: extra,
+                                      fill: { gallery.fill($0, into: $1) },
+                                      payload: { range, raw in
+                                          for (i, row) in range.enumerated() {
+                                              raw.storeBytes(of: Int64(row * 3), toByteOffset: i * 8, as: Int64.self)
+                                          }
+                                      })
+            let mapped = try VectorIndex.open(path: path)
+            let streamed = try VectorIndex.open(path: path, streamed: true)
+            #expect(streamed.isStreamed && !mapped.isStreamed)
+            #expect(mapped.tag == (7, UInt64.max) && Array(mapped.extra) == extra && mapped.payloadBytes == 8)
+            for row in [0, 999, 1_000, 2_999] { #expect(mapped.payload(row: row).load(as: Int64.self) == Int64(row * 3)) }
+            for metric in DistanceMetric.allCases {
+                #expect(streamed.search(queries, k: 10, metric: metric, threads: 2)
+                        == mapped.search(queries, k: 10, metric: metric, threads: 2), "\(precision) \(metric)")
+            }
+        }
+    }
+
     @Test func syntheticGalleryIsDeterministicAndClustered() {
         let gallery = SyntheticGallery(count: 4000, dimension: 512, identities: 50, seed: 1)
         #expect(gallery.vector(at: 123) == SyntheticGallery(count: 4000, dimension: 512, identities: 50, seed: 1).vector(at: 123))
