@@ -141,3 +141,26 @@ struct ModelsJSON: Codable, Sendable {
     var onnxRuntime: String
     var models: [Model]
 }
+
+/// A person of `/v1/people`: its faces only in `GET /v1/people/{id}`.
+struct PersonJSON: Codable, Sendable, Equatable {
+    var id: Int64
+    var name: String?
+    var hidden: Bool
+    var faceCount: Int
+    var photoCount: Int
+    /// The face that shows the person (a named or pinned one first, then the largest).
+    var representative: PersonFaceJSON?
+    var faces: [PersonFaceJSON]?
+}
+
+/// One face of a person, in its gallery photo.
+struct PersonFaceJSON: Codable, Sendable, Equatable {
+    var faceId: Int64
+    var imageId: Int64
+    var path: String
+    var box: Box
+    /// Put there by the user (named, merged, split): kept there by the next clustering.
+    var pinned: Bool
+    var thumbnail: String
+}

@@ -394,6 +394,105 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+  /v1/people:
+    get:
+      summary: The persons `facefind people cluster` made, largest first, each with a representative face.
+      parameters:
+        - name: hidden
+          in: query
+          description: Also list hidden persons.
+          schema:
+            type: boolean
+            default: false
+      responses:
+        "200":
+          description: The persons.
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: "#/components/schemas/Person"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "501":
+          description: The store keeps no persons (PostgreSQL, for now; code `no_people`).
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+  /v1/people/{id}:
+    parameters:
+      - $ref: "#/components/parameters/Id"
+    get:
+      summary: One person with all its faces.
+      responses:
+        "200":
+          description: The person.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Person"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+    patch:
+      summary: Rename a person (its faces are then pinned to it) and/or hide it.
+      parameters:
+        - name: name
+          in: query
+          description: The new name; empty removes the name.
+          schema:
+            type: string
+        - name: hidden
+          in: query
+          schema:
+            type: boolean
+      responses:
+        "200":
+          description: The person after the change.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Person"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: Another person has that name (code `name_taken`); merge the two instead.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+  /v1/people/{id}/merge:
+    parameters:
+      - $ref: "#/components/parameters/Id"
+    post:
+      summary: Move every face of person `from` to this person (pinned) and delete `from`.
+      parameters:
+        - name: from
+          in: query
+          required: true
+          schema:
+            type: integer
+            minimum: 1
+      responses:
+        "200":
+          description: The person after the merge.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Person"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
 components:
   securitySchemes:
     apiKey:
@@ -868,5 +967,43 @@ components:
           type: array
           items:
             $ref: "#/components/schemas/Model"
+    Person:
+      type: object
+      required: [id, hidden, faceCount, photoCount]
+      properties:
+        id:
+          type: integer
+        name:
+          type: string
+        hidden:
+          type: boolean
+        faceCount:
+          type: integer
+        photoCount:
+          type: integer
+        representative:
+          $ref: "#/components/schemas/PersonFace"
+        faces:
+          type: array
+          description: Only in GET /v1/people/{id}.
+          items:
+            $ref: "#/components/schemas/PersonFace"
+    PersonFace:
+      type: object
+      required: [faceId, imageId, path, box, pinned, thumbnail]
+      properties:
+        faceId:
+          type: integer
+        imageId:
+          type: integer
+        path:
+          type: string
+        box:
+          $ref: "#/components/schemas/Box"
+        pinned:
+          type: boolean
+          description: Put there by a user (named, merged, split); the next clustering keeps it there.
+        thumbnail:
+          type: string
 """#
 }

@@ -34,7 +34,14 @@ extension FaceFindService {
             try await self.thumbnail(request, id: try Self.id(context))
         }
 
+        reads.get("/v1/people") { request, _ in try await self.listPeople(request) }
+        reads.get("/v1/people/{id}") { _, context in try await self.getPerson(try Self.id(context)) }
+
         writes.post("/v1/gallery") { request, context in try await self.addImages(request, context: context) }
+        writes.patch("/v1/people/{id}") { request, context in try await self.changePerson(request, id: try Self.id(context)) }
+        writes.post("/v1/people/{id}/merge") { request, context in
+            try await self.mergePerson(request, id: try Self.id(context))
+        }
         writes.delete("/v1/gallery/{id}") { _, context in try await self.deleteImage(try Self.id(context)) }
         return router
     }

@@ -68,7 +68,7 @@ import Testing
         }
         let documented = Self.documentedRoutes()
         #expect(documented == served, "document: \(documented.sorted { $0.key < $1.key }), router: \(served.sorted { $0.key < $1.key })")
-        #expect(documented.count == 13)
+        #expect(documented.count == 16)
     }
 
     @Test func schemasNameTheFieldsTheServerSends() throws {
@@ -99,6 +99,7 @@ import Testing
         let verification = VerifyJSON(Verification(first: side, second: side, embedder: "e", similarity: 0.9,
                                                    threshold: 0.5, falseAcceptRate: 1e-3, samePerson: true),
                                       falseAcceptRate: 1e-3)
+        let personFace = PersonFaceJSON(faceId: 1, imageId: 1, path: "p", box: box, pinned: true, thumbnail: "/t")
         let samples: [String: any Encodable] = [
             "Box": box, "Point": Point2(1, 2), "Face": face, "Image": image, "Result": result, "SearchResult": search,
             "Query": search.query, "Timings": search.timings,
@@ -108,6 +109,9 @@ import Testing
             "Models": ModelsJSON(index: settings, onnxRuntime: "1", models: [model]),
             "Error": error, "ErrorDetail": error.error, "Verification": verification, "VerifiedPhoto": verification.first,
             "Embedded": embedded, "EmbeddedFace": embedded.faces[0],
+            "Person": PersonJSON(id: 1, name: "n", hidden: false, faceCount: 1, photoCount: 1, representative: personFace,
+                                 faces: [personFace]),
+            "PersonFace": personFace,
         ]
         let documented = Self.documentedSchemas()
         #expect(Set(documented.keys) == Set(samples.keys))

@@ -1,0 +1,71 @@
+import FaceFind
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import FaceFindServer
+
+/// `/v1/people`: the persons of the test gallery (four people, three photos each), clustered by the library as
+/// `facefind people cluster` does, listed, opened, renamed, hidden and merged through the API.
+@Suite struct PeopleAPITests {
+    /// A service over a fresh copy of the test gallery, its faces clustered into persons.
+    static func clusteredService(_ name: String = #function) throws -> FaceFindService {
+        let (db, uploads) = try Fixture.gallery(name)
+        let store = try SQLiteGalleryStore(path: db)
+        let settings = try #require(try store.settings())
+        let matrix = try store.loadFaceMatrix()
+        let clustering = try #require(PeopleClustering(embedder: settings.embedder))
+        try store.saveClustering(try clustering.cluster(matrix, previous: [:], nextID: try store.nextPersonID()))
+        return try FaceFindService(store: store, loader: try Fixture.loader(), configuration: Fixture.configuration(uploads: uploads))
+    }
+
+    @Test func listsOpensRenamesHidesAndMerges() async throws {
+        try await Self.clusteredService().test { client in
+            let people = try await client.get("/v1/people").json([PersonJSON].self)
+            // Each of the four people is one person of their three photos (a fifth face may stay alone: the
+            // clustering keeps persons of two faces or more).
+            #expect(people.count >= 4, "\(people.map(\.faceCount))")
+            let largest = try #require(people.first)
+            #expect(people.map(\.faceCount) == people.map(\.faceCount).sorted(by: >))
+            #expect(largest.faces == nil && largest.representative != nil && largest.photoCount >= 3)
+            #expect(largest.representative?.thumbnail.hasPrefix("/v1/gallery/") == true)
+
+            // One person, with its faces: all of one of the four people, paths relative to the gallery.
+            let one = try await client.get("/v1/people/\(largest.id)").json(PersonJSON.self)
+            let faces = try #require(one.faces)
+            #expect(faces.count == largest.faceCount)
+            let folders = Set(faces.map { $0.path.split(separator: "/").first.map(String.init) ?? "" })
+            #expect(folders.count == 1 && Fixture.people.contains(folders.first ?? ""), "\(folders)")
+
+            // Rename: needs the key; then named, its faces pinned; the name of another person is refused (409).
+            #expect(try await client.execute(uri: "/v1/people/\(largest.id)?name=Someone", method: .patch).status == .unauthorized)
+            let named = try await client.execute(uri: "/v1/people/\(largest.id)?name=Jane%20Doe", method: .patch,
+                                                 headers: [.apiKey: Fixture.apiKey]).json(PersonJSON.self)
+            #expect(named.name == "Jane Doe" && named.faces?.allSatisfy(\.pinned) == true)
+            let second = people[1]
+            let taken = try await client.execute(uri: "/v1/people/\(second.id)?name=Jane%20Doe", method: .patch,
+                                                 headers: [.apiKey: Fixture.apiKey])
+            #expect(taken.status == .conflict)
+            let bad = try await client.execute(uri: "/v1/people/\(second.id)?name=123", method: .patch,
+                                               headers: [.apiKey: Fixture.apiKey])
+            #expect(bad.status == .badRequest)
+            #expect(try await client.execute(uri: "/v1/people/999999?hidden=true", method: .patch,
+                                             headers: [.apiKey: Fixture.apiKey]).status == .notFound)
+
+            // Hide: gone from the list unless asked for.
+            _ = try await client.execute(uri: "/v1/people/\(second.id)?hidden=true", method: .patch,
+                                         headers: [.apiKey: Fixture.apiKey])
+            #expect(try await !client.get("/v1/people").json([PersonJSON].self).contains { $0.id == second.id })
+            #expect(try await client.get("/v1/people?hidden=true").json([PersonJSON].self).contains { $0.id == second.id && $0.hidden })
+
+            // Merge: the second person's faces join the named one, and the second is gone.
+            let merged = try await client.execute(uri: "/v1/people/\(largest.id)/merge?from=\(second.id)", method: .post,
+                                                  headers: [.apiKey: Fixture.apiKey]).json(PersonJSON.self)
+            #expect(merged.faceCount == largest.faceCount + second.faceCount && merged.name == "Jane Doe")
+            #expect(try await client.get("/v1/people/\(second.id)").status == .notFound)
+            #expect(try await client.execute(uri: "/v1/people/\(largest.id)/merge?from=\(largest.id)", method: .post,
+                                             headers: [.apiKey: Fixture.apiKey]).status == .badRequest)
+        }
+    }
+}
