@@ -189,6 +189,8 @@ def main():
     parser.add_argument("--out", required=True, help="folder for screenshots")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     parser.add_argument("--timeout", type=float, default=180, help="overall time limit, seconds")
+    parser.add_argument("--people", type=int, default=0,
+                        help="also test the People view: at least this many persons (the gallery must be clustered)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -279,6 +281,32 @@ def main():
         browser.wait_for("[...document.querySelectorAll('#gallery li.card img')].every(i => i.complete && i.naturalWidth > 0)",
                          "every gallery thumbnail to load")
         browser.screenshot(os.path.join(args.out, "gallery.png"))
+
+        if args.people:
+            # People view: the persons of the clustered gallery, one opened, renamed, another merged into it.
+            browser.click("#tab-people")
+            browser.wait_for(f"document.querySelectorAll('#people li.card').length >= {args.people}", "the people grid")
+            browser.wait_for("[...document.querySelectorAll('#people li.card img')].every(i => i.complete && i.naturalWidth > 0)",
+                             "every person's face to load")
+            check(browser.evaluate("document.querySelectorAll('#people li.card .box').length") >= args.people,
+                  f"people view shows at least {args.people} persons, each with its face boxed")
+            browser.screenshot(os.path.join(args.out, "people.png"))
+            browser.click("#people li.card button")
+            browser.wait_for("!document.getElementById('person').hidden && document.querySelectorAll('#person-faces li.card').length > 0",
+                             "the person's photos")
+            check(browser.evaluate("getComputedStyle(document.getElementById('people')).display") == "none",
+                  "an opened person replaces the grid of persons")
+            before = browser.evaluate("document.querySelectorAll('#person-faces li.card').length")
+            check(before >= 2, f"opening a person shows their {before} photos")
+            browser.type_into("#person-name", "Jane Doe")
+            browser.click("#rename-button")
+            browser.wait_for("document.getElementById('person-title').textContent.startsWith('Jane Doe')", "the new name")
+            check(True, "renaming from the page shows the new name")
+            browser.click("#merge-button")
+            browser.wait_for(f"document.querySelectorAll('#person-faces li.card').length > {before}", "the merged photos")
+            after = browser.evaluate("document.querySelectorAll('#person-faces li.card').length")
+            check(after > before, f"merging another person adds their photos ({before} to {after})")
+            browser.screenshot(os.path.join(args.out, "person.png"))
 
         errors = [e for e in browser.drain_events() if e.get("method") == "Runtime.exceptionThrown"]
         check(not errors, f"no script errors ({len(errors)})")

@@ -162,5 +162,8 @@ struct PersonFaceJSON: Codable, Sendable, Equatable {
     var box: Box
     /// Put there by the user (named, merged, split): kept there by the next clustering.
     var pinned: Bool
+    /// The photo's size (what `box` is in).
+    var width: Int
+    var height: Int
     var thumbnail: String
 }

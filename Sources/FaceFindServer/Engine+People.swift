@@ -58,7 +58,8 @@ extension Engine {
 
     private func json(_ face: PersonFace) -> PersonFaceJSON {
         PersonFaceJSON(faceId: face.faceID, imageId: face.imageID, path: clientPath(face.path), box: face.box,
-                       pinned: face.pinned, thumbnail: "/v1/gallery/\(face.imageID)/thumbnail")
+                       pinned: face.pinned, width: face.imageWidth, height: face.imageHeight,
+                       thumbnail: "/v1/gallery/\(face.imageID)/thumbnail")
     }
 
     /// `body` with the people errors as API errors: an unknown person 404, a name taken 409, a bad name 400.

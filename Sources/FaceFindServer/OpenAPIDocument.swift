@@ -990,7 +990,7 @@ components:
             $ref: "#/components/schemas/PersonFace"
     PersonFace:
       type: object
-      required: [faceId, imageId, path, box, pinned, thumbnail]
+      required: [faceId, imageId, path, box, pinned, width, height, thumbnail]
       properties:
         faceId:
           type: integer
@@ -1003,6 +1003,11 @@ components:
         pinned:
           type: boolean
           description: Put there by a user (named, merged, split); the next clustering keeps it there.
+        width:
+          type: integer
+          description: The photo's width in pixels (what box is in).
+        height:
+          type: integer
         thumbnail:
           type: string
 """#

@@ -18,6 +18,7 @@ extension WebPage {
   <nav aria-label="Views" class="tabs">
     <button type="button" id="tab-search" aria-controls="view-search" aria-pressed="true">Search</button>
     <button type="button" id="tab-gallery" aria-controls="view-gallery" aria-pressed="false">Gallery</button>
+    <button type="button" id="tab-people" aria-controls="view-people" aria-pressed="false">People</button>
   </nav>
   <details id="settings" class="settings">
     <summary>API key</summary>
@@ -83,6 +84,30 @@ extension WebPage {
       <button type="button" id="next-page">Next</button>
     </nav>
     <ul id="gallery" class="grid gallery"></ul>
+  </section>
+
+  <section id="view-people" aria-labelledby="people-title" hidden>
+    <h2 id="people-title">People</h2>
+    <p class="hint">Faces grouped into persons by <code>facefind people cluster</code>. Open one to see their photos,
+      name them, or merge two that are the same person.</p>
+    <p id="people-status" class="status" role="status" aria-live="polite"></p>
+    <ul id="people" class="grid people" aria-label="Persons, largest first"></ul>
+    <div id="person" class="person" hidden>
+      <button type="button" id="person-back">Back to people</button>
+      <h3 id="person-title"></h3>
+      <form id="rename-form" class="person-form">
+        <label for="person-name">Name</label>
+        <input id="person-name" type="text" autocomplete="off" maxlength="200">
+        <button type="submit" id="rename-button">Save name</button>
+      </form>
+      <form id="merge-form" class="person-form">
+        <label for="merge-from">Same person as</label>
+        <select id="merge-from"></select>
+        <button type="submit" id="merge-button">Merge into this one</button>
+      </form>
+      <button type="button" id="hide-button">Hide this person</button>
+      <ul id="person-faces" class="grid" aria-label="This person's photos"></ul>
+    </div>
   </section>
 </main>
 <noscript><p class="status">This page needs JavaScript; the API at <a href="/openapi.yaml">/openapi.yaml</a> does not.</p></noscript>

@@ -8,6 +8,7 @@ extension WebPage {
   const state = {
     file: null, fileUrl: null, face: "largest", searchSeq: 0,
     page: 0, pageSize: 24, galleryLoaded: false, resultUrls: [], galleryUrls: [],
+    people: [], person: null, peopleUrls: [], personUrls: [],
   };
   // ?pageSize=N (1-200) shows fewer or more gallery photos per page.
   const requestedPageSize = Number(new URLSearchParams(location.search).get("pageSize"));
@@ -319,19 +320,117 @@ extension WebPage {
     }
   });
 
+  // ---- People ----
+  const peopleStatus = $("people-status");
+  const personName = (person) => person.name || `Person ${person.id}`;
+  const photos = (n) => `${n} photo${n === 1 ? "" : "s"}`;
+
+  // A face as a card: its photo's thumbnail with the face boxed.
+  function faceCard(face, lines, bag, alt) {
+    return card({ width: face.width, height: face.height, thumbnail: face.thumbnail }, { box: face.box, lines, bag, alt });
+  }
+
+  async function loadPeople() {
+    setStatus(peopleStatus, "Loading…");
+    try {
+      state.people = await api("/v1/people");
+      revokeAll(state.peopleUrls);
+      $("people").replaceChildren(...state.people.map((person) => {
+        const item = person.representative
+          ? faceCard(person.representative, [["label", personName(person)], ["score", photos(person.photoCount)]],
+                     state.peopleUrls, personName(person))
+          : el("li", "card", personName(person));
+        item.dataset.id = String(person.id);
+        const open = el("button", "", `Open ${personName(person)}`);
+        open.type = "button";
+        open.addEventListener("click", () => openPerson(person.id));
+        const actions = el("div", "actions");
+        actions.append(open);
+        item.append(actions);
+        return item;
+      }));
+      setStatus(peopleStatus, state.people.length === 0
+        ? "No persons yet: run facefind people cluster on the index." : `${state.people.length} persons.`);
+    } catch (error) {
+      setStatus(peopleStatus, explain(error), true);
+    }
+  }
+
+  async function openPerson(id) {
+    try {
+      const person = await api(`/v1/people/${id}`);
+      state.person = person;
+      $("person-title").textContent = `${personName(person)} · ${photos(person.photoCount)}`;
+      $("person-name").value = person.name || "";
+      $("merge-from").replaceChildren(...state.people.filter((p) => p.id !== person.id).map((p) => {
+        const option = el("option", "", `${personName(p)} (${photos(p.photoCount)})`);
+        option.value = String(p.id);
+        return option;
+      }));
+      revokeAll(state.personUrls);
+      $("person-faces").replaceChildren(...person.faces.map((face) =>
+        faceCard(face, [["file", face.path]], state.personUrls, `${personName(person)} in ${face.path}`)));
+      $("people").hidden = true;
+      $("person").hidden = false;
+      setStatus(peopleStatus, "");
+    } catch (error) {
+      setStatus(peopleStatus, explain(error), true);
+    }
+  }
+
+  async function changed(request, message) {
+    try {
+      const person = await request;
+      await loadPeople();
+      await openPerson(person.id);
+      setStatus(peopleStatus, message(person));
+    } catch (error) {
+      setStatus(peopleStatus, explain(error), true);
+    }
+  }
+
+  $("rename-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("person-name").value.trim();
+    changed(api(`/v1/people/${state.person.id}?name=${encodeURIComponent(name)}`, { method: "PATCH" }),
+            (person) => `Named ${personName(person)}.`);
+  });
+  $("merge-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const from = $("merge-from").value;
+    if (!from) return;
+    changed(api(`/v1/people/${state.person.id}/merge?from=${from}`, { method: "POST" }),
+            (person) => `Merged: ${personName(person)} now has ${photos(person.photoCount)}.`);
+  });
+  $("hide-button").addEventListener("click", async () => {
+    try {
+      await api(`/v1/people/${state.person.id}?hidden=true`, { method: "PATCH" });
+      closePerson();
+      await loadPeople();
+      setStatus(peopleStatus, "Hidden.");
+    } catch (error) {
+      setStatus(peopleStatus, explain(error), true);
+    }
+  });
+  function closePerson() {
+    $("person").hidden = true;
+    $("people").hidden = false;
+  }
+  $("person-back").addEventListener("click", closePerson);
+
   // ---- Views ----
+  const views = ["search", "gallery", "people"];
   function show(view) {
-    const gallery = view === "gallery";
-    $("view-search").hidden = gallery;
-    $("view-gallery").hidden = !gallery;
-    $("tab-search").setAttribute("aria-pressed", String(!gallery));
-    $("tab-gallery").setAttribute("aria-pressed", String(gallery));
-    if (gallery && !state.galleryLoaded) loadGallery();
+    for (const name of views) {
+      $(`view-${name}`).hidden = name !== view;
+      $(`tab-${name}`).setAttribute("aria-pressed", String(name === view));
+    }
+    if (view === "gallery" && !state.galleryLoaded) loadGallery();
+    if (view === "people") { closePerson(); loadPeople(); }
     if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
   }
-  $("tab-search").addEventListener("click", () => show("search"));
-  $("tab-gallery").addEventListener("click", () => show("gallery"));
-  show(location.hash === "#gallery" ? "gallery" : "search");
+  for (const name of views) $(`tab-${name}`).addEventListener("click", () => show(name));
+  show(views.includes(location.hash.slice(1)) ? location.hash.slice(1) : "search");
 })();
 """#
 }

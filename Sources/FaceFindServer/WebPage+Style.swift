@@ -88,6 +88,10 @@ main { padding: 1rem; max-width: 80rem; margin: 0 auto; }
   display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; border: 1px solid var(--line);
   border-radius: .6rem; background: var(--card);
 }
+/* The grids set display: grid, which would otherwise win over the hidden attribute. */
+[hidden] { display: none !important; }
+.person-form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin: .5rem 0; }
+.person h3 { margin: .75rem 0 .25rem; }
 .pager { display: flex; gap: .75rem; align-items: center; margin: .75rem 0; flex-wrap: wrap; }
 @media (max-width: 40rem) {
   main { padding: .6rem; }

@@ -3,14 +3,15 @@ import Testing
 
 /// The page in a real browser: `scripts/browser-test.py` drives Debian's headless Chromium against a live
 /// `facefind serve`, uploads a query photo, clicks a face, checks the results grid and its first result,
-/// pages the gallery and adds a photo, and saves screenshots under .build/test-output/browser.
+/// pages the gallery and adds a photo, opens the People view of the clustered gallery, renames a person and merges
+/// another into it, and saves screenshots under .build/test-output/browser.
 @Suite(.serialized) struct BrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     @Test func searchesAndAddsFromThePage() async throws {
         let chromium = try #require(Self.chromium, "Chromium is not installed: run scripts/setup.sh (apt chromium)")
-        let server = try LiveServer()
+        let server = try LiveServer(clustered: true)
         defer { server.stop() }
         let output = Fixture.outputFolder + "/browser"
         try? FileManager.default.removeItem(atPath: output)
@@ -22,7 +23,7 @@ import Testing
             "--url", server.baseURL, "--chromium", chromium, "--out", output, "--api-key", Fixture.apiKey,
             "--query", Fixture.photo("Tiger_Woods", 1), "--expect-label", "Tiger_Woods",
             "--add-photo", Fixture.photo("Jennifer_Aniston", 2), "--add-name", "Jennifer Aniston",
-            "--timeout", "150",
+            "--people", "4", "--timeout", "150",
         ]
         let log = Pipe()
         script.standardOutput = log

@@ -1,3 +1,4 @@
+import FaceFind
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -32,9 +33,19 @@ final class LiveServer: @unchecked Sendable {
 
     /// Starts the server on a copy of the test gallery, or on the store at `store` (a URL for `--store`), and
     /// waits (at most 60 s) for its "listening" line.
-    init(arguments: [String] = [], store: String? = nil, name: String = #function) throws {
+    /// `clustered`: the gallery's faces grouped into persons first, as `facefind people cluster` does.
+    init(arguments: [String] = [], store: String? = nil, clustered: Bool = false, name: String = #function) throws {
         let (db, uploads) = try Fixture.gallery(name)
         database = db
+        if clustered {
+            let gallery = try SQLiteGalleryStore(path: db)
+            let settings = try gallery.settings()
+            guard let clustering = PeopleClustering(embedder: settings?.embedder ?? "") else {
+                throw LiveServerError("no clustering threshold for \(settings?.embedder ?? "no embedder")")
+            }
+            try gallery.saveClustering(try clustering.cluster(try gallery.loadFaceMatrix(), previous: [:],
+                                                              nextID: try gallery.nextPersonID()))
+        }
         process.executableURL = URL(fileURLWithPath: try Self.binary())
         process.arguments = ["serve"] + (store.map { ["--store", $0] } ?? ["--db", db])
             + ["--uploads", uploads, "--port", "0", "--host", "127.0.0.1", "--api-key", Fixture.apiKey,

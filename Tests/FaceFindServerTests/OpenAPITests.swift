@@ -99,7 +99,8 @@ import Testing
         let verification = VerifyJSON(Verification(first: side, second: side, embedder: "e", similarity: 0.9,
                                                    threshold: 0.5, falseAcceptRate: 1e-3, samePerson: true),
                                       falseAcceptRate: 1e-3)
-        let personFace = PersonFaceJSON(faceId: 1, imageId: 1, path: "p", box: box, pinned: true, thumbnail: "/t")
+        let personFace = PersonFaceJSON(faceId: 1, imageId: 1, path: "p", box: box, pinned: true, width: 2, height: 3,
+                                        thumbnail: "/t")
         let samples: [String: any Encodable] = [
             "Box": box, "Point": Point2(1, 2), "Face": face, "Image": image, "Result": result, "SearchResult": search,
             "Query": search.query, "Timings": search.timings,

@@ -164,7 +164,7 @@ extension SQLiteGalleryStore: PeopleStore {
     /// The faces of `person` (every real face when nil, with its person if any), in `order`.
     private static func personFaces(_ db: Database, person: Int64?, order: String, limit: Int? = nil) throws -> [PersonFace] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT f.id AS face_id, f.image_id, i.path, f.x, f.y, f.w, f.h, fp.person_id, fp.pinned
+            SELECT f.id AS face_id, f.image_id, i.path, i.width, i.height, f.x, f.y, f.w, f.h, fp.person_id, fp.pinned
             FROM faces f JOIN images i ON i.id = f.image_id
             \(person == nil ? "LEFT JOIN" : "JOIN") face_persons fp ON fp.face_id = f.id
             WHERE f.whole_image = 0 \(person == nil ? "" : "AND fp.person_id = ?")
@@ -173,7 +173,8 @@ extension SQLiteGalleryStore: PeopleStore {
         return rows.map { row in
             PersonFace(faceID: row["face_id"], imageID: row["image_id"], path: row["path"],
                        box: Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"]),
-                       person: row["person_id"], pinned: row["pinned"] ?? false)
+                       person: row["person_id"], pinned: row["pinned"] ?? false, imageWidth: row["width"],
+                       imageHeight: row["height"])
         }
     }
 }

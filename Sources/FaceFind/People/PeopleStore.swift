@@ -28,10 +28,14 @@ public struct PersonFace: Sendable, Equatable, Codable {
     public var person: Int64?
     /// True when a user put the face with its person (named, merged or split it).
     public var pinned: Bool
+    /// The photo's size in pixels (what `box` is in).
+    public var imageWidth: Int
+    public var imageHeight: Int
 
-    public init(faceID: Int64, imageID: Int64, path: String, box: Box, person: Int64?, pinned: Bool) {
+    public init(faceID: Int64, imageID: Int64, path: String, box: Box, person: Int64?, pinned: Bool,
+                imageWidth: Int = 0, imageHeight: Int = 0) {
         self.faceID = faceID; self.imageID = imageID; self.path = path; self.box = box
-        self.person = person; self.pinned = pinned
+        self.person = person; self.pinned = pinned; self.imageWidth = imageWidth; self.imageHeight = imageHeight
     }
 }
 
