@@ -144,9 +144,16 @@ public final class VectorIndex: @unchecked Sendable {
     /// Builds an index of `count` vectors supplied in blocks by `fill(range, buffer)` (row-major floats),
     /// in memory, or in the file at `path` (then memory-mapped, so it can exceed RAM).
     /// - Parameters:
+    ///   - count: rows.
+    ///   - dimension: values per row.
+    ///   - precision: how each value is stored.
+    ///   - path: the file to write (nil: in memory).
+    ///   - blockRows: rows asked of `fill` at a time.
     ///   - payloadBytes: bytes the owner keeps per row, written by `payload(range, buffer)` after each block.
     ///   - tag: the owner's 16 bytes in the header.
     ///   - extra: the owner's bytes for the whole file.
+    ///   - fill: writes the rows of a range into the buffer, row-major floats.
+    ///   - payload: writes the payload of the rows of the block just filled.
     public static func build(count: Int, dimension: Int, precision: VectorPrecision, path: String? = nil,
                              blockRows: Int = 4096, payloadBytes: Int = 0,
                              tag: (UInt64, UInt64) = (0, 0), extra: [UInt8] = [],
