@@ -27,25 +27,22 @@ extension Engine {
         }
     }
 
-    /// Names (an empty name removes it) and/or hides a person; answers it as it is after.
+    /// Names (an empty name removes it) and/or hides a person; answers it as it is after. The store checks the
+    /// name and that the person exists.
     func change(person id: Int64, name: String?, hidden: Bool?) throws -> PersonJSON {
         try Self.answering {
             let people = try self.people
-            _ = try people.person(String(id))
-            if let name { try people.name(person: id, name.isEmpty ? nil : try PeopleError.checkedName(name)) }
+            if let name { try people.name(person: id, name.isEmpty ? nil : name) }
             if let hidden { try people.hide(person: id, hidden) }
             return try person(id: id)
         }
     }
 
-    /// Moves every face of `other` to person `id` (see `PeopleStore.merge`).
+    /// Moves every face of `other` to person `id` (see `PeopleStore.merge`, which checks that both exist).
     func merge(_ other: Int64, into id: Int64) throws -> PersonJSON {
         try Self.answering {
             guard other != id else { throw APIError.badRequest("a person cannot be merged into itself") }
-            let people = try self.people
-            _ = try people.person(String(id))
-            _ = try people.person(String(other))
-            try people.merge(other, into: id)
+            try self.people.merge(other, into: id)
             return try person(id: id)
         }
     }
