@@ -33,8 +33,6 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     public let precision: VectorPrecision
     public let path: String
     private let store: SQLiteGalleryStore
-    /// For `pread` of the rows' payload.
-    private let descriptor: Int32
 
     /// Directions of the first stage (embeddings of at most this many dimensions are searched as they are).
     public static let components = 128
@@ -54,12 +52,10 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     }
 
     private init(index: VectorIndex, subspace: PrincipalSubspace, precision: VectorPrecision, path: String,
-                 store: SQLiteGalleryStore, descriptor: Int32) {
+                 store: SQLiteGalleryStore) {
         self.index = index; self.subspace = subspace; self.precision = precision; self.path = path
-        self.store = store; self.descriptor = descriptor
+        self.store = store
     }
-
-    deinit { close(descriptor) }
 
     /// Faces in the file.
     public var count: Int { index.count }
@@ -94,10 +90,8 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
             return .stale(reason: "\(path) is behind its index (face change \(index.tag.1), the index is at "
                           + "\(state.changes))", precision: precision)
         }
-        let descriptor = Foundation.open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
         return .current(GalleryVectorFile(index: index, subspace: subspace, precision: precision, path: path,
-                                          store: store, descriptor: descriptor))
+                                          store: store))
     }
 
     /// The current vector file of `store`, built again first when it is stale and `rebuild` is true (nil: no
@@ -212,14 +206,13 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
         }
     }
 
-    /// The face and image ids of `row`, read with `pread`: touching the payload through the mapping would make
-    /// resident a whole folio of the page cache per row (64 search queries grew the process by 450 MiB that way).
+    /// The face and image ids of `row`, read with `pread` (`VectorIndex.readPayload`): touching the payload
+    /// through the mapping would make resident a whole folio of the page cache per row (64 search queries grew the
+    /// process by 450 MiB that way).
     public func ids(row: Int) -> (face: Int64, image: Int64) {
         var ids: (Int64, Int64) = (-1, -1)
-        let got = withUnsafeMutableBytes(of: &ids) { raw in
-            pread(descriptor, raw.baseAddress!, 16, off_t(index.payloadFileOffset + row * index.payloadBytes))
-        }
-        return got == 16 ? (ids.0, ids.1) : (-1, -1)
+        let read = withUnsafeMutableBytes(of: &ids) { index.readPayload(row: row, into: $0.baseAddress!, bytes: 16) }
+        return read ? (ids.0, ids.1) : (-1, -1)
     }
 
     /// The `k` nearest faces (rows) of each query, best first (ties: lower row first), scored exactly at the file's
@@ -251,20 +244,13 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     /// The best `k` of `rows`, each read whole (`pread`, in file order) and scored exactly.
     private func rescore(_ query: [Float], rows: [Int], k: Int, metric: DistanceMetric,
                          buffer: UnsafeMutableRawPointer) -> [VectorIndex.Neighbor] {
-        let rowBytes = index.payloadBytes, d = subspace.inputDimension
+        let d = subspace.inputDimension
         let queryNorm = query.reduce(0) { $0 + $1 * $1 }
         var scored: [VectorIndex.Neighbor] = []
         scored.reserveCapacity(rows.count)
         query.withUnsafeBufferPointer { q in
             for row in rows.sorted() {
-                var done = 0
-                while done < rowBytes {
-                    let got = pread(descriptor, buffer + done, rowBytes - done,
-                                    off_t(index.payloadFileOffset + row * rowBytes + done))
-                    if got <= 0 { break }
-                    done += got
-                }
-                guard done == rowBytes else { continue } // the file was checked whole on open
+                guard index.readPayload(row: row, into: buffer) else { continue } // the file was checked whole on open
                 var dot: Float = 0, squared: Float = 0
                 switch precision {
                 case .float32:
@@ -299,36 +285,22 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine,
                        excluding: Set<Int64> = []) throws -> [Match] {
         guard count > 0, k > 0 else { return [] }
-        let picked = bestFacePerImage(query.vector, k: k, metric: metric, excluding: excluding)
-        let details = try store.faceDetails(ids: picked.map(\.face))
+        let picked = bestFacesOfFirstImages(
+            k: k, faceCount: count, passedOver: excluding.count,
+            nearest: { nearest([query.vector], k: $0, metric: metric)[0] },
+            image: { face in
+                let ids = ids(row: face.row)
+                return excluding.contains(ids.image) ? nil : (ids.image, ids.face)
+            })
+        let details = try store.faceDetails(ids: picked.map(\.info))
         return picked.compactMap { pick -> Match? in
-            guard let d = details[pick.face] else { return nil } // removed since the file was opened
-            return Match(rank: 0, imageID: d.imageID, path: d.path, score: pick.neighbor.score, faceID: pick.face,
+            guard let d = details[pick.info] else { return nil } // removed since the file was opened
+            return Match(rank: 0, imageID: d.imageID, path: d.path, score: pick.neighbor.score, faceID: pick.info,
                          box: d.box, isWholeImage: d.isWholeImage)
         }.enumerated().map { rank, match in
             var match = match
             match.rank = rank + 1
             return match
-        }
-    }
-
-    /// The nearest faces of `query`, one per image not in `excluding`, until `k` images (the first k images met in
-    /// face order are the k best by best face); widened when several faces of one photo fill the list.
-    private func bestFacePerImage(_ query: [Float], k: Int, metric: DistanceMetric,
-                                  excluding: Set<Int64>) -> [(neighbor: VectorIndex.Neighbor, face: Int64)] {
-        var wanted = (k + excluding.count) * 2
-        while true {
-            let faces = nearest([query], k: min(wanted, count), metric: metric)[0]
-            var seen = Set<Int64>()
-            var picks: [(neighbor: VectorIndex.Neighbor, face: Int64)] = []
-            for neighbor in faces {
-                let ids = ids(row: neighbor.row)
-                guard !excluding.contains(ids.image), seen.insert(ids.image).inserted else { continue }
-                picks.append((neighbor, ids.face))
-                if picks.count == k { break }
-            }
-            if picks.count == k || faces.count >= count { return picks }
-            wanted *= 4
         }
     }
 

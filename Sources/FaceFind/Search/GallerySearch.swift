@@ -100,32 +100,48 @@ public struct GallerySearch: Sendable {
 }
 
 extension GallerySearch {
-    /// Top-k images through the index: the best faces first, widened until they cover k distinct images
-    /// (the first k images met in face order are exactly the k best by best face).
+    /// Top-k images through the index (`bestFacesOfFirstImages`).
     private func search(_ index: VectorIndex, _ query: Embedding, k: Int, metric: DistanceMetric,
                         threshold: Float?, excluding: Set<Int64>) -> [Match] {
-        let k = min(k, matrix.images.count)
-        var wanted = (k + excluding.count) * 2
-        while true {
-            let faces = index.search([query.vector], k: min(wanted, matrix.faceCount), metric: metric)[0]
-            var seen = Set<Int32>()
-            var picks: [VectorIndex.Neighbor] = []
-            for face in faces where seen.insert(matrix.faceImage[face.row]).inserted
-                && !excluding.contains(matrix.images[Int(matrix.faceImage[face.row])].id) {
-                picks.append(face)
-                if picks.count == k { break }
-            }
-            if picks.count == k || faces.count >= matrix.faceCount {
-                return picks.enumerated().map { rank, face in
-                    let image = Int(matrix.faceImage[face.row])
-                    let unknown = metric.isUnknown(face.score, threshold: threshold)
-                    return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
-                                 score: face.score, faceID: matrix.faceIDs[face.row], box: matrix.faceBoxes[face.row],
-                                 isWholeImage: matrix.faceIsWholeImage[face.row], unknown: unknown)
-                }
-            }
-            wanted *= 4
+        let picks = bestFacesOfFirstImages(
+            k: min(k, matrix.images.count), faceCount: matrix.faceCount, passedOver: excluding.count,
+            nearest: { index.search([query.vector], k: $0, metric: metric)[0] },
+            image: { face in
+                let image = Int(matrix.faceImage[face.row])
+                return excluding.contains(matrix.images[image].id) ? nil : (matrix.images[image].id, image)
+            })
+        return picks.enumerated().map { rank, pick in
+            let (face, image) = (pick.neighbor, pick.info)
+            return Match(rank: rank + 1, imageID: matrix.images[image].id, path: matrix.images[image].path,
+                         score: face.score, faceID: matrix.faceIDs[face.row], box: matrix.faceBoxes[face.row],
+                         isWholeImage: matrix.faceIsWholeImage[face.row],
+                         unknown: metric.isUnknown(face.score, threshold: threshold))
         }
+    }
+}
+
+/// The best face of each of the first `k` images met among a query's nearest faces, best first: the first k images
+/// met in face order are exactly the k best by best face. `nearest(n)` gives the n nearest of the `faceCount`
+/// faces; `image(face)` gives the face's image id and what the caller wants back with it, or nil for a face of an
+/// image passed over (there are `passedOver` such images at most). The list starts at twice the images wanted and is
+/// widened four-fold until it holds k images or every face. What both `GallerySearch` over a `VectorIndex` and
+/// `GalleryVectorFile` do.
+func bestFacesOfFirstImages<Info>(k: Int, faceCount: Int, passedOver: Int, nearest: (Int) -> [VectorIndex.Neighbor],
+                                  image: (VectorIndex.Neighbor) -> (id: Int64, info: Info)?)
+    -> [(neighbor: VectorIndex.Neighbor, info: Info)] {
+    guard k > 0 else { return [] }
+    var wanted = (k + passedOver) * 2
+    while true {
+        let faces = nearest(min(wanted, faceCount))
+        var seen = Set<Int64>()
+        var picks: [(neighbor: VectorIndex.Neighbor, info: Info)] = []
+        for face in faces {
+            guard let (id, info) = image(face), seen.insert(id).inserted else { continue }
+            picks.append((face, info))
+            if picks.count == k { break }
+        }
+        if picks.count == k || faces.count >= faceCount { return picks }
+        wanted *= 4
     }
 }
 

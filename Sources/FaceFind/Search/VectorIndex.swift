@@ -59,9 +59,12 @@ public final class VectorIndex: @unchecked Sendable {
     private let rowStep: UnsafePointer<Float>
     /// Per row: squared length of the original vector (for euclidean ranking); -inf scoring for pad rows.
     private let squaredNorms: UnsafePointer<Float>
+    /// The opened file (`open(path:)`; -1 for an index built here), for `pread`: of the panels when `isStreamed`,
+    /// of the payload by `readPayload`.
+    private var fileDescriptor: Int32 = -1
     /// Set when the panels are read with `pread` into small per-thread buffers instead of through the mapping
     /// (`open(path:streamed: true)`): the panels then never count in this process's resident memory.
-    private var streamFD: Int32 = -1
+    public private(set) var isStreamed = false
     private var panelFileOffset = 0
     /// Bytes a row of the owner's payload, and where in the file the payload starts (row r at
     /// `payloadFileOffset + r * payloadBytes`: owners read it with `pread` so that it never becomes resident).
@@ -83,8 +86,29 @@ public final class VectorIndex: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: payloadData + row * payloadBytes, count: payloadBytes)
     }
 
-    /// Whether searches read the panels with `pread` (see `open(path:streamed:)`).
-    public var isStreamed: Bool { streamFD >= 0 }
+    /// Reads `bytes` (at most `payloadBytes`) of the payload of `row` into `buffer` with `pread` for an opened file,
+    /// so that the payload never becomes resident (through the mapping, a page-cache folio a row would); false when
+    /// the read fails (the file was checked whole on open).
+    public func readPayload(row: Int, into buffer: UnsafeMutableRawPointer, bytes: Int? = nil) -> Bool {
+        precondition(row >= 0 && row < count)
+        let bytes = min(bytes ?? payloadBytes, payloadBytes)
+        guard fileDescriptor >= 0 else {
+            buffer.copyMemory(from: payloadData + row * payloadBytes, byteCount: bytes)
+            return true
+        }
+        return readFully(buffer, bytes, at: payloadFileOffset + row * payloadBytes) == bytes
+    }
+
+    /// `pread` until `count` bytes are in `buffer` or the file ends or fails; the bytes read.
+    private func readFully(_ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: Int) -> Int {
+        var done = 0
+        while done < count {
+            let got = pread(fileDescriptor, buffer + done, count - done, off_t(offset + done))
+            if got <= 0 { break }
+            done += got
+        }
+        return done
+    }
 
     /// The bytes a query must read: what bounds single-query speed.
     public var panelBytes: Int { panelCount * 16 * paddedDimension * precision.bytesPerValue }
@@ -136,7 +160,7 @@ public final class VectorIndex: @unchecked Sendable {
 
     deinit {
         munmap(base, mappedBytes)
-        if streamFD >= 0 { close(streamFD) }
+        if fileDescriptor >= 0 { close(fileDescriptor) }
     }
 
     // MARK: - Building
@@ -230,7 +254,8 @@ public final class VectorIndex: @unchecked Sendable {
     public static func open(path: String, streamed: Bool = false) throws -> VectorIndex {
         let fd = Foundation.open(path, O_RDONLY)
         guard fd >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
-        defer { close(fd) }
+        var keep = false
+        defer { if !keep { close(fd) } }
         var header = [UInt8](repeating: 0, count: headerBytes)
         guard read(fd, &header, headerBytes) == headerBytes else {
             throw VectorIndexError.format(path: path, message: "shorter than its header")
@@ -255,11 +280,10 @@ public final class VectorIndex: @unchecked Sendable {
         let (base, bytes) = try map(bytes: l.total, path: path, create: false)
         let index = VectorIndex(base: base, mappedBytes: bytes, count: Int(count), dimension: Int(dimension),
                                 precision: precision, payloadBytes: payloadBytes, extraBytes: Int(extraBytes))
-        if streamed {
-            index.streamFD = Foundation.open(path, O_RDONLY)
-            guard index.streamFD >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
-            index.panelFileOffset = l.panelOffset
-        }
+        index.fileDescriptor = fd
+        keep = true
+        index.isStreamed = streamed
+        index.panelFileOffset = l.panelOffset
         return index
     }
 
@@ -391,7 +415,7 @@ public final class VectorIndex: @unchecked Sendable {
         var scores = [Float](repeating: 0, count: batch.count * ldo)
         let scale: UnsafePointer<Float>? = precision == .int8 ? rowStep : nil
         let blockBytes = blockPanels * 16 * paddedDimension * precision.bytesPerValue
-        let buffer: UnsafeMutableRawPointer? = streamFD >= 0
+        let buffer: UnsafeMutableRawPointer? = isStreamed
             ? UnsafeMutableRawPointer.allocate(byteCount: blockBytes, alignment: 64) : nil
         defer { buffer?.deallocate() }
         scores.withUnsafeMutableBufferPointer { out in
@@ -403,15 +427,10 @@ public final class VectorIndex: @unchecked Sendable {
                 var source = panelData
                 if let buffer {
                     let wanted = n * 16 * paddedDimension * precision.bytesPerValue
-                    var done = 0
-                    while done < wanted {
-                        let got = pread(streamFD, buffer + done, wanted - done,
-                                        off_t(panelFileOffset + panelValues * precision.bytesPerValue + done))
-                        // The file was checked whole on open; a read that fails now (file truncated under
-                        // us, I/O error) scores the rest of the block as zeros rather than crash.
-                        if got <= 0 { memset(buffer + done, 0, wanted - done); break }
-                        done += got
-                    }
+                    let done = readFully(buffer, wanted, at: panelFileOffset + panelValues * precision.bytesPerValue)
+                    // The file was checked whole on open; a read that fails now (file truncated under us, I/O
+                    // error) scores the rest of the block as zeros rather than crash.
+                    if done < wanted { memset(buffer + done, 0, wanted - done) }
                     source = UnsafeRawPointer(buffer)
                     panelValues = 0
                 }
