@@ -37,6 +37,9 @@ public enum PostgresSyntheticBench {
         public var singleQueries: Int?
         /// Queries timed with the index disabled (exact scan in the server), for reference.
         public var exactQueries = 3
+        /// Faces stored as whole-image stand-ins (the search benches: every row is a photo of its own); false for
+        /// the people bench, since clustering leaves stand-ins out. The two live in different schemas.
+        public var wholeImageFaces = true
         /// Untimed queries (other than the measured ones) run first to warm the caches.
         public var warmUpQueries = 512
         /// Further ef_search values measured (single and batched, recall), reported in the notes.
@@ -72,11 +75,13 @@ public enum PostgresSyntheticBench {
     }
 
     /// The schema a synthetic gallery is loaded into.
-    static func schemaName(_ gallery: SyntheticGallery) -> String { "bench_\(gallery.count)_\(gallery.dimension)" }
+    static func schemaName(_ gallery: SyntheticGallery, options: Options) -> String {
+        "bench_\(gallery.count)_\(gallery.dimension)" + (options.wholeImageFaces ? "" : "_faces")
+    }
 
     /// The store options of `gallery`'s schema under `options`.
     static func storeConfiguration(_ gallery: SyntheticGallery, options: Options) -> @Sendable (inout PostgresStoreOptions) -> Void {
-        let schema = schemaName(gallery)
+        let schema = schemaName(gallery, options: options)
         return { store in
             store.schema = schema
             store.hnsw = options.metric
@@ -94,7 +99,7 @@ public enum PostgresSyntheticBench {
     public static func prepared(url: String, gallery: SyntheticGallery, options: Options,
                                 log: @escaping @Sendable (String) -> Void = { _ in })
         throws -> (store: PostgresGalleryStore, loadSeconds: Double, buildSeconds: Double, notes: [String]) {
-        let schema = schemaName(gallery)
+        let schema = schemaName(gallery, options: options)
         let configure = storeConfiguration(gallery, options: options)
         var store = try PostgresGalleryStore(url: url, configure: configure)
         let settings = IndexSettings(
@@ -119,7 +124,8 @@ public enum PostgresSyntheticBench {
             store.close()
             store = try PostgresGalleryStore(url: url, configure: configure)
             try store.bind(settings)
-            loadSeconds = try load(gallery, into: store, rowsPerStatement: options.insertRows, log: log)
+            loadSeconds = try load(gallery, into: store, rowsPerStatement: options.insertRows,
+                                   wholeImage: options.wholeImageFaces, log: log)
             log(String(format: "loaded %d vectors in %.1f s; building HNSW (m=%d, ef_construction=%d, %@)…",
                        gallery.count, loadSeconds, options.m, options.efConstruction, options.metric.rawValue))
             let backend = try store.session.run { db in try db.query("SELECT pg_backend_pid()").first!.decode(Int32.self) }
@@ -245,7 +251,7 @@ public enum PostgresSyntheticBench {
     /// per statement and sliced in the server. The next block is generated while the server inserts the
     /// previous one. Returns the seconds taken.
     static func load(_ gallery: SyntheticGallery, into store: PostgresGalleryStore, rowsPerStatement: Int,
-                     log: @Sendable (String) -> Void) throws -> Double {
+                     wholeImage: Bool = true, log: @Sendable (String) -> Void) throws -> Double {
         let layout = try store.layout()!
         let schema = PostgresGalleryStore.quoted(store.options.schema)
         let d = gallery.dimension
@@ -260,7 +266,7 @@ public enum PostgresSyntheticBench {
             let values = (0..<count).map { "(\($0), $\($0 + 2)::real[])" }.joined(separator: ", ")
             return """
                 INSERT INTO \(schema).faces (id, image_id, x, y, w, h, score, whole_image, embedding)
-                SELECT $1::int8 + v.n, $1::int8 + v.n, 0, 0, 0, 0, 1, true, v.e::\(layout.vectorType)
+                SELECT $1::int8 + v.n, $1::int8 + v.n, 0, 0, 1, 1, 1, \(wholeImage), v.e::\(layout.vectorType)
                 FROM (VALUES \(values)) AS v(n, e)
                 ON CONFLICT DO NOTHING
                 """

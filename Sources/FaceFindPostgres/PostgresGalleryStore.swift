@@ -23,7 +23,8 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
     public let options: PostgresStoreOptions
     /// `package`: the bench harness (`FaceFindBench`) runs its own statements on it.
     package let session: PostgresSession
-    private let schema: String
+    /// The schema's name, quoted for SQL.
+    let schema: String
     private let layoutLock = NSLock()
     private var cachedLayout: Layout?
 
@@ -115,6 +116,10 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
             // Photos kept although the last indexing run could not read them (see setUnavailable); added to
             // stores made before the column existed.
             try db.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(schema).images ADD COLUMN IF NOT EXISTS unavailable text"))
+            // Persons, added to stores made before they existed.
+            if try db.query("SELECT to_regclass(\(options.schema + ".faces")) IS NOT NULL").first!.decode(Bool.self) {
+                try Self.createPeopleTables(db, schema: schema)
+            }
         }
     }
 
@@ -245,6 +250,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                     try db.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(schema).faces ALTER COLUMN embedding SET STORAGE PLAIN"))
                 }
                 try db.query(PostgresQuery(unsafeSQL: "CREATE INDEX faces_image ON \(schema).faces (image_id)"))
+                try Self.createPeopleTables(db, schema: schema)
                 if let metric = options.hnsw, !options.deferIndexBuild {
                     try db.query(PostgresQuery(unsafeSQL: Self.indexSQL(schema: schema, layout: layout, metric: metric, options: options)))
                 }

@@ -52,6 +52,13 @@ package final class PostgresSession: @unchecked Sendable {
     }
 
 
+    /// Another connection to the same server with this one's search path, for work split over connections.
+    func sibling() throws -> PostgresSession {
+        let other = try PostgresSession(location: location, logger: logger)
+        other.searchPath = lock.withLock { searchPath }
+        return other
+    }
+
     func close() {
         let current: PostgresConnection? = lock.withLock { defer { connection = nil }; return connection }
         _ = try? current?.close().wait()
@@ -210,7 +217,7 @@ package final class PostgresSession: @unchecked Sendable {
     }
 
     func describe(_ error: any Error) -> any Error {
-        if error is GalleryError { return error }
+        if error is GalleryError || error is PeopleError { return error }
         return GalleryError.storage(store: location.displayName, message: Self.message(error))
     }
 }

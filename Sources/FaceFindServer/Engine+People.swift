@@ -3,15 +3,9 @@ import Foundation
 
 /// The persons of the gallery (`facefind people cluster` makes them): what `/v1/people` answers and changes.
 extension Engine {
-    /// The store's persons, or 501 for a store that keeps none (PostgreSQL, for now).
+    /// The store's persons (SQLite and PostgreSQL stores both keep them).
     private var people: any PeopleStore {
-        get throws {
-            guard let people = store as? any PeopleStore else {
-                throw APIError(.notImplemented, code: "no_people",
-                               "this gallery's store keeps no persons (they live in SQLite indexes: facefind people cluster)")
-            }
-            return people
-        }
+        get throws { try PeopleClustering.people(of: store) }
     }
 
     /// Persons, largest first; hidden ones only when asked for.

@@ -415,12 +415,6 @@ paths:
                   $ref: "#/components/schemas/Person"
         "401":
           $ref: "#/components/responses/Unauthorized"
-        "501":
-          description: The store keeps no persons (PostgreSQL, for now; code `no_people`).
-          content:
-            application/json:
-              schema:
-                $ref: "#/components/schemas/Error"
   /v1/people/{id}:
     parameters:
       - $ref: "#/components/parameters/Id"

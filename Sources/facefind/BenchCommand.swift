@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Benchmark search alone on a generated gallery of this many 512-d embeddings (e.g. 1000000) instead of indexing photos.")
     var synthetic: Int?
 
-    @Flag(help: "With --synthetic: cluster the generated faces into persons (people cluster's graph and Chinese Whispers, at FaceNet-512's clustering threshold) instead of searching; one run per --vector-precision.")
+    @Flag(help: "With --synthetic: cluster the generated faces into persons (people cluster's graph and Chinese Whispers, at FaceNet-512's clustering threshold) instead of searching; one run per --vector-precision, or with --store postgres://… one run there (neighbours from the server's HNSW index).")
     var people = false
 
     @Option(help: "With --synthetic: instead of searching, add this many photos one by one to a SQLite gallery of N faces and delete them again, as `serve` applies gallery changes (store write, search updated in place, next search), timed; with --store postgres://…, to that store's gallery of N faces (HNSW insert, next search on the server).")

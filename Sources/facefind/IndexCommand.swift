@@ -71,7 +71,7 @@ struct IndexCommand: ParsableCommand {
                 report = try indexer.index(directory: folder) { bar.update($0) }
             }
             bar.finish()
-            report.joinedPersons = try PeopleCommand.assignNewFaces(in: store)
+            report.joinedPersons = try PeopleClustering.assignNewFaces(in: store)
             if let sqlite = store as? SQLiteGalleryStore { try updateVectorFile(of: sqlite) }
             if json {
                 try printJSON(report)

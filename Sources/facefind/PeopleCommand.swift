@@ -18,30 +18,20 @@ struct PeopleCommand: ParsableCommand {
         subcommands: [Cluster.self, List.self, Show.self, Name.self, Merge.self, Split.self, Hide.self, Export.self])
 }
 
-/// The index the people commands work on. Persons live in the SQLite index (PostgreSQL stores: not yet).
+/// The index the people commands work on: a SQLite file (`--db`) or a PostgreSQL store (`--store`).
 struct PeopleIndexOptions: ParsableArguments {
     @Option(help: "Index file (SQLite) made by `facefind index` (default facefind.sqlite).")
     var db: String?
 
-    func open() throws -> SQLiteGalleryStore {
-        try SQLiteGalleryStore(path: db ?? StoreOption.defaultDatabase, create: false)
-    }
-}
+    @OptionGroup var store: StoreOption
 
-extension PeopleCommand {
-    /// After indexing: the new faces of an index that has persons join them where close enough
-    /// (`PeopleClustering.assignNewFaces`, at the embedder's clustering threshold); returns how many joined.
-    static func assignNewFaces(in store: any GalleryStore) throws -> Int {
-        guard let people = store as? any PeopleStore, let settings = try store.settings() else { return 0 }
-        let previous = try people.personAssignments()
-        guard !previous.isEmpty else { return 0 }
-        let matrix = try store.loadFaceMatrix()
-        guard let clustering = PeopleClustering(
-            embedder: settings.embedder, precision: PeopleClustering.searchPrecision(faces: matrix.faceCount)) else { return 0 }
-        let joined = try clustering.assignNewFaces(matrix, previous: previous)
-        try people.assign(joined)
-        return joined.count
-    }
+    func validate() throws { try store.validate(db: db) }
+
+    /// The indexed gallery; never created (a mistyped name must not leave an empty index behind).
+    func open() throws -> any GalleryStore { try Gallery.store(at: store.location(db: db), create: false) }
+
+    /// The gallery's persons.
+    func people() throws -> any PeopleStore { try PeopleClustering.people(of: open()) }
 }
 
 /// Runs a people command's body: a failure is one line naming the problem and exit status 1.
@@ -76,41 +66,14 @@ extension PeopleCommand {
             guard minFaces >= 1 else { throw ValidationError("--min-faces must be at least 1") }
         }
 
-        struct Summary: Encodable {
-            var persons: Int
-            var faces: Int
-            var assigned: Int
-            var keptPersons: Int
-            var newPersons: Int
-            var threshold: Float
-            var seconds: Double
-        }
-
         func run() throws {
             try peopleRun {
                 let store = try index.open()
-                guard let settings = try store.settings() else {
-                    throw GalleryError.notFound("\(store.name) holds no faces; run `facefind index FOLDER --db \(store.name)` first")
-                }
-                let start = Date()
-                let matrix = try store.loadFaceMatrix()
-                let precision = PeopleClustering.searchPrecision(faces: matrix.faceCount)
-                guard let clustering = linkThreshold.map({
-                    PeopleClustering(threshold: $0, neighbours: neighbours, minimumFaces: minFaces, precision: precision)
-                }) ?? PeopleClustering(embedder: settings.embedder, neighbours: neighbours, minimumFaces: minFaces,
-                                       precision: precision) else {
-                    throw PeopleError.noClusterThreshold(embedder: settings.embedder)
-                }
-                let earlier = try store.personAssignments()
-                let previous = Set(earlier.values.map(\.person))
-                let assignments = try clustering.cluster(matrix, previous: earlier, nextID: try store.nextPersonID())
-                try store.saveClustering(assignments)
-                let persons = Set(assignments.values)
-                let summary = Summary(
-                    persons: persons.count, faces: matrix.faceIsWholeImage.filter { !$0 }.count,
-                    assigned: assignments.count, keptPersons: persons.intersection(previous).count,
-                    newPersons: persons.subtracting(previous).count, threshold: clustering.threshold,
-                    seconds: Date().timeIntervalSince(start))
+                let bar = ProgressBar(label: "neighbours")
+                let summary = try PeopleClustering.clusterGallery(
+                    store, threshold: linkThreshold, neighbours: neighbours, minimumFaces: minFaces,
+                    progress: { done, total in bar.update(done: done, total: total, unit: "faces") })
+                bar.finish()
                 if json { try printJSON(summary); return }
                 print("\(summary.persons) persons (\(summary.keptPersons) kept, \(summary.newPersons) new) hold "
                       + "\(summary.assigned) of \(summary.faces) faces; linked from cosine "
@@ -132,7 +95,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let people = try index.open().people(includeHidden: all)
+                let people = try index.people().people(includeHidden: all)
                 if json { try printJSON(people); return }
                 for p in people {
                     let name = p.name.map { "\"\(printable($0))\"" } ?? "-"
@@ -159,7 +122,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let store = try index.open()
+                let store = try index.people()
                 let person = try store.person(self.person)
                 let faces = try store.faces(ofPerson: person.id)
                 if let montage {
@@ -193,7 +156,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let store = try index.open()
+                let store = try index.people()
                 try store.name(person: try store.person(person).id, name)
             }
         }
@@ -212,7 +175,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let store = try index.open()
+                let store = try index.people()
                 try store.merge(try store.person(b).id, into: try store.person(a).id)
             }
         }
@@ -231,7 +194,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let store = try index.open()
+                let store = try index.people()
                 let new = try store.split(person: try store.person(person).id, faces: faces.values)
                 print(new)
             }
@@ -251,7 +214,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let store = try index.open()
+                let store = try index.people()
                 try store.hide(person: try store.person(person).id, !unhide)
             }
         }
@@ -276,7 +239,7 @@ extension PeopleCommand {
 
         func run() throws {
             try peopleRun {
-                let store = try index.open()
+                let store = try index.people()
                 let names = Dictionary(try store.people(includeHidden: true).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
                 try printJSON(try store.allFaces().map { f in
                     Row(face: f.faceID, path: f.path, box: f.box, person: f.person,

@@ -12,7 +12,7 @@ struct SearchCommand: ParsableCommand {
     @Argument(help: "Query photos, or folders of them.")
     var queries: [String] = []
 
-    @Option(help: "Instead of query photos: every photo of this person (a name or id from `facefind people list`; SQLite index).")
+    @Option(help: "Instead of query photos: every photo of this person (a name or id from `facefind people list`).")
     var person: String?
 
     @Option(help: "Index file (SQLite) made by `facefind index` (default facefind.sqlite); several, comma-separated (one per embedder, same photos), fuse their scores.")
@@ -61,7 +61,6 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         if person != nil, !queries.isEmpty { throw ValidationError("give query photos or --person, not both") }
         if person == nil, queries.isEmpty { throw ValidationError("give query photos, or --person NAME") }
-        if person != nil, store.isPostgres { throw ValidationError("--person reads persons from a SQLite index (--db); PostgreSQL stores hold none yet") }
     }
 
     func run() throws {
@@ -94,7 +93,7 @@ struct SearchCommand: ParsableCommand {
     private func searchPerson(_ name: String) throws {
         struct PersonPhoto: Encodable { var path: String; var boxes: [Box] }
         do {
-            let store = try SQLiteGalleryStore(path: store.databaseList(db: db), create: false)
+            let store = try PeopleClustering.people(of: try Gallery.store(at: store.location(db: db), create: false))
             let person = try store.person(name)
             var photos: [PersonPhoto] = []
             for face in try store.faces(ofPerson: person.id) {

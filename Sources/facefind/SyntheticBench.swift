@@ -48,6 +48,7 @@ extension BenchCommand {
     /// `--synthetic N --people`: the generated faces (one per photo) clustered into persons, timed, per precision of
     /// the neighbour search. The peak RSS is the process's, so each row includes the rows before it.
     func runSyntheticPeople(count: Int) throws {
+        if let store { return try runSyntheticPeople(count: count, store: store) }
         struct Row: Encodable { var precision: VectorPrecision; var faces: Int; var identities: Int; var persons: Int
                                 var seconds: Double; var peakRSSMiB: Double; var bcubedF: Double }
         let gallery = SyntheticGallery(count: count)
@@ -84,6 +85,27 @@ extension BenchCommand {
             }
         }
         if json { try printJSON(rows) }
+    }
+
+    /// `--synthetic N --people --store URL`: the same faces clustered in PostgreSQL, each face's neighbours found by
+    /// the server's HNSW index; this process's peak RSS is the whole run's.
+    private func runSyntheticPeople(count: Int, store url: String) throws {
+        let gallery = SyntheticGallery(count: count)
+        let threshold = ModelCatalog.spec(named: "facenet512")?.embedder?.clusterThreshold ?? 0.655
+        let bar = ProgressBar(label: "neighbours", enabled: !json && isatty(STDERR_FILENO) == 1)
+        let result = try PostgresSyntheticBench.clusterPeople(
+            url: url, gallery: gallery, threshold: threshold, options: try PostgresSyntheticBench.Options(url: url),
+            progress: { bar.update(done: $0, total: $1, unit: "faces") },
+            log: { [json] line in if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) } })
+        bar.finish()
+        struct Row: Encodable { var result: PostgresSyntheticBench.PeopleResult; var peakRSSMiB: Double }
+        let row = Row(result: result, peakRSSMiB: Self.peakRSSMiB())
+        if json { try printJSON(row); return }
+        print("| people cluster, PostgreSQL HNSW neighbours, \(count) faces of \(result.identities) identities | "
+              + String(format: "%.1f s | %d persons | BCubed F %.4f | peak RSS %.0f MiB |", result.clusterSeconds,
+                       result.persons, result.bcubedF, row.peakRSSMiB))
+        print(String(format: "load %.1f s, HNSW build %.1f s", result.loadSeconds, result.buildSeconds))
+        for note in result.notes { print("- \(note)") }
     }
 
     /// Builds (or maps) one embedded index and measures it.

@@ -45,17 +45,33 @@ enum PostgresTestServer {
         return url + (url.contains("?") ? "&" : "?") + "schema=" + store.options.schema
     }
 
-    /// Runs scripts/postgres/NAME with arguments; returns its standard output. (posix_spawn and waitpid:
-    /// Foundation's `Process.waitUntilExit` was seen to hang here when called off the main thread.)
+    /// Runs scripts/postgres/NAME with arguments; returns its standard output.
     @discardableResult
     static func script(_ name: String, _ arguments: String...) throws -> String {
-        let path = "\(scripts)/\(name)"
-        let outputPath = NSTemporaryDirectory() + "facefind-pg-script-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let run = try spawn("\(scripts)/\(name)", arguments)
+        guard run.status == 0 else {
+            throw Unavailable(description: "scripts/postgres/\(name) \(arguments.joined(separator: " ")) failed (status \(run.status)): \(run.errors)")
+        }
+        return String(decoding: run.output, as: UTF8.self)
+    }
+
+    /// Runs the `facefind` binary with `arguments`: its exit status, standard output and standard error.
+    static func facefind(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+        try spawn(try facefindBinary(), arguments)
+    }
+
+    /// Runs `path` with `arguments` to its end, its output and errors in files (no pipe to fill up). posix_spawn
+    /// and waitpid: Foundation's `Process.waitUntilExit` was seen to hang here when called off the main thread.
+    /// The status is the exit status, or 128 + the signal that ended it.
+    static func spawn(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+        let base = NSTemporaryDirectory() + "facefind-pg-run-\(UUID().uuidString)"
+        let outputPath = base + ".out", errorPath = base + ".err"
+        defer { for file in [outputPath, errorPath] { try? FileManager.default.removeItem(atPath: file) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -65,12 +81,11 @@ enum PostgresTestServer {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        // Exited normally (low 7 bits 0) with status 0 (next 8 bits).
-        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw Unavailable(description: "scripts/postgres/\(name) \(arguments.joined(separator: " ")) failed (wait status \(status))")
-        }
-        return output
+        let output = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        // Exited normally (low 7 bits 0): the status is in the next 8 bits.
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (code, output, errors)
     }
 
     /// The `facefind` binary built beside the test bundle, else the release build.

@@ -62,19 +62,34 @@ public struct PeopleClustering: Sendable {
         let rows = (0..<matrix.faceCount).filter { !matrix.faceIsWholeImage[$0] }
         guard !rows.isEmpty else { return [:] }
         let graph = FaceGraph.nearestNeighbours(of: try index(matrix, rows: rows), k: neighbours, threshold: threshold)
+        let nodes = rows.map { PersonNode(face: matrix.faceIDs[$0], image: Int64(matrix.faceImage[$0])) }
+        return cluster(nodes, graph: graph, previous: previous, nextID: nextID)
+    }
 
+    /// The person of every face of `nodes`, by face id, from `graph` (node i is `nodes[i]`): Chinese Whispers
+    /// with the faces of one photo kept apart and pinned faces held where they are, then ids (`assignIDs`).
+    ///
+    /// - Parameters:
+    ///   - nodes: the faces to cluster (whole-image stand-ins left out).
+    ///   - graph: their nearest-neighbour graph, from `threshold` up.
+    ///   - previous: the assignments the store holds now, by face id (see `cluster(_:previous:nextID:)`).
+    ///   - nextID: the first id free for a new person.
+    public func cluster(_ nodes: [PersonNode], graph: FaceGraph, previous: [Int64: PersonAssignment] = [:],
+                        nextID: Int64) -> [Int64: Int64] {
+        precondition(graph.count == nodes.count, "a graph of \(graph.count) nodes for \(nodes.count) faces")
+        guard !nodes.isEmpty else { return [:] }
         // Two faces of one photo are never one person.
-        var byImage: [Int32: [Int]] = [:]
-        for (node, row) in rows.enumerated() { byImage[matrix.faceImage[row], default: []].append(node) }
-        var cannotLink = [[Int]](repeating: [], count: rows.count)
-        for nodes in byImage.values where nodes.count > 1 {
-            for node in nodes { cannotLink[node] = nodes.filter { $0 != node } }
+        var byImage: [Int64: [Int]] = [:]
+        for (node, face) in nodes.enumerated() { byImage[face.image, default: []].append(node) }
+        var cannotLink = [[Int]](repeating: [], count: nodes.count)
+        for members in byImage.values where members.count > 1 {
+            for node in members { cannotLink[node] = members.filter { $0 != node } }
         }
         // Pinned faces start, and stay, under one label per person.
         var pinnedPerson: [Int: Int64] = [:]
         var labelOfPerson: [Int64: Int] = [:]
-        for (node, row) in rows.enumerated() {
-            guard let assignment = previous[matrix.faceIDs[row]], assignment.pinned else { continue }
+        for (node, face) in nodes.enumerated() {
+            guard let assignment = previous[face.face], assignment.pinned else { continue }
             pinnedPerson[node] = assignment.person
             if labelOfPerson[assignment.person] == nil { labelOfPerson[assignment.person] = labelOfPerson.count }
         }
@@ -85,7 +100,7 @@ public struct PeopleClustering: Sendable {
         // the same ids.
         var clusters = [[Int]](repeating: [], count: (labels.max() ?? -1) + 1)
         for (node, label) in labels.enumerated() { clusters[label].append(node) }
-        return assignIDs(clusters: clusters, faceIDs: rows.map { matrix.faceIDs[$0] },
+        return assignIDs(clusters: clusters, faceIDs: nodes.map(\.face),
                          pinnedPerson: pinnedPerson, previous: previous, nextID: nextID)
     }
 
@@ -163,21 +178,36 @@ extension PeopleClustering {
         let waiting = real.filter { previous[matrix.faceIDs[$0]] == nil }
         guard !assigned.isEmpty, !waiting.isEmpty else { return [:] }
         let found = try index(matrix, rows: assigned).search(waiting.map { Array(matrix.vector(ofFace: $0)) }, k: neighbours, metric: .cosine)
+        var edges: [FaceEdge] = []
+        for (row, list) in zip(waiting, found) {
+            for n in list where n.score >= threshold {
+                edges.append(FaceEdge(face: matrix.faceIDs[row], neighbour: matrix.faceIDs[assigned[n.row]], similarity: n.score))
+            }
+        }
+        let node = { (row: Int) in PersonNode(face: matrix.faceIDs[row], image: Int64(matrix.faceImage[row])) }
+        return join(waiting: waiting.map(node), assigned: assigned.map(node), edges: edges, previous: previous)
+    }
 
-        // Persons already in each photo, kept up to date as faces join.
-        var inPhoto: [Int32: Set<Int64>] = [:]
-        for row in assigned { inPhoto[matrix.faceImage[row], default: []].insert(previous[matrix.faceIDs[row]]!.person) }
+    /// The vote of `assignNewFaces`: each of `waiting` (in order) joins the person whose faces among its `edges`
+    /// (to assigned faces, similarity at least `threshold`) add up to the most, never a person another face of
+    /// its photo has, counting the faces that joined before it.
+    func join(waiting: [PersonNode], assigned: [PersonNode], edges: [FaceEdge],
+              previous: [Int64: PersonAssignment]) -> [Int64: Int64] {
+        var inPhoto: [Int64: Set<Int64>] = [:]
+        for face in assigned { if let p = previous[face.face] { inPhoto[face.image, default: []].insert(p.person) } }
+        var edgesOf: [Int64: [FaceEdge]] = [:]
+        for edge in edges where edge.similarity >= threshold { edgesOf[edge.face, default: []].append(edge) }
         var result: [Int64: Int64] = [:]
-        for (row, neighbours) in zip(waiting, found) {
-            let taken = inPhoto[matrix.faceImage[row]] ?? []
+        for face in waiting {
+            let taken = inPhoto[face.image] ?? []
             var votes: [Int64: Float] = [:]
-            for n in neighbours where n.score >= threshold {
-                let person = previous[matrix.faceIDs[assigned[n.row]]]!.person
-                if !taken.contains(person) { votes[person, default: 0] += n.score }
+            for edge in edgesOf[face.face] ?? [] {
+                guard let person = previous[edge.neighbour]?.person, !taken.contains(person) else { continue }
+                votes[person, default: 0] += edge.similarity
             }
             guard let best = votes.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { continue }
-            result[matrix.faceIDs[row]] = best.key
-            inPhoto[matrix.faceImage[row], default: []].insert(best.key)
+            result[face.face] = best.key
+            inPhoto[face.image, default: []].insert(best.key)
         }
         return result
     }

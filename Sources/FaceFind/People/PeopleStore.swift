@@ -104,3 +104,34 @@ public protocol PeopleStore: Sendable {
     func split(person: Int64, faces: [Int64]) throws -> Int64
     func hide(person id: Int64, _ hidden: Bool) throws
 }
+
+/// A face that can belong to a person, as clustering sees it: its id and its photo's (two faces of one photo are
+/// never one person).
+public struct PersonNode: Sendable, Equatable {
+    public var face: Int64
+    public var image: Int64
+
+    public init(face: Int64, image: Int64) {
+        self.face = face
+        self.image = image
+    }
+}
+
+/// A store that finds each face's nearest faces itself (PostgreSQL: through its HNSW index), so that clustering a
+/// gallery never loads its vectors into this process. Other stores are clustered from `loadFaceMatrix()`.
+public protocol NearestFacesStore: PeopleStore {
+    /// Every face that can belong to a person (whole-image stand-ins never do), by face id.
+    func personNodes() throws -> [PersonNode]
+
+    /// The nearest faces of each face of `faces` (every face of `personNodes()` when nil).
+    ///
+    /// - Parameters:
+    ///   - faces: the faces whose neighbours are wanted, by id; nil for all.
+    ///   - k: how many nearest faces are searched per face (the face itself not counted).
+    ///   - threshold: the smallest cosine similarity returned.
+    ///   - assignedOnly: search only among faces that belong to a person (the incremental join).
+    ///   - progress: called now and then with the faces done and the faces to do.
+    /// - Returns: one edge per face and neighbour found, by face id.
+    func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, assignedOnly: Bool,
+                      progress: (@Sendable (Int, Int) -> Void)?) throws -> [FaceEdge]
+}
