@@ -103,19 +103,26 @@ enum EvaluationTables {
         return lines.joined(separator: "\n")
     }
 
-    /// `evaluate --clusters`: one row per setting.
+    /// `evaluate --clusters`: one row per setting, BCubed F with its 95% interval (bootstrap over identities), and
+    /// from the second row on its paired difference from the first.
     static func clusters(_ results: [ClusterEvaluation]) -> String {
-        var lines = ["| setting | link from | neighbours | photos / faces | identities | clusters | BCubed P / R / F | pairwise P / R / F | seconds |",
-                     "|---|---|---|---|---|---|---|---|---|"]
-        for r in results {
+        var lines = ["| setting | link from | neighbours | photos / faces | identities | clusters | BCubed P / R / F (95% interval) | vs the first row | pairwise P / R / F | seconds |",
+                     "|---|---|---|---|---|---|---|---|---|---|"]
+        for (n, r) in results.enumerated() {
             let s = r.scores
+            var difference = ""
+            if n > 0, let first = results.first, first.photoPaths == r.photoPaths {
+                let d = ClusteringScores.bcubedFDifferenceInterval(r.photoClusters, first.photoClusters, labels: r.photoLabels)
+                difference = String(format: "%+.4f (%+.4f to %+.4f)", s.bcubedF - first.scores.bcubedF, d.lowerBound, d.upperBound)
+            }
             lines.append("| \(r.setting.label) | \(String(format: "%.3f", r.threshold)) | \(r.neighbours) | \(r.photos) / \(r.faces) | "
                 + "\(s.labels) | \(s.clusters) | "
-                + String(format: "%.4f / %.4f / **%.4f** | %.4f / %.4f / %.4f | %.1f |", s.bcubedPrecision, s.bcubedRecall,
-                         s.bcubedF, s.pairwisePrecision, s.pairwiseRecall, s.pairwiseF, r.clusteringSeconds))
+                + String(format: "%.4f / %.4f / **%.4f** (%.4f-%.4f) | %@ | %.4f / %.4f / %.4f | %.1f |", s.bcubedPrecision,
+                         s.bcubedRecall, s.bcubedF, r.bcubedFInterval.lowerBound, r.bcubedFInterval.upperBound, difference,
+                         s.pairwisePrecision, s.pairwiseRecall, s.pairwiseF, r.clusteringSeconds))
             if let i = r.incremental {
                 lines.append("| the same, half clustered then the rest joined one by one | | | | \(i.labels) | \(i.clusters) | "
-                    + String(format: "%.4f / %.4f / **%.4f** | %.4f / %.4f / %.4f | |", i.bcubedPrecision, i.bcubedRecall,
+                    + String(format: "%.4f / %.4f / **%.4f** | | %.4f / %.4f / %.4f | |", i.bcubedPrecision, i.bcubedRecall,
                              i.bcubedF, i.pairwisePrecision, i.pairwiseRecall, i.pairwiseF))
             }
         }

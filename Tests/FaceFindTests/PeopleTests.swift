@@ -18,6 +18,26 @@ struct PeopleTests {
         #expect(s.clusters == 3 && s.labels == 3 && s.items == 5)
     }
 
+    /// The bootstrap over identities, by hand on the clustering above. Per identity, its items' summed BCubed
+    /// precision and recall: A (items 0, 1: 2/3 and 1 each) 4/3 and 2; B (items 2, 3: 1/3 and 1/2, 1 and 1/2)
+    /// 4/3 and 1; C 1 and 1. Drawing A, A, C: P = (4/3 + 4/3 + 1) / 5 = 11/15, R = 5/5 = 1, F = 0.846154; drawing
+    /// B, C, C: P = (4/3 + 2) / 4 = 5/6, R = 3/4, F = 0.789474; drawing each once gives the clustering's own F.
+    @Test func bootstrapOverIdentitiesByHand() {
+        let clusters = [7, 7, 7, 2, 9], labels = ["A", "A", "B", "B", "C"]
+        let sums = ClusteringScores.LabelSums(clusters: clusters, labels: labels)
+        #expect(sums.count == 3)
+        #expect(abs(sums.f(of: [0, 0, 2]) - 0.846153846) < 1e-8)
+        #expect(abs(sums.f(of: [1, 2, 2]) - 0.789473684) < 1e-8)
+        #expect(abs(sums.f(of: [0, 1, 2]) - 0.765217391) < 1e-8)
+        let interval = ClusteringScores.bcubedFInterval(clusters: clusters, labels: labels, resamples: 500)
+        #expect(interval.lowerBound < 0.765 && interval.upperBound > 0.765 && interval.upperBound <= 1)
+        // A perfect clustering has no spread; a clustering against itself differs by nothing; a better one wins.
+        #expect(ClusteringScores.bcubedFInterval(clusters: [0, 0, 1, 2, 2], labels: ["A", "A", "B", "C", "C"]) == 1...1)
+        #expect(ClusteringScores.bcubedFDifferenceInterval(clusters, clusters, labels: labels) == 0...0)
+        let better = ClusteringScores.bcubedFDifferenceInterval([0, 0, 1, 1, 2], clusters, labels: labels)
+        #expect(better.lowerBound >= 0 && better.upperBound > 0.1)
+    }
+
     /// The two extremes: the labels themselves score 1 everywhere; all singletons have precision 1 and BCubed
     /// recall 3/5 here (A's two items each see half of A); one cluster of everything has recall 1.
     @Test func perfectSingletonAndLumpedClusterings() {

@@ -2,7 +2,8 @@
 and average-linkage agglomerative clustering, each with its threshold tuned on the very photos it is scored on (the
 anchors' best case), scored by BCubed F as `facefind evaluate --clusters` scores.
 
-usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--grid LOW,HIGH] [--json]   (the venv of scripts/people/requirements.txt)
+usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--grid LOW,HIGH] [--facefind EVALUATION.json] [--json]
+       (the venv of scripts/people/requirements.txt)
 
   facefind embed ../shared/faces/lfw-dev --embedder NAME --format npy --output E.npy > F.ndjson
 
@@ -11,6 +12,11 @@ its centre from the photo's centre); the identity is the photo's folder. Thresho
 0.30 to 0.80 in steps of 0.025 unless --grid says otherwise (dlib's is the matching euclidean distance of unit vectors, sqrt(2 - 2 cos)). Also
 prints the similarity at false-accept rates 1e-3, 1e-4 and 1e-5 over all different-person pairs: the 1e-5 one is
 the clustering threshold in FaceFind's catalog.
+
+Each F comes with a 95% interval by bootstrap over identities (identities drawn with replacement, each bringing its
+photos with the BCubed precision and recall they have in the clustering), as FaceFind's ClusteringScores does.
+With --facefind (the output of `facefind evaluate --clusters --json` on the same photos), FaceFind's clustering is
+compared with each anchor's best on the same draws: the paired interval of F(FaceFind) - F(anchor).
 """
 import argparse
 import collections
@@ -53,6 +59,7 @@ def main():
     parser.add_argument("faces")
     parser.add_argument("embeddings")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--facefind", help="`facefind evaluate --clusters --json` output on the same photos (its first row)")
     parser.add_argument("--grid", default="0.30,0.80",
                         help="lowest and highest cosine threshold tried, 21 steps (dlib's similarities sit near 0.9)")
     args = parser.parse_args()
@@ -81,7 +88,17 @@ def main():
             p, r, f = bcubed(clusters, labels)
             scored.append({"threshold": t, "precision": p, "recall": r, "f": f, "clusters": len(set(clusters))})
         best = max(scored, key=lambda s: s["f"])
-        report.append({"method": name, "best": best, "photos": len(paths), "identities": len(set(labels))})
+        report.append({"method": name, "best": best, "photos": len(paths), "identities": len(set(labels)),
+                       "clusters": list(run(best["threshold"]))})
+    theirs = facefind_clusters(args.facefind, paths) if args.facefind else None
+    samples = bootstrap([r["clusters"] for r in report] + ([theirs] if theirs else []), labels)
+    for r, f in zip(report, samples):
+        r["best"]["interval"] = [float(np.percentile(f, 2.5)), float(np.percentile(f, 97.5))]
+        if theirs:
+            d = samples[-1] - f
+            r["facefindMinusThis"] = {"difference": bcubed(theirs, labels)[2] - r["best"]["f"],
+                                      "interval": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))]}
+        del r["clusters"]
     # The clustering threshold of FaceFind's catalog: the similarity at a false-accept rate of 1e-5 over every
     # different-person pair (and 1e-3, the match threshold, for comparison).
     similarities = vectors @ vectors.T
@@ -94,10 +111,50 @@ def main():
     else:
         for r in report:
             b = r["best"]
-            print(f"| {r['method']} | {b['threshold']:.3f} | {b['clusters']} | "
-                  f"{b['precision']:.4f} / {b['recall']:.4f} / **{b['f']:.4f}** |")
+            lo, hi = b["interval"]
+            line = (f"| {r['method']} | {b['threshold']:.3f} | {b['clusters']} | "
+                    f"{b['precision']:.4f} / {b['recall']:.4f} / **{b['f']:.4f}** ({lo:.4f}-{hi:.4f}) |")
+            if "facefindMinusThis" in r:
+                d = r["facefindMinusThis"]
+                line += f" {d['difference']:+.4f} ({d['interval'][0]:+.4f} to {d['interval'][1]:+.4f}) |"
+            print(line)
+        if theirs:
+            print(f"FaceFind ({args.facefind}): BCubed F {bcubed(theirs, labels)[2]:.4f}; the last column is "
+                  f"F(FaceFind) - F(anchor) with its paired 95% interval")
         print(f"similarity at a false-accept rate of 1e-3 / 1e-4 / 1e-5 over {len(negatives)} different-person "
               f"pairs: " + " / ".join(f"{far[str(r)]:.3f}" for r in (1e-3, 1e-4, 1e-5)))
+
+
+def facefind_clusters(path, paths):
+    """FaceFind's cluster of each photo of `paths` (matched by folder and file name), from its evaluation JSON."""
+    row = json.load(open(path))[0]
+    key = lambda p: "/".join(p.split("/")[-2:])
+    theirs = dict(zip(map(key, row["photoPaths"]), row["photoClusters"]))
+    missing = [p for p in paths if key(p) not in theirs]
+    if missing:
+        raise SystemExit(f"{path} has no cluster for {len(missing)} of the photos, such as {missing[0]}")
+    return [theirs[key(p)] for p in paths]
+
+
+def bootstrap(clusterings, labels, resamples=2000, seed=1):
+    """BCubed F of each clustering over `resamples` draws of the identities with replacement (the same draws for
+    every clustering, so that differences are paired)."""
+    identities = sorted(set(labels))
+    index = {l: i for i, l in enumerate(identities)}
+    draws = np.random.default_rng(seed).integers(0, len(identities), size=(resamples, len(identities)))
+    out = []
+    for clusters in clusterings:
+        cluster_size = collections.Counter(clusters)
+        label_size = collections.Counter(labels)
+        cells = collections.Counter(zip(clusters, labels))
+        sums = np.zeros((len(identities), 3))
+        for c, l in zip(clusters, labels):
+            k = cells[(c, l)]
+            sums[index[l]] += (k / cluster_size[c], k / label_size[l], 1)
+        total = sums[draws].sum(axis=1)
+        p, r = total[:, 0] / total[:, 2], total[:, 1] / total[:, 2]
+        out.append(2 * p * r / (p + r))
+    return out
 
 
 def noise_apart(assigned):

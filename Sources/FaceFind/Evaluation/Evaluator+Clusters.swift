@@ -13,6 +13,13 @@ public struct ClusterEvaluation: Sendable, Codable {
     /// of each photo only: the others, bystanders, have no label, but they can pull labelled faces together).
     public var faces: Int
     public var scores: ClusteringScores
+    /// 95% interval of `scores.bcubedF`, by bootstrap over identities (`ClusteringScores.bcubedFInterval`).
+    public var bcubedFInterval: ClosedRange<Double>
+    /// Each photo's cluster and identity, by photo path (in path order): for paired comparisons between settings
+    /// (`ClusteringScores.bcubedFDifferenceInterval`) and with other tools' clusterings of the same photos.
+    public var photoPaths: [String] = []
+    public var photoClusters: [Int] = []
+    public var photoLabels: [String] = []
     /// With `incremental`: the same photos clustered half first (every other photo in path order), the rest then
     /// joined to those persons one by one (`PeopleClustering.assignNewFaces`; a photo that joins none counts as a
     /// cluster of its own), scored against the same labels. Nil otherwise.
@@ -43,6 +50,7 @@ extension Evaluator {
         let start = Date()
         var vectors: [Float] = []
         var labels: [String] = []
+        var paths: [String] = []
         var labelled: [Int] = []        // per photo, the row of its labelled face
         var cannotLink: [[Int]] = []    // with allFaces, per row, the other faces of its photo
         for (path, image) in stored.sorted(by: { $0.key < $1.key }) {
@@ -56,15 +64,19 @@ extension Evaluator {
                 cannotLink.append(rows.indices.filter { $0 != n }.map { first + $0 })
             }
             labels.append(id)
+            paths.append(path)
         }
         let index = try VectorIndex.inMemory(vectors: vectors, dimension: run.settings.dimension)
         let graph = FaceGraph.nearestNeighbours(of: index, k: neighbours, threshold: linkFrom)
         let clusters = ChineseWhispers.cluster(graph, cannotLink: allFaces ? cannotLink : [])
         let seconds = Date().timeIntervalSince(start)
+        let photoClusters = labelled.map { clusters[$0] }
         return ClusterEvaluation(
             setting: EvaluatedSetting([run.settings], plan: plan), threshold: linkFrom, neighbours: neighbours,
             photos: labels.count, faces: cannotLink.count,
-            scores: ClusteringScores(clusters: labelled.map { clusters[$0] }, labels: labels),
+            scores: ClusteringScores(clusters: photoClusters, labels: labels),
+            bcubedFInterval: ClusteringScores.bcubedFInterval(clusters: photoClusters, labels: labels),
+            photoPaths: paths, photoClusters: photoClusters, photoLabels: labels,
             incremental: try incremental && !allFaces ? Self.halfThenRest(vectors: vectors, dimension: run.settings.dimension,
                 labels: labels, clustering: PeopleClustering(threshold: linkFrom, neighbours: neighbours, minimumFaces: 1)) : nil,
             clusteringSeconds: seconds)

@@ -52,9 +52,87 @@ public struct ClusteringScores: Sendable, Equatable, Codable {
         items = clusters.count
     }
 
+    /// A 95% interval for BCubed F, by bootstrap over identities: the labels are drawn with replacement (as many
+    /// as there are), each bringing all its items with the BCubed precision and recall they have in this
+    /// clustering; F of the drawn items' mean precision and recall, 2.5th to 97.5th percentile over `resamples`.
+    /// Identities, not items, are the unit: the items of one identity are clustered together or not as a group,
+    /// so resampling items would understate the spread.
+    ///
+    /// - Parameters:
+    ///   - clusters: each item's cluster.
+    ///   - labels: each item's true identity.
+    ///   - resamples: bootstrap samples.
+    ///   - seed: the generator's seed (the same input always gives the same interval).
+    public static func bcubedFInterval<Label: Hashable>(clusters: [Int], labels: [Label], resamples: Int = 2000,
+                                                        seed: UInt64 = 1) -> ClosedRange<Double> {
+        let one = LabelSums(clusters: clusters, labels: labels)
+        var random = SplitMix64(seed: seed)
+        let samples = (0..<resamples).map { _ in
+            one.f(of: (0..<one.count).map { _ in Int(random.next() % UInt64(one.count)) })
+        }
+        return VerificationMetrics.percentileInterval(samples)
+    }
+
+    /// A 95% interval for F(a) − F(b), two clusterings of the same items, by the same bootstrap over identities
+    /// with the same draws for both (paired): an interval that holds 0 is no finding either way.
+    ///
+    /// - Parameters:
+    ///   - a: each item's cluster in the first clustering.
+    ///   - b: each item's cluster in the second.
+    ///   - labels: each item's true identity.
+    ///   - resamples: bootstrap samples.
+    ///   - seed: the generator's seed.
+    public static func bcubedFDifferenceInterval<Label: Hashable>(_ a: [Int], _ b: [Int], labels: [Label],
+                                                                  resamples: Int = 2000,
+                                                                  seed: UInt64 = 1) -> ClosedRange<Double> {
+        let first = LabelSums(clusters: a, labels: labels), second = LabelSums(clusters: b, labels: labels)
+        var random = SplitMix64(seed: seed)
+        let samples = (0..<resamples).map { _ in
+            let draw = (0..<first.count).map { _ in Int(random.next() % UInt64(first.count)) }
+            return first.f(of: draw) - second.f(of: draw)
+        }
+        return VerificationMetrics.percentileInterval(samples)
+    }
+
+    /// Per identity (in order of first appearance): its items' summed BCubed precision and recall, and their count.
+    struct LabelSums {
+        var precision: [Double] = [], recall: [Double] = [], items: [Double] = []
+        var count: Int { items.count }
+
+        init<Label: Hashable>(clusters: [Int], labels: [Label]) {
+            precondition(clusters.count == labels.count, "\(clusters.count) clusters for \(labels.count) labels")
+            var clusterSize: [Int: Int] = [:], labelSize: [Label: Int] = [:], cell: [Pair<Label>: Int] = [:]
+            for (c, l) in zip(clusters, labels) {
+                clusterSize[c, default: 0] += 1
+                labelSize[l, default: 0] += 1
+                cell[Pair(cluster: c, label: l), default: 0] += 1
+            }
+            var index: [Label: Int] = [:]
+            for (c, l) in zip(clusters, labels) {
+                let i: Int
+                if let known = index[l] { i = known } else {
+                    i = items.count
+                    index[l] = i
+                    precision.append(0); recall.append(0); items.append(0)
+                }
+                let shared = Double(cell[Pair(cluster: c, label: l)]!)
+                precision[i] += shared / Double(clusterSize[c]!)
+                recall[i] += shared / Double(labelSize[l]!)
+                items[i] += 1
+            }
+        }
+
+        /// BCubed F of the items of the identities `drawn` (with repeats).
+        func f(of drawn: [Int]) -> Double {
+            var p = 0.0, r = 0.0, n = 0.0
+            for i in drawn { p += precision[i]; r += recall[i]; n += items[i] }
+            return n > 0 ? harmonic(p / n, r / n) : 0
+        }
+    }
+
     static func harmonic(_ p: Double, _ r: Double) -> Double { p + r > 0 ? 2 * p * r / (p + r) : 0 }
 
-    private struct Pair<Label: Hashable>: Hashable {
+    fileprivate struct Pair<Label: Hashable>: Hashable {
         var cluster: Int
         var label: Label
     }
