@@ -68,11 +68,11 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "With --clusters: also cluster half of the photos (every other one) and join the rest to those persons one by one, as a growing gallery does, and score that too.")
     var incremental = false
 
-    @Option(help: "With --clusters: nearest faces searched per face for the graph (default 10).")
-    var neighbours: Int?
+    @Option(help: "With --clusters: nearest faces searched per face for the graph (default 20; a list sweeps).")
+    var neighbours: Sweep<Int>?
 
-    @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5).")
-    var linkThreshold: Float?
+    @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5; a list sweeps).")
+    var linkThreshold: Sweep<Float>?
 
     @Flag(help: "With --pairs: subtract the training folds' mean embedding before the cosine (facenet's protocol).")
     var subtractMean = false
@@ -134,10 +134,10 @@ struct EvaluateCommand: ParsableCommand {
         if incremental, allFaces {
             throw ValidationError("--incremental measures one face per photo; give it without --all-faces")
         }
-        if let linkThreshold, !(-1...1).contains(linkThreshold) {
+        if let linkThreshold, !linkThreshold.values.allSatisfy({ (-1...1).contains($0) }) {
             throw ValidationError("--link-threshold is a cosine similarity, from -1 to 1")
         }
-        if let neighbours, neighbours < 1 { throw ValidationError("--neighbours must be at least 1") }
+        if let neighbours, !neighbours.values.allSatisfy({ $0 >= 1 }) { throw ValidationError("--neighbours must be at least 1") }
         _ = try plans()
     }
 
@@ -186,12 +186,16 @@ struct EvaluateCommand: ParsableCommand {
         let evaluator = try makeEvaluator(set)
         var results: [ClusterEvaluation] = []
         for (label, plan) in try plans() {
-            let bar = ProgressBar(label: label)
-            results.append(try evaluator.clusters(plan, neighbours: neighbours ?? 10, threshold: linkThreshold,
-                                                  incremental: incremental, allFaces: allFaces) {
-                bar.update($0)
-            })
-            bar.finish()
+            for k in neighbours?.values ?? [PeopleClustering.defaultNeighbours] {
+                for threshold in linkThreshold?.values.map(Optional.some) ?? [nil] {
+                    let bar = ProgressBar(label: label)
+                    results.append(try evaluator.clusters(plan, neighbours: k, threshold: threshold,
+                                                          incremental: incremental, allFaces: allFaces) {
+                        bar.update($0)
+                    })
+                    bar.finish()
+                }
+            }
         }
         if json { try printJSON(results) } else { print(EvaluationTables.clusters(results)) }
     }

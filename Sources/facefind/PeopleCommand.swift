@@ -50,7 +50,7 @@ extension PeopleCommand {
         var linkThreshold: Float?
 
         @Option(help: "Nearest faces searched per face.")
-        var neighbours = 10
+        var neighbours = PeopleClustering.defaultNeighbours
 
         @Option(help: "Smallest cluster that becomes a person; smaller ones stay unassigned.")
         var minFaces = 2

@@ -38,13 +38,7 @@ final class LiveServer: @unchecked Sendable {
         let (db, uploads) = try Fixture.gallery(name)
         database = db
         if clustered {
-            let gallery = try SQLiteGalleryStore(path: db)
-            let settings = try gallery.settings()
-            guard let clustering = PeopleClustering(embedder: settings?.embedder ?? "") else {
-                throw LiveServerError("no clustering threshold for \(settings?.embedder ?? "no embedder")")
-            }
-            try gallery.saveClustering(try clustering.cluster(try gallery.loadFaceMatrix(), previous: [:],
-                                                              nextID: try gallery.nextPersonID()))
+            _ = try PeopleClustering.clusterGallery(try SQLiteGalleryStore(path: db))
         }
         process.executableURL = URL(fileURLWithPath: try Self.binary())
         process.arguments = ["serve"] + (store.map { ["--store", $0] } ?? ["--db", db])

@@ -1,4 +1,5 @@
 import FaceFind
+import FaceFindPostgres
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -7,21 +8,36 @@ import Testing
 @testable import FaceFindServer
 
 /// `/v1/people`: the persons of the test gallery (four people, three photos each), clustered by the library as
-/// `facefind people cluster` does, listed, opened, renamed, hidden and merged through the API.
+/// `facefind people cluster` does, listed, opened, renamed, hidden and merged through the API, over a SQLite
+/// index and over a PostgreSQL store (`$FACEFIND_TEST_POSTGRES_URL`).
 @Suite struct PeopleAPITests {
-    /// A service over a fresh copy of the test gallery, its faces clustered into persons.
-    static func clusteredService(_ name: String = #function) throws -> FaceFindService {
-        let (db, uploads) = try Fixture.gallery(name)
-        let store = try SQLiteGalleryStore(path: db)
-        let settings = try #require(try store.settings())
-        let matrix = try store.loadFaceMatrix()
-        let clustering = try #require(PeopleClustering(embedder: settings.embedder))
-        try store.saveClustering(try clustering.cluster(matrix, previous: [:], nextID: try store.nextPersonID()))
-        return try FaceFindService(store: store, loader: try Fixture.loader(), configuration: Fixture.configuration(uploads: uploads))
+    enum Store: String, CaseIterable { case sqlite, postgres }
+
+    /// A service over a fresh copy of the test gallery on `kind`, its faces clustered into persons; `cleanUp`
+    /// drops a PostgreSQL schema.
+    static func clusteredService(on kind: Store = .sqlite, _ name: String = #function) throws
+        -> (service: FaceFindService, cleanUp: () -> Void) {
+        switch kind {
+        case .sqlite:
+            let (db, uploads) = try Fixture.gallery(name)
+            let store = try SQLiteGalleryStore(path: db)
+            _ = try PeopleClustering.clusterGallery(store)
+            return (try FaceFindService(store: store, loader: try Fixture.loader(),
+                                       configuration: Fixture.configuration(uploads: uploads)), {})
+        case .postgres:
+            let store = try PostgresServeTests.postgresGallery(name).store
+            _ = try PeopleClustering.clusterGallery(store)
+            let uploads = try Fixture.temporaryFolder("pg-people") + "/uploads"
+            return (try FaceFindService(store: store, searcher: store, loader: try Fixture.loader(),
+                                        configuration: Fixture.configuration(uploads: uploads)), { try? store.destroy() })
+        }
     }
 
-    @Test func listsOpensRenamesHidesAndMerges() async throws {
-        try await Self.clusteredService().test { client in
+    @Test(arguments: Store.allCases)
+    func listsOpensRenamesHidesAndMerges(store: Store) async throws {
+        let (service, cleanUp) = try Self.clusteredService(on: store)
+        defer { cleanUp() }
+        try await service.test { client in
             let people = try await client.get("/v1/people").json([PersonJSON].self)
             // Each of the four people is one person of their three photos (a fifth face may stay alone: the
             // clustering keeps persons of two faces or more).

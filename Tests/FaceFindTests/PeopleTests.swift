@@ -38,6 +38,23 @@ struct PeopleTests {
         #expect(better.lowerBound >= 0 && better.upperBound > 0.1)
     }
 
+    /// Choosing by cross-validation, by hand: A A B B C C D D in two folds (names sorted and dealt: A, C | B, D).
+    /// X keeps A and C together and splits B and D; Y the reverse. Each fold picks the clustering best on the
+    /// other (Y for A, C; X for B, D), which is wrong on its own: held-out P = 1, R = 4/8, F = 2/3, although
+    /// each clustering alone scores P = 1, R = 6/8, F = 0.857 on everyone.
+    @Test func choosingAClusteringByCrossValidationByHand() {
+        let labels = ["A", "A", "B", "B", "C", "C", "D", "D"]
+        let x = [0, 0, 1, 2, 3, 3, 4, 5], y = [0, 1, 2, 2, 3, 4, 5, 5]
+        let choice = ClusteringScores.crossValidatedChoice([x, y], labels: labels, folds: 2)
+        #expect(choice.chosen == [1, 0] && choice.winner == 0)
+        #expect(abs(choice.heldOut - 2.0 / 3) < 1e-12)
+        #expect(abs(ClusteringScores(clusters: x, labels: labels).bcubedF - 6.0 / 7) < 1e-12)
+        // Where one clustering is better for everyone, every fold chooses it and the held-out F is its own.
+        let perfect = [0, 0, 1, 1, 2, 2, 3, 3], singletons = Array(0..<8)
+        let sure = ClusteringScores.crossValidatedChoice([singletons, perfect], labels: labels, folds: 2)
+        #expect(sure.chosen == [1, 1] && sure.winner == 1 && sure.heldOut == 1 && sure.heldOutInterval == 1...1)
+    }
+
     /// The two extremes: the labels themselves score 1 everywhere; all singletons have precision 1 and BCubed
     /// recall 3/5 here (A's two items each see half of A); one cluster of everything has recall 1.
     @Test func perfectSingletonAndLumpedClusterings() {

@@ -33,7 +33,7 @@ extension Evaluator {
     /// picks, the prominent one in `evaluate --clusters`), by Chinese Whispers over each face's `neighbours`
     /// nearest faces linked from `threshold` (default: the embedder's calibrated clustering threshold, a
     /// false-accept rate, never tuned on the clustering scores), and scores the clusters against the identities.
-    public func clusters(_ plan: EvaluationPlan, neighbours: Int = 10, threshold: Float? = nil, incremental: Bool = false,
+    public func clusters(_ plan: EvaluationPlan, neighbours: Int = PeopleClustering.defaultNeighbours, threshold: Float? = nil, incremental: Bool = false,
                          allFaces: Bool = false,
                          progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> ClusterEvaluation {
         guard plan.members.count == 1, let configuration = plan.members.first?.configuration else {

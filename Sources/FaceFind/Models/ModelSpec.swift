@@ -208,7 +208,7 @@ public struct EmbedderSettings: Sendable, Hashable, Codable {
     public var matchThreshold: Float? = nil
     /// The cosine similarity from which `evaluate --clusters` links two faces: the threshold at a false-accept
     /// rate of 1e-5 over all 6.8 M different-person pairs of lfw-dev's 3,687 photos (one face each, the prominent
-    /// one; `scripts/people/anchors.py` prints it). A graph links each face to its 10 nearest, about 37,000 links
+    /// one; `scripts/people/anchors.py` prints it). A graph links each face to its 20 nearest, about 74,000 links
     /// on lfw-dev; at 1e-5 fewer than one false link is expected, where the match threshold's 1e-3 gives dozens,
     /// and each false link merges two people (docs/People.md). Nil if not measured.
     public var clusterThreshold: Float? = nil

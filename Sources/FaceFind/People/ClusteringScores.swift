@@ -94,10 +94,54 @@ public struct ClusteringScores: Sendable, Equatable, Codable {
         return VerificationMetrics.percentileInterval(samples)
     }
 
+    /// Choosing among clusterings of the same items by cross-validation over identity-disjoint folds
+    /// (`CrossValidation.identityFolds`): for each fold, the clustering with the best BCubed F over the other
+    /// folds' identities (the first of equals: list today's default first); the held-out F scores each fold's
+    /// identities by the clustering chosen without them, with its interval by bootstrap over identities.
+    ///
+    /// - Parameters:
+    ///   - clusterings: each candidate's cluster of every item.
+    ///   - labels: each item's true identity.
+    ///   - folds: the number of folds.
+    public static func crossValidatedChoice(_ clusterings: [[Int]], labels: [String], folds: Int = 10) -> CrossValidation.Selection {
+        precondition(!clusterings.isEmpty, "crossValidatedChoice: no clusterings")
+        let sums = clusterings.map { LabelSums(clusters: $0, labels: labels) }
+        let foldOf = CrossValidation.identityFolds(sums[0].names, folds: folds)
+        var chosen: [Int] = []
+        var heldOut = LabelSums(names: sums[0].names)
+        for fold in 0..<folds {
+            let training = foldOf.indices.filter { foldOf[$0] != fold }
+            let scores = sums.map { $0.f(of: training) }
+            let best = scores.indices.max { (scores[$0], $1) < (scores[$1], $0) }!
+            chosen.append(best)
+            for i in foldOf.indices where foldOf[i] == fold {
+                heldOut.precision[i] = sums[best].precision[i]
+                heldOut.recall[i] = sums[best].recall[i]
+                heldOut.items[i] = sums[best].items[i]
+            }
+        }
+        let all = Array(heldOut.names.indices)
+        var random = SplitMix64(seed: 1)
+        let samples = (0..<2000).map { _ in heldOut.f(of: all.map { _ in Int(random.next() % UInt64(all.count)) }) }
+        let counts = clusterings.indices.map { s in chosen.filter { $0 == s }.count }
+        return CrossValidation.Selection(chosen: chosen, heldOut: heldOut.f(of: all),
+                                         heldOutInterval: VerificationMetrics.percentileInterval(samples),
+                                         winner: counts.indices.max { (counts[$0], $1) < (counts[$1], $0) }!)
+    }
+
     /// Per identity (in order of first appearance): its items' summed BCubed precision and recall, and their count.
     struct LabelSums {
         var precision: [Double] = [], recall: [Double] = [], items: [Double] = []
+        var names: [String] = []
         var count: Int { items.count }
+
+        /// Zero sums for these identities.
+        init(names: [String]) {
+            self.names = names
+            precision = Array(repeating: 0, count: names.count)
+            recall = precision
+            items = precision
+        }
 
         init<Label: Hashable>(clusters: [Int], labels: [Label]) {
             precondition(clusters.count == labels.count, "\(clusters.count) clusters for \(labels.count) labels")
@@ -113,7 +157,7 @@ public struct ClusteringScores: Sendable, Equatable, Codable {
                 if let known = index[l] { i = known } else {
                     i = items.count
                     index[l] = i
-                    precision.append(0); recall.append(0); items.append(0)
+                    precision.append(0); recall.append(0); items.append(0); names.append("\(l)")
                 }
                 let shared = Double(cell[Pair(cluster: c, label: l)]!)
                 precision[i] += shared / Double(clusterSize[c]!)

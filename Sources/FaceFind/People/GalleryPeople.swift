@@ -36,7 +36,7 @@ extension PeopleClustering {
     ///   - neighbours: nearest faces searched per face.
     ///   - minimumFaces: the smallest cluster that becomes a person.
     ///   - progress: called now and then with the faces searched and the faces to search (a store's own search).
-    public static func clusterGallery(_ store: any GalleryStore, threshold: Float? = nil, neighbours: Int = 10,
+    public static func clusterGallery(_ store: any GalleryStore, threshold: Float? = nil, neighbours: Int = PeopleClustering.defaultNeighbours,
                                       minimumFaces: Int = 2,
                                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ClusteringSummary {
         let people = try people(of: store)
