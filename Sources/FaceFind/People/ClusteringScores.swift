@@ -65,12 +65,8 @@ public struct ClusteringScores: Sendable, Equatable, Codable {
     ///   - seed: the generator's seed (the same input always gives the same interval).
     public static func bcubedFInterval<Label: Hashable>(clusters: [Int], labels: [Label], resamples: Int = 2000,
                                                         seed: UInt64 = 1) -> ClosedRange<Double> {
-        let one = LabelSums(clusters: clusters, labels: labels)
-        var random = SplitMix64(seed: seed)
-        let samples = (0..<resamples).map { _ in
-            one.f(of: (0..<one.count).map { _ in Int(random.next() % UInt64(one.count)) })
-        }
-        return VerificationMetrics.percentileInterval(samples)
+        let samples = resampledF([LabelSums(clusters: clusters, labels: labels)], resamples: resamples, seed: seed)
+        return VerificationMetrics.percentileInterval(samples[0])
     }
 
     /// A 95% interval for F(a) − F(b), two clusterings of the same items, by the same bootstrap over identities
@@ -85,13 +81,9 @@ public struct ClusteringScores: Sendable, Equatable, Codable {
     public static func bcubedFDifferenceInterval<Label: Hashable>(_ a: [Int], _ b: [Int], labels: [Label],
                                                                   resamples: Int = 2000,
                                                                   seed: UInt64 = 1) -> ClosedRange<Double> {
-        let first = LabelSums(clusters: a, labels: labels), second = LabelSums(clusters: b, labels: labels)
-        var random = SplitMix64(seed: seed)
-        let samples = (0..<resamples).map { _ in
-            let draw = (0..<first.count).map { _ in Int(random.next() % UInt64(first.count)) }
-            return first.f(of: draw) - second.f(of: draw)
-        }
-        return VerificationMetrics.percentileInterval(samples)
+        let samples = resampledF([LabelSums(clusters: a, labels: labels), LabelSums(clusters: b, labels: labels)],
+                                 resamples: resamples, seed: seed)
+        return VerificationMetrics.percentileInterval(zip(samples[0], samples[1]).map { $0 - $1 })
     }
 
     /// Choosing among clusterings of the same items by cross-validation over identity-disjoint folds
@@ -120,13 +112,24 @@ public struct ClusteringScores: Sendable, Equatable, Codable {
                 heldOut.items[i] = sums[best].items[i]
             }
         }
-        let all = Array(heldOut.names.indices)
-        var random = SplitMix64(seed: 1)
-        let samples = (0..<2000).map { _ in heldOut.f(of: all.map { _ in Int(random.next() % UInt64(all.count)) }) }
+        let samples = resampledF([heldOut], resamples: 2000, seed: 1)[0]
         let counts = clusterings.indices.map { s in chosen.filter { $0 == s }.count }
-        return CrossValidation.Selection(chosen: chosen, heldOut: heldOut.f(of: all),
+        return CrossValidation.Selection(chosen: chosen, heldOut: heldOut.f(of: Array(heldOut.names.indices)),
                                          heldOutInterval: VerificationMetrics.percentileInterval(samples),
                                          winner: counts.indices.max { (counts[$0], $1) < (counts[$1], $0) }!)
+    }
+
+    /// BCubed F of each of `sums` (the same identities in the same order) on `resamples` draws of the identities
+    /// with replacement, the same draws for all: the one bootstrap loop of the intervals above.
+    static func resampledF(_ sums: [LabelSums], resamples: Int, seed: UInt64) -> [[Double]] {
+        let count = sums[0].count
+        var random = SplitMix64(seed: seed)
+        var samples = [[Double]](repeating: [], count: sums.count)
+        for _ in 0..<resamples {
+            let draw = (0..<count).map { _ in Int(random.next() % UInt64(count)) }
+            for (s, one) in sums.enumerated() { samples[s].append(one.f(of: draw)) }
+        }
+        return samples
     }
 
     /// Per identity (in order of first appearance): its items' summed BCubed precision and recall, and their count.
