@@ -35,10 +35,14 @@ let package = Package(
         // HEIC (HEVC through libde265) and AVIF (AV1 through dav1d/libaom): libheif 1.15 on Debian 12.
         .systemLibrary(name: "CHeif", pkgConfig: "libheif",
                        providers: [.apt(["libheif-dev"])]),
+        // Video: FFmpeg 5.1's libavformat, libavcodec, libswscale and libavutil on Debian 12 (one include folder,
+        // so one pkg-config name finds them all; the module map links the four).
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .target(
             name: "FaceFind",
             dependencies: [
-                "COnnxRuntime", "CSearchKernels", "CTurboJPEG", "CPNG", "CWebP", "CHeif",
+                "COnnxRuntime", "CSearchKernels", "CTurboJPEG", "CPNG", "CWebP", "CHeif", "CFFmpeg",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

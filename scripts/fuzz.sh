@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${FACEFIND_SHARED:-$ROOT/../shared}
 ALL_TARGETS=(FuzzImageDecoder FuzzEXIF FuzzMultipart FuzzSplit FuzzPairs FuzzONNX FuzzModelInstall)
-APT_PACKAGES=(libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libsqlite3-dev pkg-config unzip)
+APT_PACKAGES=(libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev pkg-config unzip)
 SCRATCH="$ROOT/.build-fuzz"
 
 log() { echo "[fuzz] $*" >&2; }

@@ -11,7 +11,7 @@ import PostgresNIO
 /// - `settings(key, value)`: the `IndexSettings` that made the vectors;
 /// - `images(id, path UNIQUE, sha256, bytes, modified, width, height, status, error, indexed_at)`;
 /// - `faces(id, image_id → images ON DELETE CASCADE, x, y, w, h, score, landmarks real[], whole_image,
-///   embedding vector(D))`, created when the settings are bound (D is their dimension), with
+///   embedding vector(D), time_start, time_end, frame_time)` (the times of a video's face, NULL in photos), created when the settings are bound (D is their dimension), with
 ///   `faces_embedding_hnsw USING hnsw (embedding vector_cosine_ops | vector_l2_ops)`.
 ///
 /// When the server goes away mid-operation the store reconnects with backoff and repeats the interrupted
@@ -119,8 +119,17 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
             // Persons, added to stores made before they existed.
             if try db.query("SELECT to_regclass(\(options.schema + ".faces")) IS NOT NULL").first!.decode(Bool.self) {
                 try Self.createPeopleTables(db, schema: schema)
+                try Self.addVideoTimes(db, schema: schema)
             }
         }
+    }
+
+    /// The times of a video's faces (`FaceTime`), added to stores made before videos were indexed.
+    static func addVideoTimes(_ db: PostgresSession.Handle, schema: String) throws {
+        try db.query(PostgresQuery(unsafeSQL: """
+            ALTER TABLE \(schema).faces ADD COLUMN IF NOT EXISTS time_start double precision,
+                ADD COLUMN IF NOT EXISTS time_end double precision, ADD COLUMN IF NOT EXISTS frame_time double precision
+            """))
     }
 
     /// The `faces` table's vector type, dimension and HNSW index, nil before the settings are bound.
@@ -251,6 +260,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                 }
                 try db.query(PostgresQuery(unsafeSQL: "CREATE INDEX faces_image ON \(schema).faces (image_id)"))
                 try Self.createPeopleTables(db, schema: schema)
+                try Self.addVideoTimes(db, schema: schema)
                 if let metric = options.hnsw, !options.deferIndexBuild {
                     try db.query(PostgresQuery(unsafeSQL: Self.indexSQL(schema: schema, layout: layout, metric: metric, options: options)))
                 }
@@ -309,7 +319,7 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
             var start = 0
             while start < rows.count {
                 let chunk = rows[start..<min(start + Self.faceRowsPerStatement, rows.count)]
-                var bindings = PostgresBindings(capacity: chunk.count * 9)
+                var bindings = PostgresBindings(capacity: chunk.count * 12)
                 var values: [String] = []
                 values.reserveCapacity(chunk.count)
                 for (n, (imageID, stored)) in chunk.enumerated() {
@@ -324,11 +334,13 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
                     bindings.append(f.landmarks.map { $0.points.flatMap { [$0.x, $0.y] } })
                     bindings.append(f.isWholeImage)
                     bindings.append(Float4Array(stored.embedding.vector))
-                    let p = n * 9
-                    values.append("($\(p + 1), $\(p + 2), $\(p + 3), $\(p + 4), $\(p + 5), $\(p + 6), $\(p + 7)::real[], $\(p + 8), $\(p + 9)::real[]::\(layout.vectorType))")
+                    bindings.append(f.time?.start); bindings.append(f.time?.end); bindings.append(f.time?.frame)
+                    let p = n * 12
+                    values.append("($\(p + 1), $\(p + 2), $\(p + 3), $\(p + 4), $\(p + 5), $\(p + 6), $\(p + 7)::real[], $\(p + 8), $\(p + 9)::real[]::\(layout.vectorType), $\(p + 10)::float8, $\(p + 11)::float8, $\(p + 12)::float8)")
                 }
                 try db.query(PostgresQuery(unsafeSQL: """
-                    INSERT INTO \(schema).faces (image_id, x, y, w, h, score, landmarks, whole_image, embedding)
+                    INSERT INTO \(schema).faces (image_id, x, y, w, h, score, landmarks, whole_image, embedding, time_start,
+                                                 time_end, frame_time)
                     VALUES \(values.joined(separator: ", "))
                     """, binds: bindings))
                 start += chunk.count
@@ -453,13 +465,14 @@ public final class PostgresGalleryStore: GalleryStore, @unchecked Sendable {
         guard try layout() != nil else { return [] }
         return try session.run { db in
             try db.query("""
-                SELECT x, y, w, h, score, landmarks, whole_image FROM \(unescaped: schema).faces
-                WHERE image_id = \(id) ORDER BY id
+                SELECT x, y, w, h, score, landmarks, whole_image, time_start, time_end, frame_time
+                FROM \(unescaped: schema).faces WHERE image_id = \(id) ORDER BY id
                 """).map { row in
-                let (x, y, w, h, score, landmarks, whole) = try row.decode((Float, Float, Float, Float, Float, [Float]?, Bool).self)
+                let (x, y, w, h, score, landmarks, whole, start, end, frame) = try row.decode(
+                    (Float, Float, Float, Float, Float, [Float]?, Bool, Double?, Double?, Double?).self)
                 return DetectedFace(box: Box(x: x, y: y, width: w, height: h), score: score,
                                     landmarks: landmarks.flatMap { $0.count == 10 ? Landmarks5(flat: $0) : nil },
-                                    isWholeImage: whole)
+                                    isWholeImage: whole, time: FaceTime(columns: start, end, frame))
             }
         }
     }

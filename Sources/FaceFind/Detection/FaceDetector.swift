@@ -34,18 +34,22 @@ public struct DetectedFace: Sendable, Hashable, Codable {
     public var landmarks: Landmarks5?
     /// True when no face was found and the whole image stands in for one.
     public var isWholeImage: Bool
+    /// For a face of a video: its track's time range and its frame (the box is in that frame's pixels); nil in
+    /// a photo.
+    public var time: FaceTime?
 
-    public init(box: Box, score: Float, landmarks: Landmarks5? = nil, isWholeImage: Bool = false) {
+    public init(box: Box, score: Float, landmarks: Landmarks5? = nil, isWholeImage: Bool = false, time: FaceTime? = nil) {
         self.box = box
         self.score = score
         self.landmarks = landmarks
         self.isWholeImage = isWholeImage
+        self.time = time
     }
 
     /// The same face in an image scaled by `s` (for mapping detections on a shrunk copy back to the original).
     public func scaled(by s: Float) -> DetectedFace {
         DetectedFace(box: box.scaled(by: s), score: score,
-                     landmarks: landmarks?.mapped { Point2($0.x * s, $0.y * s) }, isWholeImage: isWholeImage)
+                     landmarks: landmarks?.mapped { Point2($0.x * s, $0.y * s) }, isWholeImage: isWholeImage, time: time)
     }
 
     /// A stand-in face covering the whole image, used when no detector threshold finds one.

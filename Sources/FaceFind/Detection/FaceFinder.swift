@@ -76,6 +76,15 @@ public struct FaceFinder: Sendable {
         }
         return [.wholeImage(width: image.width, height: image.height)]
     }
+
+    /// The faces found at the first threshold only, possibly none: for video frames, where the next sampled
+    /// frame is another chance and a lowered threshold would fill empty scenery with doubtful faces.
+    public func confidentFaces(in image: RGBImage) throws -> [DetectedFace] {
+        let (copy, scale) = detectionImage(for: image)
+        let found = try detector.detect(copy, threshold: thresholds[0])
+        let faces = scale == 1 ? found : found.map { $0.scaled(by: 1 / scale) }
+        return Self.dropSmall(faces, below: options.minFaceSize, imageWidth: image.width, imageHeight: image.height)
+    }
 }
 
 extension FaceFinder {

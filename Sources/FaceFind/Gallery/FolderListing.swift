@@ -6,7 +6,7 @@ import Foundation
 /// takes the photos in an unreadable folder for deleted ones. This walker reports each such folder with the
 /// reason, so that indexing keeps what it cannot see and says so.
 public struct FolderListing: Sendable {
-    /// Image files (by extension), absolute standardised paths, sorted.
+    /// Image files (by extension; videos too when asked for), absolute standardised paths, sorted.
     public var files: [String] = []
     /// Folders that could not be listed, with the reason ("Permission denied").
     public var unreadable: [IndexReport.Failure] = []
@@ -31,7 +31,9 @@ public struct FolderListing: Sendable {
         return (gone, unavailable)
     }
 
-    public init(directory: String) throws {
+    /// `includeVideos`: list video files (`videoFileExtensions`) beside the photos, as indexing does.
+    public init(directory: String, includeVideos: Bool = false) throws {
+        let wanted: (String) -> Bool = { Self.isImageName($0) || (includeVideos && isVideoPath($0)) }
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         var info = stat()
         guard stat(root, &info) == 0 else {
@@ -39,7 +41,7 @@ public struct FolderListing: Sendable {
             throw GalleryError.unreadable(path: root, reason: String(cString: strerror(errno)))
         }
         guard Int(info.st_mode) & Int(S_IFMT) == Int(S_IFDIR) else {
-            if Self.isImageName(root) { files = [root] }
+            if wanted(root) { files = [root] }
             return
         }
         var folders = [root]
@@ -65,7 +67,7 @@ public struct FolderListing: Sendable {
                 }
                 if type == UInt8(DT_DIR) {
                     folders.append(path)
-                } else if Self.isImageName(name) {
+                } else if wanted(name) {
                     files.append(path)
                 }
             }

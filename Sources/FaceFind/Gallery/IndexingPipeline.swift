@@ -12,13 +12,16 @@ public struct IndexingOptions: Sendable {
     public var commitEvery: Int
     /// Images with a side shorter than this are reported as unusable rather than embedded.
     public var minSide: Int
+    /// Which frames of a video are searched for faces.
+    public var videoSampling: VideoSampling
 
     public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 16,
-                commitEvery: Int = 64, minSide: Int = 16) {
+                commitEvery: Int = 64, minSide: Int = 16, videoSampling: VideoSampling = VideoSampling()) {
         self.workers = max(1, workers)
         self.batchSize = max(1, batchSize)
         self.commitEvery = max(1, commitEvery)
         self.minSide = minSide
+        self.videoSampling = videoSampling
     }
 }
 
@@ -50,6 +53,10 @@ public struct IndexReport: Sendable, Codable {
     /// Indexed photos kept although they could not be read in this run (in an unreadable folder, or the file
     /// itself unreadable); they stay searchable and are marked unavailable in the store.
     public var unavailable: Int = 0
+    /// Videos indexed, their length in seconds, and the frames searched for faces in them.
+    public var videos: Int = 0
+    public var videoSeconds: Double = 0
+    public var videoFrames: Int = 0
     /// New faces that joined an existing person (`PeopleClustering.assignNewFaces`; set by `facefind index` when
     /// the index has persons).
     public var joinedPersons: Int = 0
@@ -64,6 +71,8 @@ public struct IndexReport: Sendable, Codable {
     }
 
     public var imagesPerSecond: Double { seconds > 0 ? Double(indexed + failed.count) / seconds : 0 }
+    /// Seconds of video indexed per second of the run (photos in the same run count against it).
+    public var videoRealTimeFactor: Double { seconds > 0 ? videoSeconds / seconds : 0 }
 
     /// An empty report, to add runs to.
     public init() {}
@@ -119,7 +128,7 @@ public final class IndexingPipeline: Sendable {
     /// keep their rows, marked unavailable (the mark is cleared once they are readable again), and the report
     /// names the folders and files.
     public func index(directory: String, progress: (@Sendable (IndexProgress) -> Void)? = nil) throws -> IndexReport {
-        let listing = try FolderListing(directory: directory)
+        let listing = try FolderListing(directory: directory, includeVideos: true)
         let root = URL(fileURLWithPath: directory).standardizedFileURL.path
         let known = try store.fileStates()
         let missing = listing.missing(from: known, root: root)
@@ -161,6 +170,8 @@ public final class IndexingPipeline: Sendable {
                     run.finish([item], store: store, commitEvery: options.commitEvery)
                 case .unreadable(let failure):
                     run.unreadable(failure)
+                case .video(let item, let video):
+                    run.finish([item], video: video, store: store, commitEvery: options.commitEvery)
                 case .ready(let item, let image, let faces):
                     pending.add(item: item, chips: faces.map { embedder.chip(for: $0, in: image) }, faces: faces)
                     if pending.chips.count >= options.batchSize { run.finish(flush(&pending), store: store, commitEvery: options.commitEvery) }
@@ -184,12 +195,15 @@ public final class IndexingPipeline: Sendable {
         /// The file could not be read (permissions, a named pipe, a dangling link): nothing is written.
         case unreadable(IndexReport.Failure)
         case ready(IndexedImage, RGBImage, [DetectedFace])
+        /// A video, read, tracked and embedded whole (`VideoFaces`).
+        case video(IndexedImage, VideoFaces.Result?)
     }
 
     /// Reads, hashes, decodes and detects one file.
     private func prepare(path: String, known: FileState?) -> Prepared {
         let (size, modified) = FileState.sizeAndModificationTime(of: path)
         if let known, known.bytes == size, known.modified == modified { return .unchanged(touched: nil) }
+        if isVideoPath(path) { return prepareVideo(path: path, known: known, modified: modified) }
         let bytes: [UInt8]
         do { bytes = try ImageDecoder.readFile(path) } catch {
             return .unreadable(.init(path: path, reason: error.reason))
@@ -208,6 +222,30 @@ public final class IndexingPipeline: Sendable {
             return .failed(IndexedImage(path: path, state: state, error: error.reason))
         } catch {
             return .failed(IndexedImage(path: path, state: state, error: "\(error)"))
+        }
+    }
+
+    /// Hashes a video as it streams (it may be larger than memory), then reads, tracks and embeds it.
+    private func prepareVideo(path: String, known: FileState?, modified: Double) -> Prepared {
+        let hash: (sha256: String, bytes: Int)
+        do { hash = try ImageDecoder.hashFile(path) } catch {
+            return .unreadable(.init(path: path, reason: error.reason))
+        }
+        let state = FileState(sha256: hash.sha256, bytes: hash.bytes, modified: modified)
+        if let known, known.sha256 == state.sha256 { return .unchanged(touched: (path, state)) }
+        do {
+            let video = try VideoFaces(finder: finder, embedder: embedder, sampling: options.videoSampling,
+                                       maxPixels: decoder.maxPixels).faces(inVideoAt: path)
+            if let damage = video.summary.stoppedEarly ?? (video.summary.damagedPackets > 0
+                ? "\(video.summary.damagedPackets) damaged packets skipped" : nil) {
+                logger.warning("\(path): \(damage); the frames around them were indexed")
+            }
+            return .video(IndexedImage(path: path, state: state, width: video.info.width, height: video.info.height,
+                                       faces: video.faces), video)
+        } catch let error as ImageDecodingError {
+            return .video(IndexedImage(path: path, state: state, error: error.reason), nil)
+        } catch {
+            return .video(IndexedImage(path: path, state: state, error: "\(error)"), nil)
         }
     }
 
@@ -291,10 +329,15 @@ private final class RunState: @unchecked Sendable {
 
     /// Queues finished images; writes a transaction when enough have gathered. The write happens outside the
     /// state lock so other workers keep going, and under a write lock so transactions stay whole and ordered.
-    func finish(_ items: [IndexedImage], store: any GalleryStore, commitEvery: Int) {
+    func finish(_ items: [IndexedImage], video: VideoFaces.Result? = nil, store: any GalleryStore, commitEvery: Int) {
         guard !items.isEmpty else { return }
         let batch: [IndexedImage]? = lock.withLock {
             done += items.count
+            if let video {
+                report.videos += 1
+                report.videoSeconds += max(video.info.duration, video.summary.lastTime)
+                report.videoFrames += video.summary.sampledFrames
+            }
             for item in items {
                 if let error = item.error {
                     report.failed.append(.init(path: item.path, reason: error))

@@ -12,7 +12,7 @@ public final class SQLiteGalleryStore: GalleryStore {
     public static let applicationID: Int32 = 0x4663_4664
     /// The schema version, in `user_version`: 1 the first schema, 2 adds `images.unavailable`, 3 the persons
     /// (`persons`, `face_persons`), 4 the change counter a vector file is checked against (`face_changes`).
-    public static let schemaVersion: Int32 = 4
+    public static let schemaVersion: Int32 = 5
 
     /// Opens the index at `path`, creating it when there is no file (or an empty one) unless `create` is false
     /// (for readers such as `search`, so that a mistyped path is an error, not a new empty index). Any other file
@@ -222,6 +222,14 @@ public final class SQLiteGalleryStore: GalleryStore {
                     BEGIN UPDATE face_changes SET changes = changes + 1 WHERE id = 1; END;
                 """)
         }
+        migrator.registerMigration("v5") { db in
+            // Faces of videos (`FaceTime`): the track's time range and the frame, in seconds; NULL in photos.
+            try db.execute(sql: """
+                ALTER TABLE faces ADD COLUMN time_start REAL;
+                ALTER TABLE faces ADD COLUMN time_end REAL;
+                ALTER TABLE faces ADD COLUMN frame_time REAL;
+                """)
+        }
         return migrator
     }
 
@@ -291,10 +299,11 @@ public final class SQLiteGalleryStore: GalleryStore {
                         let f = stored.face
                         let landmarks = f.landmarks.map { l in l.points.map { "\($0.x),\($0.y)" }.joined(separator: ";") }
                         try db.execute(sql: """
-                            INSERT INTO faces (image_id, x, y, w, h, score, landmarks, whole_image)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            INSERT INTO faces (image_id, x, y, w, h, score, landmarks, whole_image, time_start, time_end,
+                                               frame_time)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """, arguments: [imageID, f.box.x, f.box.y, f.box.width, f.box.height, f.score,
-                                             landmarks, f.isWholeImage])
+                                             landmarks, f.isWholeImage, f.time?.start, f.time?.end, f.time?.frame])
                         try db.execute(sql: "INSERT INTO embeddings (face_id, model, vector) VALUES (?, ?, ?)",
                                        arguments: [db.lastInsertedRowID, model, Self.blob(stored.embedding.vector)])
                     }
@@ -473,13 +482,10 @@ public final class SQLiteGalleryStore: GalleryStore {
     public func faces(ofImage id: Int64) throws -> [DetectedFace] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT x, y, w, h, score, landmarks, whole_image FROM faces WHERE image_id = ? ORDER BY id",
-                                 arguments: [id]).map { row in
-                    let landmarks: String? = row["landmarks"]
-                    return DetectedFace(box: Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"]),
-                                        score: row["score"], landmarks: landmarks.flatMap(Self.parseLandmarks),
-                                        isWholeImage: row["whole_image"])
-                }
+                try Row.fetchAll(db, sql: """
+                    SELECT x, y, w, h, score, landmarks, whole_image, time_start, time_end, frame_time
+                    FROM faces WHERE image_id = ? ORDER BY id
+                    """, arguments: [id]).map(Self.face)
             }
         }
     }
@@ -491,17 +497,15 @@ public final class SQLiteGalleryStore: GalleryStore {
             try pool.read { db in
                 var result: [String: StoredImage] = [:]
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT i.path, i.width, i.height, f.x, f.y, f.w, f.h, f.score, f.landmarks, f.whole_image, e.vector
+                    SELECT i.path, i.width, i.height, f.x, f.y, f.w, f.h, f.score, f.landmarks, f.whole_image,
+                           f.time_start, f.time_end, f.frame_time, e.vector
                     FROM images i JOIN faces f ON f.image_id = i.id JOIN embeddings e ON e.face_id = f.id
                     ORDER BY i.id, f.id
                     """)
                 while let row = try rows.next() {
                     let path: String = row["path"]
                     if let paths, !paths.contains(path) { continue }
-                    let landmarks: String? = row["landmarks"]
-                    let face = DetectedFace(box: Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"]),
-                                            score: row["score"], landmarks: landmarks.flatMap(Self.parseLandmarks),
-                                            isWholeImage: row["whole_image"])
+                    let face = Self.face(row)
                     let blob: Data = row["vector"]
                     let vector = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
                     result[path, default: StoredImage(width: row["width"], height: row["height"], faces: [])]
@@ -510,6 +514,16 @@ public final class SQLiteGalleryStore: GalleryStore {
                 return result
             }
         }
+    }
+
+    /// A face from the columns of `faces` (x, y, w, h, score, landmarks, whole_image, time_start, time_end,
+    /// frame_time).
+    static func face(_ row: Row) -> DetectedFace {
+        let landmarks: String? = row["landmarks"]
+        return DetectedFace(box: Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"]),
+                            score: row["score"], landmarks: landmarks.flatMap(Self.parseLandmarks),
+                            isWholeImage: row["whole_image"],
+                            time: FaceTime(columns: row["time_start"], row["time_end"], row["frame_time"]))
     }
 
     static func parseLandmarks(_ text: String) -> Landmarks5? {

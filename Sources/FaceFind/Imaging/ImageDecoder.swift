@@ -144,6 +144,32 @@ public struct ImageDecoder: Sendable {
     /// denied") and say what a path is when it is no file to read: a directory, a named pipe (opened without
     /// blocking, so indexing never hangs on one), a device, a dangling or looping symbolic link.
     public static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+        var bytes = [UInt8]()
+        try readChunks(path, limit: ImageDecoder.maxFileBytes) { size in
+            bytes.reserveCapacity(size)
+        } chunk: { chunk in
+            bytes.append(contentsOf: chunk)
+        }
+        return bytes
+    }
+
+    /// The SHA-256 (hex) and length of a file of any size, read in chunks (a video need not fit in memory),
+    /// with the failures of `readFile`.
+    public static func hashFile(_ path: String) throws(ImageDecodingError) -> (sha256: String, bytes: Int) {
+        var hasher = SHA256()
+        var count = 0
+        try readChunks(path, limit: nil) { _ in } chunk: { chunk in
+            hasher.update(chunk)
+            count += chunk.count
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), count)
+    }
+
+    /// Opens `path` as a regular file (see `readFile` for what is refused and how), tells `start` its size, then
+    /// passes its content in chunks to `chunk` until end of file (not trusting the size: a file may grow while
+    /// read). `limit` bounds the size, for photos.
+    static func readChunks(_ path: String, limit: Int?, start: (Int) -> Void,
+                           chunk: (UnsafeRawBufferPointer) -> Void) throws(ImageDecodingError) {
         func failure(_ what: String) -> ImageDecodingError {
             ImageDecodingError(file: path, reason: "\(what): \(String(cString: strerror(errno)))")
         }
@@ -171,27 +197,25 @@ public struct ImageDecoder: Sendable {
         default: throw ImageDecodingError(file: path, reason: "is not a regular file")
         }
         let size = Int(info.st_size)
-        if size > ImageDecoder.maxFileBytes {
-            throw ImageDecodingError(
-                file: path, reason: "file is \(size / (1 << 20)) MiB, larger than any image accepted (1024 MiB)")
-        }
-        // Read until EOF rather than trusting st_size exactly (files growing while read).
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(size)
-        var chunk = [UInt8](repeating: 0, count: max(1 << 16, min(size + 1, 1 << 22)))
+        let tooLarge = ImageDecodingError(
+            file: path, reason: "file is \(size / (1 << 20)) MiB, larger than any image accepted (\((limit ?? 0) >> 20) MiB)")
+        if let limit, size > limit { throw tooLarge }
+        start(size)
+        var buffer = [UInt8](repeating: 0, count: max(1 << 16, min(size + 1, 1 << 22)))
+        var total = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw failure("cannot read file")
             }
             if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > ImageDecoder.maxFileBytes {
-                throw ImageDecodingError(file: path, reason: "file is larger than any image accepted (1024 MiB)")
+            total += n
+            if let limit, total > limit {
+                throw ImageDecodingError(file: path, reason: "file is larger than any image accepted (\(limit >> 20) MiB)")
             }
+            buffer.withUnsafeBytes { chunk(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return bytes
     }
 
     /// A short description of data that is not a supported image, so the user can tell an HTML error page or a
