@@ -122,7 +122,7 @@ struct SearchCommand: ParsableCommand {
                 if firstFaces.isEmpty { firstFaces = faces; chosen = picked }
                 vectors.append(picked.map { faces[$0].embedding })
             }
-            let matches: [Match]
+            var matches: [Match]
             if let server = gallery.server {
                 matches = try server.search(faces: vectors[0], k: k, metric: metric, exact: serverSearch.exact,
                                             efSearch: serverSearch.efSearch, threshold: threshold)
@@ -133,10 +133,15 @@ struct SearchCommand: ParsableCommand {
                                                   expansion: rerank ? FusedRanking.Expansion() : nil,
                                                   paths: gallery.paths)
             }
+            // With one query face, a video's appearances are the tracks that face matches.
+            let query = vectors[0].count == 1 ? vectors[0][0] : nil
+            matches = try gallery.members[0].gallery.store.withVideoTimes(
+                matches, queries: Array(repeating: query, count: matches.count), metric: metric, threshold: threshold)
             if let montage {
                 let picture = ResultMontage.render(
                     query: image, queryFace: firstFaces[chosen.first ?? 0].face, matches: matches, metric: metric,
-                    title: URL(fileURLWithPath: path).lastPathComponent, photo: { try? decoder.decode(contentsOf: $0) })
+                    title: URL(fileURLWithPath: path).lastPathComponent,
+                    photo: { try? decoder.decodeMedia(contentsOf: $0.path, at: $0.time?.frame) })
                 try picture.writePNG(to: montage)
             }
             return QueryResult(query: path, faces: firstFaces.map(\.face), chosenFaces: chosen, results: matches)
@@ -166,10 +171,17 @@ struct SearchCommand: ParsableCommand {
             }
             for m in r.results {
                 let b = m.box
-                print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@", m.rank, m.score, printable(m.path),
-                             b.x, b.y, b.width, b.height, m.unknown ? "  (unknown person)" : ""))
+                print(String(format: "  %2d. %.4f  %@  [%.0f, %.0f, %.0f, %.0f]%@%@", m.rank, m.score, printable(m.path),
+                             b.x, b.y, b.width, b.height, Self.videoText(m), m.unknown ? "  (unknown person)" : ""))
             }
         }
+    }
+
+    /// " at 0:03.0 (0:03.0-0:06.0; on screen 0:03.0-0:06.0, 0:12.0-0:15.5)" for a video, "" for a photo.
+    static func videoText(_ match: Match) -> String {
+        guard let time = match.time else { return "" }
+        let appearances = (match.appearances ?? []).map(\.rangeText).joined(separator: ", ")
+        return " at \(FaceTime.clock(time.frame)) (\(time.rangeText)\(appearances.isEmpty ? "" : "; on screen \(appearances)"))"
     }
 
     static func numbered(_ path: String, _ n: Int) -> String {

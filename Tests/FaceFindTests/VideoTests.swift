@@ -88,3 +88,146 @@ struct VideoReaderTests {
         }
     }
 }
+
+@Suite("Face tracking across sampled frames")
+struct FaceTrackerTests {
+    /// A unit embedding along axis `i` of 4, or between two axes.
+    static func unit(_ values: [Float]) -> Embedding { Embedding.normalized(values) }
+    static func sighting(x: Float, _ embedding: [Float], at time: Double, score: Float = 0.9, width: Float = 100) -> FrameFace {
+        FrameFace(face: DetectedFace(box: Box(x: x, y: 0, width: width, height: width), score: score),
+                  embedding: unit(embedding), time: time)
+    }
+
+    @Test("two people, a missed frame, a cut: tracks and ranges as computed by hand")
+    func tracksAndRanges() {
+        var tracker = FaceTracker(linkSimilarity: 0.5)  // overlapping boxes link from 0.3
+        let a: [Float] = [1, 0, 0, 0], b: [Float] = [0, 1, 0, 0]
+        // t=0 (first frame): A at x=0, B at x=300.
+        tracker.add([Self.sighting(x: 0, a, at: 0), Self.sighting(x: 300, b, at: 0)], at: 0, startsShot: true)
+        // t=1: A turned (cosine 0.6 to A: linked by the embedding alone), B moved 20 px (IoU 0.67) and blurred to
+        // cosine 0.4 (linked by overlap, 0.4 ≥ 0.3).
+        tracker.add([Self.sighting(x: 0, [0.6, 0, 0.8, 0], at: 1, score: 0.95, width: 120),
+                     Self.sighting(x: 320, [0, 0.4, 0, 0.9165], at: 1)], at: 1, startsShot: false)
+        // t=2: B not detected (one miss is allowed); A still there.
+        tracker.add([Self.sighting(x: 0, a, at: 2, width: 90)], at: 2, startsShot: false)
+        // t=3: B back, A gone (A's first miss).
+        tracker.add([Self.sighting(x: 300, b, at: 3)], at: 3, startsShot: false)
+        // t=3.5: a cut; C appears (orthogonal to both: a new track starting at the cut). Every open track ends at
+        // 3.5, except A, which ends at its first miss, 3.
+        tracker.add([Self.sighting(x: 0, [0, 0, 0, 1], at: 3.5)], at: 3.5, startsShot: true)
+        // t=4.5: nobody; C's first miss. The video ends at 5.
+        tracker.add([], at: 4.5, startsShot: false)
+        let tracks = tracker.finish(at: 5)
+        #expect(tracks.count == 3)
+        #expect(tracks.map(\.start) == [0, 0, 3.5])
+        #expect(tracks.map(\.end) == [3, 3.5, 4.5])
+        #expect(tracks.map(\.sightings) == [3, 3, 1])
+        // A's kept faces, best first: quality = score × √width: 0.95·√120 = 10.41 > 0.9·√100 = 9 > 0.9·√90 = 8.54.
+        #expect(tracks[0].best.map(\.time) == [1, 0, 2])
+        let stored = tracks[0].storedFaces
+        #expect(stored.map(\.face.time) == [FaceTime(start: 0, end: 3, frame: 1), FaceTime(start: 0, end: 3, frame: 0),
+                                            FaceTime(start: 0, end: 3, frame: 2)])
+    }
+
+    @Test("a face that appears mid-shot starts after the previous sampled frame; only the best three are kept")
+    func lateAppearanceAndKeptFaces() {
+        var tracker = FaceTracker(linkSimilarity: 0.5)
+        tracker.add([], at: 0, startsShot: true)
+        for t in 1...5 {
+            tracker.add([Self.sighting(x: 0, [1, 0, 0, 0], at: Double(t), score: 0.5 + Float(t) / 10)], at: Double(t),
+                        startsShot: false)
+        }
+        let tracks = tracker.finish(at: 5.5)
+        #expect(tracks.count == 1)
+        #expect(tracks[0].start == 0 && tracks[0].end == 5.5 && tracks[0].sightings == 5)
+        #expect(tracks[0].best.map(\.time) == [5, 4, 3])
+    }
+
+    @Test("two people passing each other are not swapped: the embedding decides over the boxes")
+    func crossingPeopleKeepTheirTracks() {
+        var tracker = FaceTracker(linkSimilarity: 0.5)
+        let a: [Float] = [1, 0, 0, 0], b: [Float] = [0, 1, 0, 0]
+        tracker.add([Self.sighting(x: 0, a, at: 0), Self.sighting(x: 60, b, at: 0)], at: 0, startsShot: true)
+        // They swapped places: A's box now overlaps B's old one.
+        tracker.add([Self.sighting(x: 60, a, at: 1), Self.sighting(x: 0, b, at: 1)], at: 1, startsShot: false)
+        let tracks = tracker.finish(at: 2)
+        #expect(tracks.count == 2)
+        for track in tracks { #expect(Set(track.best.map { $0.embedding.vector }).count == 1) }
+    }
+
+    @Test("ranges merge where they overlap, each keeping the frame of its best face")
+    func mergedRanges() {
+        let merged = FaceTime.merged([(FaceTime(start: 5, end: 8, frame: 6), 0.7), (FaceTime(start: 0, end: 2, frame: 1), 0.9),
+                                      (FaceTime(start: 7, end: 9, frame: 8), 0.8)])
+        #expect(merged == [FaceTime(start: 0, end: 2, frame: 1), FaceTime(start: 5, end: 9, frame: 8)])
+        #expect(FaceTime(start: 65, end: 72.04, frame: 70).rangeText == "1:05.0-1:12.0")
+    }
+}
+
+@Suite("Videos in the gallery", .serialized)
+struct VideoIndexingTests {
+    static func pipeline() throws -> FacePipeline {
+        try FacePipeline(configuration: PipelineConfiguration(), loader: TestData.loader())
+    }
+
+    /// The three test clips and two LFW photos indexed; each scene identity's query photo (never in a clip)
+    /// searched: its clip comes first, and the time range of the match and of the appearances holds the shot.
+    @Test("a query photo finds its clip, with a time range that holds the person's shot")
+    func queryFindsTheClipAndTheShot() throws {
+        let (clips, manifest) = try TestVideo.standard.get()
+        let folder = try TestData.folder(withLFWPhotos: ["AJ_Cook/AJ_Cook_0001.jpg", "Abdullah/Abdullah_0001.jpg"])
+        for clip in manifest.clips { try FileManager.default.copyItem(atPath: clips + "/" + clip.clip, toPath: folder + "/" + clip.clip) }
+        let pipeline = try Self.pipeline()
+        let store = try SQLiteGalleryStore(path: folder + "/index.sqlite")
+        try store.bind(pipeline.settings)
+        let report = try IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store)
+            .index(directory: folder)
+        #expect(report.indexed == 5 && report.failed.isEmpty && report.videos == 3)
+        #expect(abs(report.videoSeconds - 18) < 0.2)
+        // A few faces per shot, not one per sampled frame.
+        let shots = manifest.clips.map(\.shots.count).reduce(0, +)
+        #expect(report.faces - 2 >= shots && report.faces - 2 <= 3 * shots)
+
+        let search = GallerySearch(matrix: try store.loadFaceMatrix())
+        struct Split: Decodable { struct Entry: Decodable { var path: String; var id: String }; var query: [Entry] }
+        let split = try JSONDecoder().decode(Split.self, from: Data(contentsOf: URL(fileURLWithPath: TestData.faces + "/scenes-split.json")))
+        let queries = Dictionary(split.query.map { ($0.id, $0.path) }, uniquingKeysWith: { a, _ in a })
+        let threshold = Verification.threshold(for: pipeline.settings.embedder).value
+        var found = 0
+        for clip in manifest.clips {
+            for shot in clip.shots {
+                let image = try ImageDecoder().decode(contentsOf: TestData.face(queries[shot.identity]!))
+                let faces = try pipeline.embedFaces(in: image)
+                let query = faces[QueryFaceChoice.largest.choose(from: faces.map(\.face), imageWidth: image.width,
+                                                                 imageHeight: image.height)[0]].embedding
+                let matches = try store.withVideoTimes(search.search(query, k: 3), queries: [query, query, query],
+                                                       metric: .cosine, threshold: threshold)
+                let first = try #require(matches.first)
+                #expect(first.path.hasSuffix("/" + clip.clip), "\(shot.identity): \(first.path)")
+                let time = try #require(first.time)
+                // The track's range holds the shot (a frame of slack) and no more than the shot.
+                #expect(time.start <= shot.start + 0.04 && time.end >= shot.end - 0.04, "\(shot.identity): \(time) for \(shot)")
+                #expect(time.start >= shot.start - 0.04 && time.end <= shot.end + 0.04, "\(shot.identity): \(time) for \(shot)")
+                #expect(time.frame >= shot.start - 0.04 && time.frame <= shot.end)
+                if !DistanceMetric.cosine.isUnknown(first.score, threshold: threshold) {
+                    found += 1
+                    #expect(first.appearances?.contains { $0.start <= shot.start + 0.04 && $0.end >= shot.end - 0.04 } == true)
+                } else {
+                    #expect(first.appearances == [])
+                }
+                // The frame the match names shows the face where the box says.
+                let frame = try ImageDecoder().decodeMedia(contentsOf: first.path, at: time.frame)
+                let again = try pipeline.finder.confidentFaces(in: frame)
+                #expect(again.contains { $0.box.iou(first.box) > 0.7 }, "\(shot.identity) at \(time.frame)")
+            }
+        }
+        // id02's query photo scores below the match threshold even against its own photo (0.24); the others pass.
+        #expect(found >= shots - 2)
+        // Photos are passed unchanged.
+        let all = try store.withVideoTimes(search.search(Embedding(Array(search.matrix.vector(ofFace: 0))), k: 5),
+                                           queries: [], metric: .cosine, threshold: threshold)
+        #expect(all.count == 5)
+        for match in all { #expect((match.time == nil) == !isVideoPath(match.path)) }
+        #expect(all.filter { !isVideoPath($0.path) }.allSatisfy { $0.appearances == nil })
+    }
+}

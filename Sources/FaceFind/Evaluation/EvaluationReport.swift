@@ -35,7 +35,7 @@ public enum EvaluationReport {
             let rank = outcome.firstHitRank.map { "first hit at rank \($0)" } ?? "not in top 20"
             let title = "\(outcome.id) (\(URL(fileURLWithPath: outcome.path).lastPathComponent)): \(rank)"
             return ResultMontage.render(query: query, queryFace: face, matches: matches, metric: metric, title: title,
-                                        photo: { try? decoder.decode(contentsOf: $0) })
+                                        photo: { try? decoder.decode(contentsOf: $0.path) })
         }
         let width = rows.map(\.width).max() ?? 1
         var canvas = RGBImage(width: width, height: max(1, rows.reduce(0) { $0 + $1.height }), fill: .white)

@@ -21,6 +21,11 @@ public struct Match: Sendable, Equatable, Codable {
     public var isWholeImage: Bool
     /// True when the score does not pass the match threshold: probably not the query's person.
     public var unknown: Bool = false
+    /// For a video: the matched face's track (time range) and frame (`GalleryStore.withVideoTimes`).
+    public var time: FaceTime?
+    /// For a video: where the query's person is on screen, every track whose face passes the match threshold,
+    /// merged, each with the frame of its best face.
+    public var appearances: [FaceTime]?
 
     public init(rank: Int, imageID: Int64, path: String, score: Float, faceID: Int64, box: Box, isWholeImage: Bool,
                 unknown: Bool = false) {

@@ -7,9 +7,10 @@ public enum ResultMontage {
     static let caption = 22
     static let gap = 8
 
-    /// `photo` loads a gallery image by path (nil draws a grey "unreadable" tile).
+    /// `photo` loads the picture of a match (the photo, or the matched frame of a video; nil draws a grey
+    /// "unreadable" tile). A video's tile is captioned with the time range of the matched face.
     public static func render(query: RGBImage, queryFace: DetectedFace, matches: [Match], metric: DistanceMetric,
-                              title: String? = nil, photo: (String) -> RGBImage?) -> RGBImage {
+                              title: String? = nil, photo: (Match) -> RGBImage?) -> RGBImage {
         let columns = matches.count + 1
         let header = title == nil ? 0 : caption
         var canvas = RGBImage(width: columns * (tile + gap) + gap, height: header + tile + caption + 2 * gap,
@@ -27,7 +28,7 @@ public enum ResultMontage {
 
         for (i, match) in matches.enumerated() {
             let x = gap + (i + 1) * (tile + gap)
-            if let image = photo(match.path) {
+            if let image = photo(match) {
                 let placed = fit(image, match.box)
                 canvas.paste(placed.image, x: x + (tile - placed.image.width) / 2, y: top + (tile - placed.image.height) / 2)
                 let ox = x + (tile - placed.image.width) / 2, oy = top + (tile - placed.image.height) / 2
@@ -39,7 +40,8 @@ public enum ResultMontage {
                 canvas.drawText("unreadable", x: x + 8, y: top + tile / 2, color: .white)
             }
             let score = metric == .cosine ? String(format: "%.3f", match.score) : String(format: "d=%.3f", match.score)
-            canvas.drawText("#\(match.rank) \(score)", x: x, y: top + tile + 6, color: .black)
+            let when = match.time.map { " \($0.rangeText)" } ?? ""
+            canvas.drawText("#\(match.rank) \(score)\(when)", x: x, y: top + tile + 6, color: .black)
         }
         return canvas
     }

@@ -21,19 +21,6 @@ public struct FaceTime: Sendable, Hashable, Codable {
 
     /// Whether the two ranges overlap or touch.
     public func overlaps(_ other: FaceTime) -> Bool { start <= other.end && other.start <= end }
-
-    /// Ranges merged where they overlap, in order of their start (for reporting where a person appears).
-    public static func merged(_ times: [FaceTime]) -> [FaceTime] {
-        var result: [FaceTime] = []
-        for time in times.sorted(by: { ($0.start, $0.end) < ($1.start, $1.end) }) {
-            if let last = result.last, last.overlaps(time) {
-                result[result.count - 1].end = max(last.end, time.end)
-            } else {
-                result.append(time)
-            }
-        }
-        return result
-    }
 }
 
 /// A face seen in a sampled frame, with its embedding.
