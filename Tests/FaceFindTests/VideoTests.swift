@@ -231,3 +231,93 @@ struct VideoIndexingTests {
         #expect(all.filter { !isVideoPath($0.path) }.allSatisfy { $0.appearances == nil })
     }
 }
+
+@Suite("Bad video input", .serialized)
+struct BadVideoTests {
+    /// A folder with one good clip, one good photo and every kind of bad video: each is named with its reason,
+    /// the run goes on, the damaged clip keeps the faces before and after its damage.
+    @Test("each bad video is named with its reason and the run goes on")
+    func badVideosAreNamedAndTheRunGoesOn() throws {
+        let (clips, manifest) = try TestVideo.standard.get()
+        let folder = try TestData.folder(withLFWPhotos: ["AJ_Cook/AJ_Cook_0001.jpg"])
+        let good = manifest.clips[0]  // H.264, shots 0-3 s and 3-6 s
+        let source = clips + "/" + good.clip
+        try FileManager.default.copyItem(atPath: source, toPath: folder + "/good.mp4")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
+        // 0 bytes; text under a video's name; cut in half (its index, written last, is lost).
+        FileManager.default.createFile(atPath: folder + "/empty.mp4", contents: Data())
+        try Data("<html>not found</html>".utf8).write(to: URL(fileURLWithPath: folder + "/page.mp4"))
+        try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: folder + "/truncated.mp4"))
+        // Garbage over the middle fifth of the coded frames (around the cut): the frames before and after decode.
+        var damaged = bytes
+        var generator = SplitMix64(seed: 7)
+        for i in (bytes.count * 2 / 5)..<(bytes.count * 3 / 5) { damaged[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        try Data(damaged).write(to: URL(fileURLWithPath: folder + "/damaged.mp4"))
+        // Sound only; a single 8192x8192 frame (67 MP, over the 50 MP limit).
+        try TestVideo.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", folder + "/sound.mp4"])
+        try TestVideo.ffmpeg(["-f", "lavfi", "-i", "color=c=gray:s=8192x8192:d=0.04", "-frames:v", "1", "-c:v", "libx264",
+                              "-preset", "ultrafast", folder + "/huge.mp4"])
+
+        let pipeline = try VideoIndexingTests.pipeline()
+        let store = try SQLiteGalleryStore(path: folder + "/index.sqlite")
+        try store.bind(pipeline.settings)
+        let report = try IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store)
+            .index(directory: folder)
+        let reasons = Dictionary(uniqueKeysWithValues: report.failed.map { (URL(fileURLWithPath: $0.path).lastPathComponent, $0.reason) })
+        #expect(Set(reasons.keys) == ["empty.mp4", "page.mp4", "truncated.mp4", "sound.mp4", "huge.mp4"], "\(reasons)")
+        #expect(reasons["empty.mp4"] == "empty file (0 bytes)")
+        #expect(reasons["page.mp4"]?.hasPrefix("not a video FFmpeg can read") == true)
+        #expect(reasons["truncated.mp4"]?.hasPrefix("not a video FFmpeg can read") == true, "\(reasons["truncated.mp4"] ?? "")")
+        #expect(reasons["sound.mp4"] == "no video stream in the file (audio only, or not a video)")
+        #expect(reasons["huge.mp4"] == "8192x8192 h264 frames = 67.1 MP exceed the limit of 50.0 MP")
+        #expect(report.indexed == 3)  // the photo, good.mp4, damaged.mp4
+
+        let records = try store.images(offset: 0, limit: 100)
+        let damagedRecord = try #require(records.first { $0.path.hasSuffix("/damaged.mp4") })
+        let goodRecord = try #require(records.first { $0.path.hasSuffix("/good.mp4") })
+        #expect(damagedRecord.error == nil && goodRecord.error == nil)
+        // Faces were seen from the first second to the last (the tracks' ranges; the kept faces may all come from
+        // the middle, where the concealed damage blends the two shots).
+        let times = try store.faces(ofImage: damagedRecord.id).compactMap(\.time)
+        #expect(times.contains { $0.start < 1 } && times.contains { $0.end > 5 }, "faces at \(times)")
+        // Failed files are recorded (not retried until they change) and never take the good ones with them.
+        #expect(records.count == 8)
+    }
+
+    @Test("a stream whose frames exceed the pixel limit is refused before a frame is decoded")
+    func pixelLimit() throws {
+        let (clips, manifest) = try TestVideo.standard.get()
+        #expect(throws: ImageDecodingError(file: clips + "/" + manifest.clips[1].clip,
+                                           reason: "640x360 hevc frames = 0.2 MP exceed the limit of 0.1 MP")) {
+            try VideoReader(path: clips + "/" + manifest.clips[1].clip, maxPixels: 100_000)
+        }
+    }
+
+    /// A phone records its rotation in the stream's display matrix; the frames come out upright, as ffmpeg
+    /// itself shows them (it applies the matrix too).
+    @Test("rotation metadata is applied, in the direction ffmpeg applies it")
+    func rotationIsApplied() throws {
+        let (clips, manifest) = try TestVideo.standard.get()
+        let folder = try TestData.temporaryFolder()
+        for degrees in [90, 180, 270] {
+            let rotated = folder + "/rotated\(degrees).mp4"
+            try TestVideo.ffmpeg(["-i", clips + "/" + manifest.clips[0].clip, "-c", "copy",
+                                  "-metadata:s:v:0", "rotate=\(degrees)", rotated])
+            let reader = try VideoReader(path: rotated)
+            // ffmpeg 5.1 writes the `rotate` tag as a display matrix turning the other way round (the reader's
+            // rotation is the clockwise turn that makes the frame upright); what counts is the pixel check below.
+            #expect(reader.info.rotation == (360 - degrees) % 360)
+            #expect(degrees == 180 ? (reader.info.width == 640 && reader.info.height == 360)
+                                   : (reader.info.width == 360 && reader.info.height == 640))
+            let ours = try reader.frame(at: 1.5)
+            let reference = folder + "/reference\(degrees).png"
+            try TestVideo.ffmpeg(["-ss", "1.5", "-i", rotated, "-frames:v", "1", "-pix_fmt", "rgb24", reference])
+            let theirs = try ImageDecoder().decode(contentsOf: reference)
+            #expect(theirs.width == ours.width && theirs.height == ours.height)
+            var total = 0
+            for i in ours.pixels.indices { total += abs(Int(ours.pixels[i]) - Int(theirs.pixels[i])) }
+            let mean = Double(total) / Double(ours.pixels.count)
+            #expect(mean < 4, "\(degrees)°: mean difference \(mean) from ffmpeg's upright frame")
+        }
+    }
+}
