@@ -81,7 +81,12 @@ struct ResultJSON: Codable, Sendable, Equatable {
     var queryFace: Int
     var width: Int
     var height: Int
+    /// For a video, the thumbnail is the matched frame.
     var thumbnail: String
+    /// For a video: the matched face's time range and frame, in seconds.
+    var time: FaceTime?
+    /// For a video: where the query's person is on screen (tracks passing the threshold, merged).
+    var appearances: [FaceTime]?
 }
 
 struct SearchJSON: Codable, Sendable {

@@ -60,8 +60,10 @@ extension Engine {
             try searcher.rank(faces: chosen.map { faces[$0].embedding }, k: options.k, metric: options.metric,
                               threshold: threshold)
         }
-        let results: [ResultJSON] = try ranked.compactMap { match, list in
-            let queryFace = chosen[list]
+        let matches = try store.withVideoTimes(ranked.map(\.match), queries: ranked.map { faces[chosen[$0.list]].embedding },
+                                             metric: options.metric, threshold: threshold)
+        let results: [ResultJSON] = try zip(matches, ranked).compactMap { match, entry in
+            let queryFace = chosen[entry.list]
             // The record may be gone if the image was deleted after the snapshot was taken: skip it.
             guard let record = try store.image(id: match.imageID) else { return nil }
             let (name, label) = names(ofPath: record.path)
@@ -69,7 +71,8 @@ extension Engine {
                 rank: match.rank, id: match.imageID, path: clientPath(match.path), name: name, label: label, score: match.score,
                 unknown: match.unknown, box: match.box, faceId: match.faceID, wholeImage: match.isWholeImage,
                 queryFace: queryFace, width: record.width, height: record.height,
-                thumbnail: Self.thumbnailURL(match.imageID))
+                thumbnail: Self.thumbnailURL(match.imageID, frame: match.time), time: match.time,
+                appearances: match.appearances)
         }
         return SearchJSON(
             query: .init(name: upload.name, width: image.width, height: image.height),

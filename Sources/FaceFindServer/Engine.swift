@@ -79,7 +79,10 @@ final class Engine: Sendable {
             faces: faces.map { $0.enumerated().map { FaceJSON(index: $0.offset, face: $0.element) } })
     }
 
-    static func thumbnailURL(_ id: Int64) -> String { "/v1/gallery/\(id)/thumbnail" }
+    /// The thumbnail of a gallery image; of a video, at the frame `time` (a search result's matched frame).
+    static func thumbnailURL(_ id: Int64, frame time: FaceTime? = nil) -> String {
+        "/v1/gallery/\(id)/thumbnail" + (time.map { "?t=\(Int(($0.frame * 1000).rounded()))" } ?? "")
+    }
 
     /// A gallery path as clients see it, so that responses (open to any client by default) reveal nothing of
     /// the server's folders: an upload as `uploads/<name>/<file>`, an indexed photo relative to the gallery's

@@ -381,6 +381,15 @@ paths:
             minimum: 16
             maximum: 1024
             default: 256
+        - name: t
+          in: query
+          description: For a video, the frame at this time, in milliseconds (a result's thumbnail URL sets it to
+            the matched frame); ignored for photos.
+          schema:
+            type: integer
+            minimum: 0
+            maximum: 86400000
+            default: 0
       responses:
         "200":
           description: JPEG, with an ETag; revalidate with If-None-Match.
@@ -685,6 +694,29 @@ components:
           type: integer
         thumbnail:
           type: string
+          description: For a video, the matched frame.
+        time:
+          $ref: "#/components/schemas/FaceTime"
+        appearances:
+          type: array
+          description: For a video, where the query's person is on screen, each range with the frame of its best
+            face (none when the match is unknown).
+          items:
+            $ref: "#/components/schemas/FaceTime"
+    FaceTime:
+      type: object
+      description: For a face of a video (only there), in seconds from the start.
+      required: [start, end, frame]
+      properties:
+        start:
+          type: number
+          description: The track begins after the last sampled frame without the face, or at its shot's start.
+        end:
+          type: number
+          description: The track ends before the first sampled frame without the face, or at the next cut.
+        frame:
+          type: number
+          description: The frame the face was taken from.
     Verification:
       type: object
       required: [first, second, embedder, similarity, threshold, samePerson]

@@ -36,20 +36,26 @@ extension FaceFindService {
         return try JSON.response(DeletedJSON(deleted: id))
     }
 
-    /// `GET /v1/gallery/{id}/thumbnail?size=`: a JPEG, longest side `size`. Revalidated by ETag on every use
-    /// (`no-cache`) because ids can be reused after a delete.
+    /// The largest `t` a thumbnail takes: a day of video, in milliseconds.
+    static let longestVideoMillis = 86_400_000
+
+    /// `GET /v1/gallery/{id}/thumbnail?size=&t=`: a JPEG, longest side `size`; for a video, the frame at `t`
+    /// milliseconds (default 0). Revalidated by ETag on every use (`no-cache`) because ids can be reused after a
+    /// delete.
     func thumbnail(_ request: Request, id: Int64) async throws -> Response {
-        let size = try Self.integer(Self.query(request), "size", default: configuration.thumbnailSize,
+        let fields = Self.query(request)
+        let size = try Self.integer(fields, "size", default: configuration.thumbnailSize,
                                     range: 16...configuration.maxThumbnailSize)
+        let millis = try Self.integer(fields, "t", default: 0, range: 0...Self.longestVideoMillis)
         let engine = self.engine
-        let thumbnail = try await storage.run { _ in try engine.thumbnail(id: id, size: size) }
+        let thumbnail = try await storage.run { _ in try engine.thumbnail(id: id, size: size, millis: millis) }
         let headers: HTTPFields = [.eTag: thumbnail.etag, .cacheControl: "private, no-cache"]
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",")
             .contains(where: { $0.trimmingCharacters(in: .whitespaces) == thumbnail.etag }) {
             return Response(status: .notModified, headers: headers)
         }
-        var fields = headers
-        fields[.contentType] = thumbnail.contentType
-        return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: thumbnail.bytes)))
+        var response = headers
+        response[.contentType] = thumbnail.contentType
+        return Response(status: .ok, headers: response, body: ResponseBody(byteBuffer: ByteBuffer(bytes: thumbnail.bytes)))
     }
 }

@@ -11,24 +11,25 @@ struct Thumbnail: Sendable {
 }
 
 extension Engine {
-    /// A JPEG of the gallery image, longest side `size`, from a memory cache when possible. The picture is
-    /// plain (no boxes drawn): the page draws the matched face over it, so one cached thumbnail serves every
-    /// search.
-    func thumbnail(id: Int64, size: Int) throws -> Thumbnail {
-        if let cached = thumbnails.get(id: id, size: size) { return cached }
+    /// A JPEG of the gallery image, longest side `size`, from a memory cache when possible; for a video, its
+    /// frame at `millis` milliseconds (a search result's matched frame). The picture is plain (no boxes drawn):
+    /// the page draws the matched face over it, so one cached thumbnail serves every search.
+    func thumbnail(id: Int64, size: Int, millis: Int = 0) throws -> Thumbnail {
         guard let record = try store.image(id: id) else { throw APIError.notFound("no gallery image with id \(id)") }
+        let millis = isVideoPath(record.path) ? millis : 0
+        if let cached = thumbnails.get(id: id, size: size, millis: millis) { return cached }
         let (thumbnail, _) = try timed("thumbnail") { () throws -> Thumbnail in
             let image: RGBImage
             do {
-                image = try galleryDecoder.decode(contentsOf: record.path)
+                image = try galleryDecoder.decodeMedia(contentsOf: record.path, at: Double(millis) / 1000)
             } catch let error as ImageDecodingError {
                 throw APIError.notFound("the photo of gallery image \(id) cannot be read: \(error.reason)")
             }
             let small = image.width <= size && image.height <= size ? image : image.resized(maxSide: size).image
             return Thumbnail(bytes: try JPEGEncoder.encode(small, quality: 85), contentType: "image/jpeg",
-                             etag: "\"\(record.sha256.prefix(16))-\(size)-1\"")
+                             etag: "\"\(record.sha256.prefix(16))-\(size)-\(millis)-1\"")
         }
-        thumbnails.put(thumbnail, id: id, size: size)
+        thumbnails.put(thumbnail, id: id, size: size, millis: millis)
         return thumbnail
     }
 }
@@ -61,6 +62,8 @@ final class ThumbnailCache: @unchecked Sendable {
     private struct Key: Hashable {
         var id: Int64
         var size: Int
+        /// A video's frame time in milliseconds (0 for a photo).
+        var millis: Int
     }
 
     private let lock = NSLock()
@@ -71,9 +74,9 @@ final class ThumbnailCache: @unchecked Sendable {
 
     init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
-    func get(id: Int64, size: Int) -> Thumbnail? {
+    func get(id: Int64, size: Int, millis: Int) -> Thumbnail? {
         lock.withLock {
-            let key = Key(id: id, size: size)
+            let key = Key(id: id, size: size, millis: millis)
             guard let entry = entries[key] else { return nil }
             clock += 1
             entries[key] = (entry.thumbnail, clock)
@@ -81,10 +84,10 @@ final class ThumbnailCache: @unchecked Sendable {
         }
     }
 
-    func put(_ thumbnail: Thumbnail, id: Int64, size: Int) {
+    func put(_ thumbnail: Thumbnail, id: Int64, size: Int, millis: Int) {
         lock.withLock {
             guard thumbnail.bytes.count <= capacityBytes else { return }
-            let key = Key(id: id, size: size)
+            let key = Key(id: id, size: size, millis: millis)
             if let old = entries[key] { bytes -= old.thumbnail.bytes.count }
             clock += 1
             entries[key] = (thumbnail, clock)

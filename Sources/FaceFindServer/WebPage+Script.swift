@@ -49,6 +49,13 @@ extension WebPage {
   }
 
   const pretty = (label) => label.replace(/_/g, " ");
+  // Seconds as m:ss.s, and a video result's times: where the shown frame is, and where the person is on screen.
+  const clock = (seconds) => {
+    const tenths = Math.round(seconds * 10);
+    return `${Math.floor(tenths / 600)}:${String(Math.floor(tenths / 10) % 60).padStart(2, "0")}.${tenths % 10}`;
+  };
+  const videoTimes = (r) => !r.time ? "" : `at ${clock(r.time.frame)}`
+    + ((r.appearances || []).length ? `; on screen ${r.appearances.map((a) => `${clock(a.start)}-${clock(a.end)}`).join(", ")}` : "");
   const percent = (value, total) => `${(100 * value) / total}%`;
 
   function placeBox(element, box, width, height) {
@@ -199,7 +206,8 @@ extension WebPage {
         box: r.box, bag: state.resultUrls,
         alt: `Rank ${r.rank}: ${pretty(r.label)}, ${r.name}`,
         lines: [["rank", `#${r.rank}`], ["score", `${result.metric} ${r.score.toFixed(3)}`],
-                ["tag", r.unknown ? "below threshold" : ""], ["label", pretty(r.label)], ["file", r.name]],
+                ["tag", r.unknown ? "below threshold" : ""], ["label", pretty(r.label)], ["file", r.name],
+                ["time", videoTimes(r)]],
       });
       item.classList.add("result");
       if (r.unknown) item.classList.add("unknown");

@@ -83,6 +83,7 @@ main { padding: 1rem; max-width: 80rem; margin: 0 auto; }
 .card .file { color: var(--muted); flex-basis: 100%; overflow-wrap: anywhere; font-size: .75rem; }
 .card .score { font-variant-numeric: tabular-nums; }
 .card .tag { color: var(--bad); }
+.card .time { flex-basis: 100%; font-size: .75rem; }
 .card .actions { padding: 0 .5rem .5rem; }
 .add-form fieldset {
   display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; border: 1px solid var(--line);

@@ -63,6 +63,12 @@ struct BenchCommand: ParsableCommand {
         var faces: Int
         var indexImagesPerSecond: Double
         var indexPeakRSSMiB: Double
+        /// Videos in the folder, their seconds, the frames searched for faces, and seconds of video indexed per
+        /// second of the whole run (photos included).
+        var videos: Int
+        var videoSeconds: Double
+        var videoFramesSampled: Int
+        var indexVideoRealTimeFactor: Double
         /// Photos of the per-stage sample.
         var sampleImages: Int
         var decodeImagesPerSecond: Double
@@ -132,6 +138,8 @@ struct BenchCommand: ParsableCommand {
             embedder: pipeline.settings.embedder, precision: precision.rawValue, cpuHasVNNI: Precision.cpuHasVNNI,
             images: report.indexed + report.failed.count, faces: report.faces,
             indexImagesPerSecond: report.imagesPerSecond, indexPeakRSSMiB: indexRSS,
+            videos: report.videos, videoSeconds: report.videoSeconds, videoFramesSampled: report.videoFrames,
+            indexVideoRealTimeFactor: report.videoRealTimeFactor,
             sampleImages: stages.images,
             decodeImagesPerSecond: Double(stages.images) / stages.decodeSeconds,
             detectImagesPerSecond: Double(stages.images) / stages.detectSeconds,
@@ -261,11 +269,14 @@ extension BenchCommand.Measurement {
                   let bound = modelBoundImagesPerSecond[p.rawValue] else { return nil }
             return String(format: "| model-only bound, %@ embedder (embed %.1f faces/s) | %.1f images/s |", p.rawValue, faces, bound)
         }
+        let videoRow = videos == 0 ? "" : String(
+            format: "\n| of which video: %d files, %.1f s, %d frames searched | %.1fx real time |", videos, videoSeconds,
+            videoFramesSampled, indexVideoRealTimeFactor)
         return """
             FaceFind bench: \(detector) + \(embedder), \(precision), \(workers) workers, ONNX Runtime \(onnxRuntime) (\(provider)); CPU \(cpuHasVNNI ? "with" : "without") VNNI
             | stage | result |
             |---|---|
-            | index end to end (\(images) photos, \(faces) faces) | \(String(format: "%.1f", indexImagesPerSecond)) images/s |
+            | index end to end (\(images) files, \(faces) faces) | \(String(format: "%.1f", indexImagesPerSecond)) files/s |\(videoRow)
             | peak RSS while indexing | \(String(format: "%.0f", indexPeakRSSMiB)) MiB |
             | decode (\(sampleImages) photos) | \(String(format: "%.0f", decodeImagesPerSecond)) images/s |
             | detect (incl. resize) | \(String(format: "%.1f", detectImagesPerSecond)) images/s |

@@ -79,7 +79,8 @@ import Testing
                               height: 3, faceCount: 1, error: "e", thumbnail: "/t", faces: [face])
         let result = ResultJSON(rank: 1, id: 1, path: "/p", name: "p", label: "l", score: 0.5, unknown: false,
                                 box: box, faceId: 1, wholeImage: false, queryFace: 0, width: 1, height: 1,
-                                thumbnail: "/t")
+                                thumbnail: "/t", time: FaceTime(start: 0, end: 2, frame: 1),
+                                appearances: [FaceTime(start: 0, end: 2, frame: 1)])
         let search = SearchJSON(query: .init(name: "q", width: 1, height: 1), faces: [face], chosenFaces: [0],
                                 metric: .cosine, k: 1, threshold: 0.6, unknown: false, results: [result],
                                 timings: .init(queueMs: 0, decodeMs: 0, detectEmbedMs: 0, searchMs: 0))
@@ -112,7 +113,7 @@ import Testing
             "Embedded": embedded, "EmbeddedFace": embedded.faces[0],
             "Person": PersonJSON(id: 1, name: "n", hidden: false, faceCount: 1, photoCount: 1, representative: personFace,
                                  faces: [personFace]),
-            "PersonFace": personFace,
+            "PersonFace": personFace, "FaceTime": FaceTime(start: 0, end: 2, frame: 1),
         ]
         let documented = Self.documentedSchemas()
         #expect(Set(documented.keys) == Set(samples.keys))
