@@ -180,9 +180,11 @@ extension PostgresGalleryStore: NearestFacesStore {
     public func personNodes() throws -> [PersonNode] {
         guard try layout() != nil else { return [] }
         return try session.run { db in
-            try db.query("SELECT id, image_id FROM \(unescaped: schema).faces WHERE NOT whole_image ORDER BY id").map { row in
-                let (face, image) = try row.decode((Int64, Int64).self)
-                return PersonNode(face: face, image: image)
+            try db.query("""
+                SELECT id, image_id, time_start IS NOT NULL FROM \(unescaped: schema).faces WHERE NOT whole_image ORDER BY id
+                """).map { row in
+                let (face, image, inVideo) = try row.decode((Int64, Int64, Bool).self)
+                return PersonNode(face: face, image: image, inVideo: inVideo)
             }
         }
     }
@@ -290,7 +292,9 @@ extension PostgresGalleryStore: NearestFacesStore {
             SELECT p.id, p.name, p.hidden, c.faces, c.photos,
                    r.face_id, r.image_id, r.path, r.width, r.height, r.x, r.y, r.w, r.h, r.pinned
             FROM \(schema).persons p
-            JOIN (SELECT fp.person_id, count(*) AS faces, count(DISTINCT f.image_id) AS photos
+            JOIN (SELECT fp.person_id,
+                         count(DISTINCT COALESCE(f.image_id || ':' || f.time_start || ':' || f.time_end, f.id::text)) AS faces,
+                         count(DISTINCT f.image_id) AS photos
                   FROM \(schema).face_persons fp JOIN \(schema).faces f ON f.id = fp.face_id
                   GROUP BY fp.person_id) c ON c.person_id = p.id
             JOIN (SELECT DISTINCT ON (fp.person_id) fp.person_id, f.id AS face_id, f.image_id, i.path, i.width,

@@ -52,11 +52,16 @@ extension SQLiteGalleryStore: PeopleStore {
         try wrap { try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM persons") ?? 1 } }
     }
 
+    /// One value per appearance of a face of `faces f`: its id in a photo, its video and track in a video (the
+    /// few faces kept of one track count once).
+    static let appearanceKey = "COALESCE(f.image_id || ':' || f.time_start || ':' || f.time_end, f.id)"
+
     public func people(includeHidden: Bool) throws -> [Person] {
         try wrap {
             try pool.read { db in
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT p.id, p.name, p.hidden, COUNT(fp.face_id) AS faces, COUNT(DISTINCT f.image_id) AS photos
+                    SELECT p.id, p.name, p.hidden, COUNT(DISTINCT \(Self.appearanceKey)) AS faces,
+                           COUNT(DISTINCT f.image_id) AS photos
                     FROM persons p JOIN face_persons fp ON fp.person_id = p.id JOIN faces f ON f.id = fp.face_id
                     \(includeHidden ? "" : "WHERE p.hidden = 0")
                     GROUP BY p.id ORDER BY faces DESC, p.id

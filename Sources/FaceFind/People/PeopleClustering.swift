@@ -70,7 +70,7 @@ public struct PeopleClustering: Sendable {
         let rows = (0..<matrix.faceCount).filter { !matrix.faceIsWholeImage[$0] }
         guard !rows.isEmpty else { return [:] }
         let graph = FaceGraph.nearestNeighbours(of: try index(matrix, rows: rows), k: neighbours, threshold: threshold)
-        let nodes = rows.map { PersonNode(face: matrix.faceIDs[$0], image: Int64(matrix.faceImage[$0])) }
+        let nodes = rows.map(matrix.personNode(ofFace:))
         return cluster(nodes, graph: graph, previous: previous, nextID: nextID)
     }
 
@@ -192,8 +192,8 @@ extension PeopleClustering {
                 edges.append(FaceEdge(face: matrix.faceIDs[row], neighbour: matrix.faceIDs[assigned[n.row]], similarity: n.score))
             }
         }
-        let node = { (row: Int) in PersonNode(face: matrix.faceIDs[row], image: Int64(matrix.faceImage[row])) }
-        return join(waiting: waiting.map(node), assigned: assigned.map(node), edges: edges, previous: previous)
+        return join(waiting: waiting.map(matrix.personNode(ofFace:)), assigned: assigned.map(matrix.personNode(ofFace:)),
+                    edges: edges, previous: previous)
     }
 
     /// The vote of `assignNewFaces`: each of `waiting` (in order) joins the person whose faces among its `edges`
@@ -218,5 +218,13 @@ extension PeopleClustering {
             inPhoto[face.image, default: []].insert(best.key)
         }
         return result
+    }
+}
+
+extension FaceMatrix {
+    /// Face `row` as clustering sees it (a face of a video by its file name: see `PersonNode.image`).
+    func personNode(ofFace row: Int) -> PersonNode {
+        let slot = Int(faceImage[row])
+        return PersonNode(face: faceIDs[row], image: Int64(slot), inVideo: isVideoPath(images[slot].path))
     }
 }

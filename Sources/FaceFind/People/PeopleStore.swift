@@ -6,7 +6,9 @@ public struct Person: Sendable, Equatable, Codable {
     public var name: String?
     /// Hidden persons (strangers, statues) are left out of lists unless asked for.
     public var hidden: Bool
+    /// Appearances: each face in a photo, each track in a video (a track keeps a few faces; they count once).
     public var faceCount: Int
+    /// Photos and videos.
     public var photoCount: Int
     /// The face that stands for the person in lists: the largest of its faces.
     public var representative: PersonFace?
@@ -109,11 +111,14 @@ public protocol PeopleStore: Sendable {
 /// never one person).
 public struct PersonNode: Sendable, Equatable {
     public var face: Int64
+    /// The group whose faces are never one person: the photo's id. A face of a video is a group of its own
+    /// (minus its face id): one person is on screen many times in one video, and the faces kept of one track are
+    /// all that person.
     public var image: Int64
 
-    public init(face: Int64, image: Int64) {
+    public init(face: Int64, image: Int64, inVideo: Bool = false) {
         self.face = face
-        self.image = image
+        self.image = inVideo ? -face : image
     }
 }
 
