@@ -31,6 +31,9 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Faces per inference batch.")
     var batchSize = 16
 
+    @Option(help: "Videos: seconds between the frames searched for faces (the first frame of every shot is searched too).")
+    var videoInterval = 1.0
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -52,6 +55,7 @@ struct IndexCommand: ParsableCommand {
             throw ValidationError("--workers-shared needs --store postgres://…: the workers share the work through the database")
         }
         guard lease > 0 else { throw ValidationError("--lease must be positive") }
+        guard videoInterval > 0, videoInterval.isFinite else { throw ValidationError("--video-interval must be a positive number of seconds") }
     }
 
     func run() throws {
@@ -62,7 +66,8 @@ struct IndexCommand: ParsableCommand {
             try store.bind(pipeline.settings)
             let indexer = IndexingPipeline(
                 finder: pipeline.finder, embedder: pipeline.embedder, store: store,
-                options: IndexingOptions(workers: runtime.workerCount, batchSize: batchSize))
+                options: IndexingOptions(workers: runtime.workerCount, batchSize: batchSize,
+                                         videoSampling: VideoSampling(interval: videoInterval)))
             let bar = ProgressBar(label: "indexing", enabled: progress || isatty(STDERR_FILENO) == 1)
             var report: IndexReport
             if workersShared, let shared = store as? PostgresGalleryStore {
@@ -103,6 +108,10 @@ struct IndexCommand: ParsableCommand {
         print(String(format: "%d files: %d indexed, %d unchanged, %d removed, %d failed; %d faces (%d photos without a detected face, embedded whole) in %.1f s (%.1f images/s)",
                      report.files, report.indexed, report.unchanged, report.removed, report.failed.count,
                      report.faces, report.wholeImage, report.seconds, report.imagesPerSecond))
+        if report.videos > 0 {
+            print(String(format: "of which %d videos: %.1f s, %d frames searched, %.1fx real time", report.videos,
+                         report.videoSeconds, report.videoFrames, report.videoRealTimeFactor))
+        }
         print("index \(printable(store.name)): \(counts.images) photos, \(counts.faces) faces, \(counts.failed) unreadable")
         if report.joinedPersons > 0 {
             print("\(report.joinedPersons) new face(s) joined their persons (the others wait for `facefind people cluster`)")

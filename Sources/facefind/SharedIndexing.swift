@@ -21,7 +21,7 @@ struct SharedIndexing {
         let start = Date()
         let root = URL(fileURLWithPath: folder).standardizedFileURL.path
         // Read before joining: the plan runs inside the run's transaction, which holds the store's connection.
-        let listing = try FolderListing(directory: root)
+        let listing = try FolderListing(directory: root, includeVideos: true)
         let known = try store.fileStates()
         var gone: [String] = []
         let started = try store.joinSharedRun(root: root, worker: worker) {

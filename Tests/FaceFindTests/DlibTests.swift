@@ -163,17 +163,9 @@ struct DlibTests {
             Issue.record("no dlib venv at \(Self.work): run scripts/dlib/install.sh")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.scripts + "/verify.py", "--onnx", try Self.modelPath(),
-                             "--dlib-models", Self.work + "/models"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "verify.py failed:\n\(output)")
+        let (status, output) = try TestData.run(python, [Self.scripts + "/verify.py", "--onnx", try Self.modelPath(),
+                                                         "--dlib-models", Self.work + "/models"])
+        #expect(status == 0, "verify.py failed:\n\(output)")
         #expect(output.contains("faces: 20;") && output.contains("PASS"), "\(output)")
     }
 

@@ -209,7 +209,7 @@ struct UnreadableInputTests {
         _ = try SQLiteGalleryStore(path: path)
         let header = try #require(FileHandle(forReadingAtPath: path)?.readData(ofLength: 100))
         #expect(Array(header[68..<72]) == [0x46, 0x63, 0x46, 0x64], "application_id 'FcFd'")
-        #expect(Array(header[60..<64]) == [0, 0, 0, 4], "user_version 4")
+        #expect(Array(header[60..<64]) == [0, 0, 0, 5], "user_version 5")
 
         // An index made before the mark (schema 1, application_id 0) opens, and is marked and upgraded.
         let old = folder + "/old.sqlite"

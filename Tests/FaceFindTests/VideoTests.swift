@@ -34,17 +34,9 @@ enum TestVideo {
     /// Runs a command (ffmpeg must be installed: scripts/setup.sh installs it; its absence fails, naming it).
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw VideoSetupError(description: "\(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): "
+        let (status, output) = try TestData.run("/usr/bin/env", arguments)
+        guard status == 0 else {
+            throw VideoSetupError(description: "\(arguments.joined(separator: " ")) failed (\(status)): "
                                   + output + " (ffmpeg comes from the Debian package ffmpeg: scripts/setup.sh)")
         }
         return output
@@ -319,5 +311,37 @@ struct BadVideoTests {
             let mean = Double(total) / Double(ours.pixels.count)
             #expect(mean < 4, "\(degrees)°: mean difference \(mean) from ffmpeg's upright frame")
         }
+    }
+}
+
+@Suite("Videos through the command line", .serialized)
+struct VideoCommandTests {
+    /// `facefind index` on the clips at two frames a second, then `search --json`: the clip with the query's person,
+    /// its time and appearances; the summary line counts the videos.
+    @Test func indexAndSearchSayWhen() throws {
+        let (clips, manifest) = try TestVideo.standard.get()
+        let db = try TestData.temporaryFolder() + "/index.sqlite"
+        let binary = try EndToEndTests.facefindBinary()
+        let index = try TestData.run(binary, ["index", clips, "--db", db, "--video-interval", "0.5", "--models", TestData.models])
+        #expect(index.status == 0, "\(index.output)")
+        // Two frames a second over 18 s, the cuts falling on sampled frames or between them.
+        let line = try #require(index.output.split(separator: "\n").first { $0.hasPrefix("of which 3 videos: 18.0 s, ") })
+        let frames = Int(line.split(separator: " ")[6])!
+        #expect((33...44).contains(frames), "\(line)")
+        let shot = manifest.clips[2].shots[1]  // VP9, id06 from 2 s to 4 s
+        let search = try TestData.run(binary, ["search", TestData.face("scenes/id06/img18.jpg"), "--db", db, "-k", "1",
+                                               "--json", "--models", TestData.models])
+        #expect(search.status == 0, "\(search.output)")
+        struct Result: Decodable {
+            struct M: Decodable { var path: String; var time: FaceTime?; var appearances: [FaceTime]? }
+            var results: [M]
+        }
+        let first = try #require(try JSONDecoder().decode([Result].self, from: Data(search.output.utf8)).first?.results.first)
+        #expect(first.path.hasSuffix(manifest.clips[2].clip))
+        let time = try #require(first.time)
+        #expect(abs(time.start - shot.start) < 0.04 && abs(time.end - shot.end) < 0.04, "\(time)")
+        #expect(first.appearances?.count == 1)
+        let bad = try TestData.run(binary, ["index", clips, "--db", db, "--video-interval", "0"])
+        #expect(bad.status != 0 && bad.output.contains("--video-interval must be a positive number of seconds"))
     }
 }
