@@ -12,6 +12,7 @@ import argparse
 import base64
 import fcntl
 import json
+import re
 import os
 import select
 import shutil
@@ -178,12 +179,35 @@ def results_rendered_after(browser, marker):
                      f" return !!f && f.dataset.render !== {json.dumps(marker)}; }})()", "new results")
 
 
+def video_flow(browser, args):
+    """A query whose person is in a video: the first card is the video, its picture the matched frame (loaded),
+    the matched face boxed, and the times under it ("at 0:05.0; on screen 0:03.0-0:06.0")."""
+    browser.set_files("#query-file", [args.query])
+    browser.wait_for("document.querySelectorAll('#results li.result').length > 0", "the results grid", timeout=60)
+    browser.wait_for("(() => { const i = document.querySelector('#results li.result img');"
+                     " return i && i.complete && i.naturalWidth > 0; })()", "the first result's frame", timeout=60)
+    first = browser.evaluate("""(() => { const f = document.querySelector('#results li.result');
+        const time = f.querySelector('.time');
+        return {file: f.querySelector('.file').textContent, time: time ? time.textContent : '',
+                box: !!f.querySelector('.box')}; })()""")
+    check(first["file"] == args.expect_video, f"first result is {args.expect_video} (got {first['file']!r})")
+    check(first["box"], "the matched face is boxed on the frame")
+    check(re.fullmatch(r"at \d+:\d\d\.\d; on screen \d+:\d\d\.\d-\d+:\d\d\.\d(, .*)?", first["time"]) is not None,
+          f"the card says when: {first['time']!r}")
+    browser.screenshot(os.path.join(args.out, "video.png"))
+    errors = [e for e in browser.drain_events() if e.get("method") == "Runtime.exceptionThrown"]
+    check(not errors, f"no script errors ({len(errors)})")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="base URL of a running facefind serve (loopback)")
     parser.add_argument("--query", required=True, help="photo to search with")
-    parser.add_argument("--expect-label", required=True, help="label the first result must have")
-    parser.add_argument("--add-photo", required=True, help="photo to add from the gallery view")
+    parser.add_argument("--expect-label", help="label the first result must have")
+    parser.add_argument("--add-photo", help="photo to add from the gallery view")
+    parser.add_argument("--expect-video", help="instead of the photo flows: the file name of the video the query must "
+                        "find first, shown at its matched frame with the times written under it")
     parser.add_argument("--add-name", default="Browser Added", help="name to give the added photo")
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--out", required=True, help="folder for screenshots")
@@ -192,6 +216,8 @@ def main():
     parser.add_argument("--people", type=int, default=0,
                         help="also test the People view: at least this many persons (the gallery must be clustered)")
     args = parser.parse_args()
+    if not args.expect_video and not (args.expect_label and args.add_photo):
+        parser.error("--expect-label and --add-photo are required (or --expect-video)")
     os.makedirs(args.out, exist_ok=True)
 
     browser = Browser(args.chromium, deadline=time.monotonic() + args.timeout)
@@ -201,6 +227,8 @@ def main():
         browser.navigate(args.url.rstrip("/") + "/?pageSize=4")
         check(browser.evaluate("document.title") == "FaceFind", "page loads with title FaceFind")
 
+        if args.expect_video:
+            return video_flow(browser, args)
         # Search: upload the query photo through the file input.
         browser.set_files("#query-file", [args.query])
         browser.wait_for("document.querySelectorAll('#results li.result').length > 0", "the results grid", timeout=60)
