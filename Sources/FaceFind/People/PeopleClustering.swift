@@ -26,8 +26,9 @@ public struct PeopleClustering: Sendable {
     /// 10 and 40 (`facefind evaluate --split ../shared/faces/lfw-dev-split.json --clusters --embedder NAME
     /// --neighbours 10,20,40`): 20 in 19 of the 20 folds of MobileFaceNet and FaceNet-512 (BCubed F 0.9835 → 0.9861
     /// and 0.9353 → 0.9454; paired intervals +0.0000 to +0.0085 and -0.0000 to +0.0244), 40 no better, dlib
-    /// unchanged. The gain is recall on people with many photos: ten neighbours cannot hold a person of dozens
-    /// of photos together, as a photo library's family members are.
+    /// unchanged. Both intervals touch 0, so the gain alone is not established; 20 is kept because no fold got
+    /// worse and the cause is known: ten neighbours cannot hold a person of dozens of photos together (lfw-dev's
+    /// largest identities, a photo library's family members).
     public static let defaultNeighbours = 20
     /// Clusters with fewer faces stay unassigned: a face seen once is no "person" to list, and most single
     /// faces of a photo library are strangers (lfw-dev: 1,797 identities, 1,119 of them with one photo).
