@@ -150,11 +150,15 @@ struct SearchCommand: ParsableCommand {
         }
     }
 
-    /// `{"query file": ["gallery file", ...]}` (file names only), the competition format.
+    /// `{"query file": ["gallery file", ...]}` (file names only), the competition format. A video is named with
+    /// the matched face's track as a media fragment (W3C Media Fragments URI: `clip.mp4#t=3.0,6.0`, seconds).
     private static func writeSubmission(_ results: [QueryResult], to path: String) throws {
         var map: [String: [String]] = [:]
         for r in results where r.error == nil {
-            map[URL(fileURLWithPath: r.query).lastPathComponent] = r.results.map { URL(fileURLWithPath: $0.path).lastPathComponent }
+            map[URL(fileURLWithPath: r.query).lastPathComponent] = r.results.map { match in
+                URL(fileURLWithPath: match.path).lastPathComponent
+                    + (match.time.map { String(format: "#t=%.1f,%.1f", $0.start, $0.end) } ?? "")
+            }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -329,8 +329,9 @@ struct VideoCommandTests {
         let frames = Int(line.split(separator: " ")[6])!
         #expect((33...44).contains(frames), "\(line)")
         let shot = manifest.clips[2].shots[1]  // VP9, id06 from 2 s to 4 s
+        let submission = db + "-submission.json"
         let search = try TestData.run(binary, ["search", TestData.face("scenes/id06/img18.jpg"), "--db", db, "-k", "1",
-                                               "--json", "--models", TestData.models])
+                                               "--json", "--submission", submission, "--models", TestData.models])
         #expect(search.status == 0, "\(search.output)")
         struct Result: Decodable {
             struct M: Decodable { var path: String; var time: FaceTime?; var appearances: [FaceTime]? }
@@ -341,6 +342,9 @@ struct VideoCommandTests {
         let time = try #require(first.time)
         #expect(abs(time.start - shot.start) < 0.04 && abs(time.end - shot.end) < 0.04, "\(time)")
         #expect(first.appearances?.count == 1)
+        // The submission names the clip with the track as a media fragment.
+        let named = try JSONDecoder().decode([String: [String]].self, from: Data(contentsOf: URL(fileURLWithPath: submission)))
+        #expect(named == ["img18.jpg": [manifest.clips[2].clip + String(format: "#t=%.1f,%.1f", time.start, time.end)]])
         let bad = try TestData.run(binary, ["index", clips, "--db", db, "--video-interval", "0"])
         #expect(bad.status != 0 && bad.output.contains("--video-interval must be a positive number of seconds"))
     }
