@@ -237,7 +237,7 @@ struct BadVideoTests {
         try FileManager.default.copyItem(atPath: source, toPath: folder + "/good.mp4")
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
         // 0 bytes; text under a video's name; cut in half (its index, written last, is lost).
-        FileManager.default.createFile(atPath: folder + "/empty.mp4", contents: Data())
+        #expect(FileManager.default.createFile(atPath: folder + "/empty.mp4", contents: Data()))
         try Data("<html>not found</html>".utf8).write(to: URL(fileURLWithPath: folder + "/page.mp4"))
         try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: folder + "/truncated.mp4"))
         // Garbage over the middle fifth of the coded frames (around the cut): the frames before and after decode.
