@@ -11,22 +11,11 @@ struct UnreadableInputTests {
     /// reads every file whatever its permissions and would hide the defect.
     static func facefind(_ arguments: [String], unprivileged: Bool = false) throws -> (status: Int32, output: String) {
         let binary = try EndToEndTests.facefindBinary()
-        let process = Process()
         if unprivileged && getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary] + arguments
-            process.environment = ["HOME": "/nonexistent", "PATH": "/usr/bin:/bin"]
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
+            return try TestData.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary]
+                                    + arguments, environment: ["HOME": "/nonexistent", "PATH": "/usr/bin:/bin"])
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try TestData.run(binary, arguments)
     }
 
     /// A folder the unprivileged user can work in, with the ONNX Runtime library copied into it (the one set-up
