@@ -66,13 +66,10 @@ public struct FaceFinder: Sendable {
     /// The faces in `image` in its own pixel coordinates, best first; never empty: when no threshold finds a
     /// face, a whole-image stand-in is returned.
     public func faces(in image: RGBImage) throws -> [DetectedFace] {
-        let (copy, scale) = detectionImage(for: image)
+        let copy = detectionImage(for: image)
         for threshold in thresholds {
-            let found = try detector.detect(copy, threshold: threshold)
-            if !found.isEmpty {
-                let faces = scale == 1 ? found : found.map { $0.scaled(by: 1 / scale) }
-                return Self.dropSmall(faces, below: options.minFaceSize, imageWidth: image.width, imageHeight: image.height)
-            }
+            let faces = try detect(copy, threshold: threshold, in: image)
+            if !faces.isEmpty { return faces }
         }
         return [.wholeImage(width: image.width, height: image.height)]
     }
@@ -80,9 +77,14 @@ public struct FaceFinder: Sendable {
     /// The faces found at the first threshold only, possibly none: for video frames, where the next sampled
     /// frame is another chance and a lowered threshold would fill empty scenery with doubtful faces.
     public func confidentFaces(in image: RGBImage) throws -> [DetectedFace] {
-        let (copy, scale) = detectionImage(for: image)
-        let found = try detector.detect(copy, threshold: thresholds[0])
-        let faces = scale == 1 ? found : found.map { $0.scaled(by: 1 / scale) }
+        try detect(detectionImage(for: image), threshold: thresholds[0], in: image)
+    }
+
+    /// The faces the detector finds at `threshold` on `copy` (`detectionImage(for: image)`), mapped back to
+    /// `image`'s pixels, small ones dropped (`dropSmall`; the largest is always kept, so none only when none found).
+    private func detect(_ copy: (image: RGBImage, scale: Float), threshold: Float, in image: RGBImage) throws -> [DetectedFace] {
+        let found = try detector.detect(copy.image, threshold: threshold)
+        let faces = copy.scale == 1 ? found : found.map { $0.scaled(by: 1 / copy.scale) }
         return Self.dropSmall(faces, below: options.minFaceSize, imageWidth: image.width, imageHeight: image.height)
     }
 }
