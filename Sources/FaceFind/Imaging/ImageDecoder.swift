@@ -162,7 +162,7 @@ public struct ImageDecoder: Sendable {
             hasher.update(chunk)
             count += chunk.count
         }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), count)
+        return (hasher.hexDigest(), count)
     }
 
     /// Opens `path` as a regular file (see `readFile` for what is refused and how), tells `start` its size, then
@@ -197,9 +197,10 @@ public struct ImageDecoder: Sendable {
         default: throw ImageDecodingError(file: path, reason: "is not a regular file")
         }
         let size = Int(info.st_size)
-        let tooLarge = ImageDecodingError(
-            file: path, reason: "file is \(size / (1 << 20)) MiB, larger than any image accepted (\((limit ?? 0) >> 20) MiB)")
-        if let limit, size > limit { throw tooLarge }
+        if let limit, size > limit {
+            throw ImageDecodingError(
+                file: path, reason: "file is \(size / (1 << 20)) MiB, larger than any image accepted (\(limit >> 20) MiB)")
+        }
         start(size)
         var buffer = [UInt8](repeating: 0, count: max(1 << 16, min(size + 1, 1 << 22)))
         var total = 0

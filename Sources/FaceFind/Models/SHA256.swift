@@ -73,7 +73,7 @@ public struct SHA256: Sendable {
     public static func hex<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         var hasher = SHA256()
         hasher.update(bytes)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.hexDigest()
     }
 
     /// The lower-case hex digest of a file, read in 1 MiB blocks so large models don't sit in memory.
@@ -84,7 +84,12 @@ public struct SHA256: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(block) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.hexDigest()
+    }
+
+    /// The lower-case hex digest of what was hashed (`finalize` as text).
+    public mutating func hexDigest() -> String {
+        finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
 
