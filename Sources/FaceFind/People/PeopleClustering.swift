@@ -71,7 +71,7 @@ public struct PeopleClustering: Sendable {
         let rows = (0..<matrix.faceCount).filter { !matrix.faceIsWholeImage[$0] }
         guard !rows.isEmpty else { return [:] }
         let graph = FaceGraph.nearestNeighbours(of: try index(matrix, rows: rows), k: neighbours, threshold: threshold)
-        let nodes = rows.map(matrix.personNode(ofFace:))
+        let nodes = matrix.personNodes(ofFaces: rows)
         return cluster(nodes, graph: graph, previous: previous, nextID: nextID)
     }
 
@@ -193,7 +193,7 @@ extension PeopleClustering {
                 edges.append(FaceEdge(face: matrix.faceIDs[row], neighbour: matrix.faceIDs[assigned[n.row]], similarity: n.score))
             }
         }
-        return join(waiting: waiting.map(matrix.personNode(ofFace:)), assigned: assigned.map(matrix.personNode(ofFace:)),
+        return join(waiting: matrix.personNodes(ofFaces: waiting), assigned: matrix.personNodes(ofFaces: assigned),
                     edges: edges, previous: previous)
     }
 
@@ -223,9 +223,13 @@ extension PeopleClustering {
 }
 
 extension FaceMatrix {
-    /// Face `row` as clustering sees it (a face of a video by its file name: see `PersonNode.image`).
-    func personNode(ofFace row: Int) -> PersonNode {
-        let slot = Int(faceImage[row])
-        return PersonNode(face: faceIDs[row], image: Int64(slot), inVideo: isVideoPath(images[slot].path))
+    /// Faces `rows` as clustering sees them (a face of a video by its file name, told once per file: see
+    /// `PersonNode.image`).
+    func personNodes(ofFaces rows: [Int]) -> [PersonNode] {
+        let inVideo = images.map { isVideoPath($0.path) }
+        return rows.map { row in
+            let slot = Int(faceImage[row])
+            return PersonNode(face: faceIDs[row], image: Int64(slot), inVideo: inVideo[slot])
+        }
     }
 }
