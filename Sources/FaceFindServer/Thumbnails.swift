@@ -14,10 +14,10 @@ extension Engine {
     /// A JPEG of the gallery image, longest side `size`, from a memory cache when possible; for a video, its
     /// frame at `millis` milliseconds (a search result's matched frame). The picture is plain (no boxes drawn):
     /// the page draws the matched face over it, so one cached thumbnail serves every search.
+    /// (`millis` is part of the cache key as given: a photo ignores it.)
     func thumbnail(id: Int64, size: Int, millis: Int = 0) throws -> Thumbnail {
-        guard let record = try store.image(id: id) else { throw APIError.notFound("no gallery image with id \(id)") }
-        let millis = isVideoPath(record.path) ? millis : 0
         if let cached = thumbnails.get(id: id, size: size, millis: millis) { return cached }
+        guard let record = try store.image(id: id) else { throw APIError.notFound("no gallery image with id \(id)") }
         let (thumbnail, _) = try timed("thumbnail") { () throws -> Thumbnail in
             let image: RGBImage
             do {
@@ -62,7 +62,7 @@ final class ThumbnailCache: @unchecked Sendable {
     private struct Key: Hashable {
         var id: Int64
         var size: Int
-        /// A video's frame time in milliseconds (0 for a photo).
+        /// A video's frame time in milliseconds, as asked for (0 by default).
         var millis: Int
     }
 
