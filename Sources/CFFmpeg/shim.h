@@ -7,12 +7,10 @@
 #include <libswscale/swscale.h>
 #include <libavutil/display.h>
 #include <libavutil/error.h>
-#include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 
 static inline int facefind_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int facefind_averror_eof(void) { return AVERROR_EOF; }
-static inline int facefind_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t facefind_nopts_value(void) { return AV_NOPTS_VALUE; }
 
 /// The clockwise rotation in degrees (0, 90, 180 or 270) that the stream's display matrix asks for, 0 without one.

@@ -11,7 +11,8 @@ import PostgresNIO
 /// - `settings(key, value)`: the `IndexSettings` that made the vectors;
 /// - `images(id, path UNIQUE, sha256, bytes, modified, width, height, status, error, indexed_at)`;
 /// - `faces(id, image_id → images ON DELETE CASCADE, x, y, w, h, score, landmarks real[], whole_image,
-///   embedding vector(D), time_start, time_end, frame_time)` (the times of a video's face, NULL in photos), created when the settings are bound (D is their dimension), with
+///   embedding vector(D), time_start, time_end, frame_time)` (the times of a video's face, NULL in photos),
+///   created when the settings are bound (D is their dimension), with
 ///   `faces_embedding_hnsw USING hnsw (embedding vector_cosine_ops | vector_l2_ops)`.
 ///
 /// When the server goes away mid-operation the store reconnects with backoff and repeats the interrupted

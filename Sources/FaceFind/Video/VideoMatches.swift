@@ -4,7 +4,8 @@ extension GalleryStore {
     /// The matches with their video times: for each match in a video, the time range and frame of the matched
     /// face (`Match.time`), and where the query's person is on screen (`Match.appearances`): every track of the
     /// video with a face that passes `threshold` against the query, merged where they overlap (none for an
-    /// unknown match; without a threshold or a query, the matched face's track). Photos pass unchanged. One small read per video among the matches (its faces), whatever the gallery's size.
+    /// unknown match; without a threshold or a query, the matched face's track). Photos pass unchanged. Two small
+    /// reads per video among the matches (its faces' vectors, and their times), whatever the gallery's size.
     ///
     /// - Parameters:
     ///   - matches: ranked matches of any searcher.

@@ -186,7 +186,7 @@ public final class VideoReader {
         var summary = VideoReadSummary()
         var nextSample = 0.0
         var nextCheck = 0.0
-        var thumbnail: [UInt8]?, previousThumbnail: [UInt8]?
+        var previousThumbnail: [UInt8]?
         let checkSpacing = 0.125
 
         func handle(_ frame: UnsafeMutablePointer<AVFrame>) throws {
@@ -200,11 +200,11 @@ public final class VideoReader {
             // must mark it as the new shot's first).
             if sampling.sceneChanges && (time >= nextCheck || due) {
                 nextCheck = time + checkSpacing
-                thumbnail = greyThumbnail(frame)
-                if let previous = previousThumbnail, let current = thumbnail {
+                let current = greyThumbnail(frame)
+                if let previous = previousThumbnail, let current {
                     cut = Self.meanAbsoluteDifference(previous, current) > sampling.cutThreshold
                 }
-                previousThumbnail = thumbnail
+                previousThumbnail = current
             }
             guard due || cut, let image = rgbImage(frame) else { return }
             let first = summary.sampledFrames == 0
