@@ -56,6 +56,8 @@ struct GalleryPageJSON: Codable, Sendable {
 
 struct AddedJSON: Codable, Sendable {
     var added: [ImageJSON]
+    /// New faces that joined an existing person (0 when the gallery has no persons yet).
+    var joinedPersons: Int = 0
 }
 
 struct DeletedJSON: Codable, Sendable {

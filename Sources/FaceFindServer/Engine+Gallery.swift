@@ -10,8 +10,10 @@ extension Engine {
     /// uploads folder as `<label>/<first 16 hex of its sha256>-<name>` with the extension of its real format,
     /// then indexed by the library's `IndexingPipeline` exactly as `facefind index` would index that folder
     /// (same detection, same batch embedding, one store transaction). A second upload of the same bytes and
-    /// name replaces the first instead of duplicating it.
-    func add(_ uploads: [ImageUpload], label: String?) throws -> [ImageJSON] {
+    /// name replaces the first instead of duplicating it. When the gallery has persons, the new faces then join
+    /// those close enough (`PeopleClustering.assignNewFaces(ofPaths:in:searcher:)`, as `facefind index` joins
+    /// them); the others wait for the next `facefind people cluster`.
+    func add(_ uploads: [ImageUpload], label: String?) throws -> AddedJSON {
         let folder = Self.sanitize(label ?? "", fallback: "unnamed")
         var files: [(path: String, bytes: [UInt8])] = []
         for upload in uploads {
@@ -58,17 +60,28 @@ extension Engine {
                            "could not index: " + reasons.joined(separator: "; "))
         }
         updateGalleryGauges()
+        // The photos are in the gallery now; a failure to join persons (they can be clustered later) must not
+        // undo the upload, so it is logged, not thrown.
+        var joined = 0
+        do {
+            joined = try timed("people_join") {
+                try PeopleClustering.assignNewFaces(ofPaths: paths, in: store, searcher: index.current)
+            }.0
+        } catch {
+            logger.error("the uploaded faces could not join persons: \(error)")
+        }
 
         // Every indexed image has at least one face (the whole image standing in when none is found), so the
         // faces of these paths give their new ids.
         let ids = Dictionary(try store.loadFaceMatrix(paths: paths).images.map { ($0.path, $0.id) },
                              uniquingKeysWith: { a, _ in a })
         var seen = Set<Int64>()
-        return try paths.compactMap { path in
+        let added = try paths.compactMap { path -> ImageJSON? in
             guard let id = ids[path], seen.insert(id).inserted, let record = try store.image(id: id) else { return nil }
             thumbnails.remove(id: id)  // an id can be reused after a delete
             return json(record)
         }
+        return AddedJSON(added: added, joinedPersons: joined)
     }
 
     /// Removes an image from the gallery; its file too when it is an upload (files elsewhere belong to the

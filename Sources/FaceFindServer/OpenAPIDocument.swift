@@ -886,12 +886,18 @@ components:
           description: Absent on the last page.
     Added:
       type: object
-      required: [added]
+      required: [added, joinedPersons]
       properties:
         added:
           type: array
           items:
             $ref: "#/components/schemas/Image"
+        joinedPersons:
+          type: integer
+          description: |
+            New faces that joined an existing person (those close enough to the person's faces, as
+            `facefind index` joins them); the others wait for the next `facefind people cluster`. 0 when the
+            gallery has no persons yet.
     Deleted:
       type: object
       required: [deleted]

@@ -10,7 +10,7 @@ extension FaceFindService {
         let admission = try inference.admit()
         let engine = self.engine
         let added = try await admission.run { _ in try engine.add(upload.images, label: label) }
-        return try JSON.response(AddedJSON(added: added), status: .created)
+        return try JSON.response(added, status: .created)
     }
 
     /// `GET /v1/gallery?offset=&limit=`: one page of the gallery, in id order.

@@ -313,14 +313,16 @@ extension WebPage {
     setStatus(galleryStatus, `Adding ${files.length} photo${files.length === 1 ? "" : "s"}…`);
     try {
       const result = await api("/v1/gallery", { method: "POST", body: form });
-      setStatus(galleryStatus, `Added ${result.added.length} photo${result.added.length === 1 ? "" : "s"}`
-        + (name ? ` of ${name}.` : "."));
+      const added = `Added ${result.added.length} photo${result.added.length === 1 ? "" : "s"}`
+        + (name ? ` of ${name}.` : ".")
+        + (result.joinedPersons > 0
+           ? ` ${result.joinedPersons} face${result.joinedPersons === 1 ? "" : "s"} joined people already known.` : "");
+      setStatus(galleryStatus, added);
       $("add-files").value = "";
       const page = await api("/v1/gallery?limit=1");
       state.page = Math.max(0, Math.ceil(page.total / state.pageSize) - 1);  // show the end, where they went
       await loadGallery();
-      setStatus(galleryStatus, `Added ${result.added.length} photo${result.added.length === 1 ? "" : "s"}`
-        + (name ? ` of ${name}.` : "."));
+      setStatus(galleryStatus, added);
     } catch (error) {
       setStatus(galleryStatus, explain(error), true);
     } finally {

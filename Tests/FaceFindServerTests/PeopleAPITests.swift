@@ -84,4 +84,52 @@ import Testing
                                              headers: [.apiKey: Fixture.apiKey]).status == .badRequest)
         }
     }
+
+    /// Uploads join the persons of a clustered gallery as `facefind index` lets new faces join: each new face of
+    /// one of the four people that joins anyone joins the person of that folder's photos, and a stranger joins
+    /// nobody (until the next clustering). SQLite searches the server's live gallery; PostgreSQL its HNSW index.
+    @Test(arguments: Store.allCases)
+    func uploadsJoinTheirPersons(store: Store) async throws {
+        let (service, cleanUp) = try Self.clusteredService(on: store)
+        defer { cleanUp() }
+        try await service.test { client in
+            let before = try await client.get("/v1/people").json([PersonJSON].self)
+            // The person each of the four is: the folder of its faces' photos.
+            var personOf: [String: Int64] = [:]
+            for person in before {
+                let faces = try #require(try await client.get("/v1/people/\(person.id)").json(PersonJSON.self).faces)
+                for face in faces { personOf[String(face.path.split(separator: "/")[0])] = person.id }
+            }
+            #expect(Set(personOf.keys) == Set(Fixture.people), "\(personOf)")
+
+            // Photos 5 and 6 of each, in one request: every face of them that joins, joins its own person.
+            var form = MultipartBody()
+            for person in Fixture.people {
+                for n in [5, 6] { form.file("image", filename: "\(person)_\(n).jpg", try Fixture.bytes(Fixture.photo(person, n))) }
+            }
+            let response = try await client.post("/v1/gallery", form: form, key: Fixture.apiKey)
+            #expect(response.status == .created)
+            let added = try response.json(AddedJSON.self)
+            #expect(added.added.count == 8)
+            var joined = 0
+            for person in Fixture.people {
+                let id = try #require(personOf[person])
+                let faces = try #require(try await client.get("/v1/people/\(id)").json(PersonJSON.self).faces)
+                let uploaded = faces.filter { $0.path.hasPrefix("uploads/") }
+                #expect(uploaded.allSatisfy { $0.path.hasSuffix("-\(person)_5.jpg") || $0.path.hasSuffix("-\(person)_6.jpg") }, "\(person): \(uploaded.map(\.path))")
+                #expect(uploaded.allSatisfy { !$0.pinned })
+                joined += uploaded.count
+            }
+            #expect(joined == added.joinedPersons)
+            #expect(joined >= 6, "\(joined) of the 8 new faces joined their person")
+
+            // A stranger joins nobody: the persons' faces are as they were.
+            var stranger = MultipartBody()
+            stranger.file("image", filename: "stranger.jpg", try Fixture.bytes(Fixture.photo("Jennifer_Aniston", 1)))
+            let alone = try await client.post("/v1/gallery", form: stranger, key: Fixture.apiKey).json(AddedJSON.self)
+            #expect(alone.added.count == 1 && alone.joinedPersons == 0)
+            let after = try await client.get("/v1/people").json([PersonJSON].self)
+            #expect(after.map(\.faceCount).reduce(0, +) == before.map(\.faceCount).reduce(0, +) + joined)
+        }
+    }
 }

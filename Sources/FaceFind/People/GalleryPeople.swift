@@ -110,4 +110,44 @@ extension PeopleClustering {
         try people.assign(joined)
         return joined.count
     }
+
+    /// After an upload: the faces of the images at `paths` join persons as `assignNewFaces(in:)` lets new faces
+    /// join, without loading the gallery. Their nearest faces come from the store's own search when it has one
+    /// (PostgreSQL), else from `searcher`, the gallery as it is searched (`facefind serve`'s live search), which
+    /// answers the best face of each photo: a face's neighbours are then the closest face of each of its
+    /// `4 × neighbours` nearest photos that has a person (another face of one photo is another person anyway),
+    /// the first `neighbours` of them. Returns how many faces joined; 0 when the gallery has no persons yet.
+    ///
+    /// - Parameters:
+    ///   - paths: images just indexed (their faces have no person yet).
+    ///   - store: the index with persons.
+    ///   - searcher: the search over the whole gallery, the new images included or not.
+    public static func assignNewFaces(ofPaths paths: [String], in store: any GalleryStore,
+                                      searcher: any GallerySearcher) throws -> Int {
+        guard let people = store as? any PeopleStore, let settings = try store.settings(),
+              let clustering = PeopleClustering(embedder: settings.embedder) else { return 0 }
+        let previous = try people.personAssignments()
+        guard !previous.isEmpty else { return 0 }
+        let added = try store.loadFaceMatrix(paths: paths)
+        let rows = (0..<added.faceCount).filter { !added.faceIsWholeImage[$0] && previous[added.faceIDs[$0]] == nil }
+        guard !rows.isEmpty else { return 0 }
+        let edges: [FaceEdge]
+        if let source = store as? any NearestFacesStore {
+            edges = try source.neighbourEdges(of: rows.map { added.faceIDs[$0] }, k: clustering.neighbours,
+                                              threshold: clustering.threshold, assignedOnly: true, progress: nil)
+        } else {
+            edges = try rows.flatMap { row in
+                let photos = try searcher.rank(faces: [Embedding(Array(added.vector(ofFace: row)))],
+                                               k: 4 * clustering.neighbours, metric: .cosine, threshold: nil)
+                return photos.map(\.match)
+                    .filter { previous[$0.faceID] != nil && $0.score >= clustering.threshold }
+                    .prefix(clustering.neighbours)
+                    .map { FaceEdge(face: added.faceIDs[row], neighbour: $0.faceID, similarity: $0.score) }
+            }
+        }
+        let joined = clustering.join(waiting: added.personNodes(ofFaces: rows), assigned: [], edges: edges,
+                                     previous: previous)
+        try people.assign(joined)
+        return joined.count
+    }
 }
