@@ -209,6 +209,8 @@ def main():
     parser.add_argument("--expect-video", help="instead of the photo flows: the file name of the video the query must "
                         "find first, shown at its matched frame with the times written under it")
     parser.add_argument("--add-name", default="Browser Added", help="name to give the added photo")
+    parser.add_argument("--expect-joined", type=int, default=0,
+                        help="faces of the added photo that the page must say joined a person (a clustered gallery)")
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--out", required=True, help="folder for screenshots")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
@@ -306,6 +308,10 @@ def main():
         browser.wait_for(f"[...document.querySelectorAll('#gallery li.card .label')].some(e => e.textContent === {json.dumps(args.add_name)})",
                          "the added photo in the gallery")
         check(True, f"adding a photo named {args.add_name!r} from the page works and shows it")
+        if args.expect_joined:
+            status = browser.evaluate("document.getElementById('gallery-status').textContent")
+            joined = f"{args.expect_joined} face{'' if args.expect_joined == 1 else 's'} joined people already known"
+            check(joined in status, f"the page says the added photo's face joined its person (got {status!r})")
         browser.wait_for("[...document.querySelectorAll('#gallery li.card img')].every(i => i.complete && i.naturalWidth > 0)",
                          "every gallery thumbnail to load")
         browser.screenshot(os.path.join(args.out, "gallery.png"))
