@@ -192,26 +192,33 @@ extension PostgresGalleryStore: NearestFacesStore {
     /// Each face's nearest faces, found by the server (the HNSW index when there is one; `hnsw.ef_search` from
     /// the URL): a thousand faces per statement, on two connections at once (the server searches on one core
     /// per connection), so no vector leaves the server.
-    public func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, assignedOnly: Bool,
+    public func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, centre: [Float]?, assignedOnly: Bool,
                                progress: (@Sendable (Int, Int) -> Void)?) throws -> [FaceEdge] {
-        try neighbourEdges(of: faces, k: k, threshold: threshold, assignedOnly: assignedOnly, batch: 1000,
-                           progress: progress)
+        try neighbourEdges(of: faces, k: k, threshold: threshold, centre: centre, assignedOnly: assignedOnly,
+                           batch: 1000, progress: progress)
     }
 
     /// `neighbourEdges`, `batch` faces per statement.
-    func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, assignedOnly: Bool, batch: Int,
-                        progress: (@Sendable (Int, Int) -> Void)?) throws -> [FaceEdge] {
+    func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, centre: [Float]? = nil, assignedOnly: Bool,
+                        batch: Int, progress: (@Sendable (Int, Int) -> Void)?) throws -> [FaceEdge] {
         guard let layout = try layout() else { return [] }
         let ids = try faces ?? personNodes().map(\.face)
         guard !ids.isEmpty, k > 0 else { return [] }
+        if let centre, centre.count != layout.dimension {
+            throw GalleryError.storage(store: name, message: "a clustering centre of \(centre.count) dimensions for vectors of \(layout.dimension)")
+        }
         let metric = layout.hnsw ?? .cosine
         let op = metric.distanceOperator
         // Unit vectors: cosine similarity is 1 - cosine distance, or 1 - d² / 2 from the euclidean distance.
-        let similarity = metric == .cosine ? "1 - n.d" : "1 - n.d * n.d / 2"
+        // Centred: the cosine of the two vectors minus the centre ($4), measured on the neighbours the index found.
+        let similarity = centre != nil ? "1 - n.c" : metric == .cosine ? "1 - n.d" : "1 - n.d * n.d / 2"
+        let centred = centre == nil ? "" : """
+            , ((g.embedding - $4::real[]::\(layout.vectorType)) <=> (q.embedding - $4::real[]::\(layout.vectorType)))::float8 AS c
+            """
         let sql = """
             SELECT q.id, n.id, (\(similarity))::float4
             FROM \(schema).faces q CROSS JOIN LATERAL (
-                SELECT g.id, (g.embedding \(op) q.embedding)::float8 AS d FROM \(schema).faces g
+                SELECT g.id, (g.embedding \(op) q.embedding)::float8 AS d\(centred) FROM \(schema).faces g
                 WHERE NOT g.whole_image AND g.id <> q.id
                 \(assignedOnly ? "AND EXISTS (SELECT 1 FROM \(schema).face_persons fp WHERE fp.face_id = g.id)" : "")
                 ORDER BY g.embedding \(op) q.embedding LIMIT $2) n
@@ -227,10 +234,11 @@ extension PostgresGalleryStore: NearestFacesStore {
             let session = sessions[worker]
             while let b = work.claim() {
                 do {
-                    var bindings = PostgresBindings(capacity: 3)
+                    var bindings = PostgresBindings(capacity: 4)
                     bindings.append(batches[b])
                     bindings.append(Int32(k))
                     bindings.append(threshold)
+                    if let centre { bindings.append(Float4Array(centre)) }
                     let edges = try session.run { db in
                         try db.set("enable_indexscan", "on")
                         try db.set("hnsw.ef_search", String(min(1000, max(options.efSearch, k + 1))))

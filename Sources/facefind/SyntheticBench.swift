@@ -65,7 +65,7 @@ extension BenchCommand {
                                   vector: buffer[offset..<(offset + gallery.dimension)])
             }
         }
-        let threshold = ModelCatalog.spec(named: "facenet512")?.embedder?.clusterThreshold ?? 0.655
+        let threshold = SyntheticGallery.clusterThreshold
         let labels = (0..<count).map { String(gallery.identity(of: $0)) }
         var rows: [Row] = []
         for precision in vectorPrecision.values {
@@ -91,7 +91,7 @@ extension BenchCommand {
     /// the server's HNSW index; this process's peak RSS is the whole run's.
     private func runSyntheticPeople(count: Int, store url: String) throws {
         let gallery = SyntheticGallery(count: count)
-        let threshold = ModelCatalog.spec(named: "facenet512")?.embedder?.clusterThreshold ?? 0.655
+        let threshold = SyntheticGallery.clusterThreshold
         let bar = ProgressBar(label: "neighbours", enabled: !json && isatty(STDERR_FILENO) == 1)
         let result = try PostgresSyntheticBench.clusterPeople(
             url: url, gallery: gallery, threshold: threshold, options: try PostgresSyntheticBench.Options(url: url),

@@ -165,7 +165,7 @@ struct PeopleStoreTests {
         let nodes = try store.personNodes()
         #expect(nodes.map(\.face) == matrix.faceIDs.enumerated().filter { !matrix.faceIsWholeImage[$0.offset] }.map(\.element).sorted())
         let k = 4
-        let edges = try store.neighbourEdges(of: nil, k: k, threshold: -1, assignedOnly: false, progress: nil)
+        let edges = try store.neighbourEdges(of: nil, k: k, threshold: -1, centre: nil, assignedOnly: false, progress: nil)
         #expect(edges.count == nodes.count * k)
         // Six statements over two connections, their progress counted: the same edges.
         let reported = Counter()
@@ -190,12 +190,26 @@ struct PeopleStoreTests {
             }
         }
         // A threshold drops the edges below it.
-        let strong = try store.neighbourEdges(of: nil, k: k, threshold: 0.6, assignedOnly: false, progress: nil)
+        let strong = try store.neighbourEdges(of: nil, k: k, threshold: 0.6, centre: nil, assignedOnly: false, progress: nil)
         #expect(strong.allSatisfy { $0.similarity >= 0.6 } && strong.count == edges.filter { $0.similarity >= 0.6 }.count)
 
-        // The same persons as clustering the vectors in memory.
+        // Centred (the embedder's clustering centre): the same neighbours, each measured as the clustering in
+        // memory measures it.
         let settings = try #require(try store.settings())
-        let clustering = try #require(PeopleClustering(embedder: settings.embedder))
+        let clustering = try #require(PeopleClustering(embedder: settings.embedder, dimension: settings.dimension))
+        let centre = try #require(clustering.centre)
+        let centred = try store.neighbourEdges(of: nil, k: k, threshold: -1, centre: centre, assignedOnly: false,
+                                               progress: nil)
+        func pairs(_ edges: [FaceEdge]) -> Set<[Int64]> { Set(edges.map { [$0.face, $0.neighbour] }) }
+        #expect(pairs(centred) == pairs(edges))
+        let rowOf = Dictionary(uniqueKeysWithValues: matrix.faceIDs.enumerated().map { ($1, $0) })
+        for edge in centred {
+            let truth = clustering.similarity(matrix.vector(ofFace: rowOf[edge.face]!), matrix.vector(ofFace: rowOf[edge.neighbour]!))
+            #expect(abs(edge.similarity - truth) < 1e-4, "face \(edge.face) → \(edge.neighbour): \(edge.similarity) vs \(truth)")
+            #expect(abs(edge.similarity - (edges.first { $0.face == edge.face && $0.neighbour == edge.neighbour }?.similarity ?? 0)) > 1e-3)
+        }
+
+        // The same persons as clustering the vectors in memory.
         let inMemory = try clustering.cluster(matrix, nextID: 1)
         _ = try PeopleClustering.clusterGallery(store)
         let saved = try store.personAssignments().mapValues(\.person)

@@ -192,6 +192,25 @@ struct PeopleTests {
         #expect(joined == [12: 1, 42: 2])
     }
 
+    /// Centring by hand: [3, 4] is [0.6, 0.8] as a unit vector, minus the centre [0.6, 0] it is [0, 0.8], so
+    /// [0, 1]; [1, 0] minus the centre is [0.4, 0], so [1, 0]. Their cosine, 0.6 as they are, is 0 centred. The
+    /// catalog's centres: FaceNet-512's and MobileFaceNet's (lfw-dev's mean faces, norms 0.2109 and 0.1077 as
+    /// scripts/people/centre.py printed them), none for dlib or for vectors of another dimension.
+    @Test func facesAreComparedCentred() {
+        let centred = PeopleClustering(threshold: 0.5, centre: [0.6, 0])
+        #expect(centred.compared([3, 4]) == [0, 1])
+        #expect(centred.compared([1, 0]) == [1, 0])
+        #expect(abs(centred.similarity([1, 0], [3, 4])) < 1e-7)
+        #expect(abs(PeopleClustering(threshold: 0.5).similarity([1, 0], Embedding.normalized([3, 4]).vector[...]) - 0.6) < 1e-6)
+        #expect(PeopleClustering(threshold: 0.5).compared([3, 4]) == [3, 4])
+        func norm(_ v: [Float]?) -> Float { (v ?? []).reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        #expect(abs(norm(PeopleClustering.centre(of: "facenet512", dimension: 512)) - 0.2109) < 1e-3)
+        #expect(abs(norm(PeopleClustering.centre(of: "mobilefacenet-int8", dimension: 128)) - 0.1077) < 1e-3)
+        #expect(PeopleClustering.centre(of: "facenet512", dimension: 1024) == nil)
+        #expect(PeopleClustering.centre(of: "dlib", dimension: 128) == nil)
+        #expect(PeopleClustering(embedder: "facenet512", dimension: 512)?.centre?.count == 512)
+    }
+
     /// Names are checked: trimmed; empty, over 200 characters, control characters and all digits refused.
     @Test func personNamesAreChecked() throws {
         #expect(try PeopleError.checkedName("  Ada Lovelace ") == "Ada Lovelace")

@@ -2,7 +2,7 @@
 and average-linkage agglomerative clustering, each with its threshold tuned on the very photos it is scored on (the
 anchors' best case), scored by BCubed F as `facefind evaluate --clusters` scores.
 
-usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--grid LOW,HIGH] [--facefind EVALUATION.json] [--json]
+usage: anchors.py FACES.ndjson EMBEDDINGS.npy [--grid LOW,HIGH] [--centred] [--facefind EVALUATION.json] [--json]
        (the venv of scripts/people/requirements.txt)
 
   facefind embed ../shared/faces/lfw-dev --embedder NAME --format npy --output E.npy > F.ndjson
@@ -60,6 +60,9 @@ def main():
     parser.add_argument("embeddings")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--facefind", help="`facefind evaluate --clusters --json` output on the same photos (its first row)")
+    parser.add_argument("--centred", action="store_true",
+                        help="give the anchors the vectors centred as FaceFind's clustering centres them: "
+                        "normalise(v - mean), the mean of these unit vectors (what scripts/people/centre.py stores)")
     parser.add_argument("--grid", default="0.30,0.80",
                         help="lowest and highest cosine threshold tried, 21 steps (dlib's similarities sit near 0.9)")
     args = parser.parse_args()
@@ -68,6 +71,9 @@ def main():
     paths = sorted(rows)
     vectors = np.load(args.embeddings)[[rows[p] for p in paths]].astype(np.float64)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    if args.centred:
+        vectors -= vectors.mean(axis=0)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = [os.path.basename(os.path.dirname(p)) for p in paths]
     low, high = (float(x) for x in args.grid.split(","))
     thresholds = [round(low + (high - low) * i / 20, 4) for i in range(21)]

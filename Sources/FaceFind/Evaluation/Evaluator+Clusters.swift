@@ -40,11 +40,14 @@ extension Evaluator {
             throw EvaluationError.fusionNotClustered
         }
         // Refused before anything is embedded.
-        guard let linkFrom = threshold
-                ?? ModelCatalog.spec(named: configuration.embedderModel)?.embedder?.clusterThreshold else {
+        guard let linkFrom = threshold ?? ModelCatalog.spec(named: configuration.embedderModel)?.embedder?.clusterThreshold else {
             throw EvaluationError.noCalibratedThreshold(configuration.embedderModel)
         }
         let run = try self.run(configuration, progress: progress)
+        // As `people cluster` compares faces: centred on the embedder's mean face when it has one.
+        let clustering = PeopleClustering(
+            threshold: linkFrom, neighbours: neighbours, minimumFaces: 1,
+            centre: PeopleClustering.centre(of: configuration.embedderModel, dimension: run.settings.dimension))
         let identity = Dictionary((set.queries + set.gallery).map { ($0.path, $0.id) }, uniquingKeysWith: { a, _ in a })
         let stored = try run.store.storedFaces(paths: Set(identity.keys))
         let start = Date()
@@ -66,7 +69,9 @@ extension Evaluator {
             labels.append(id)
             paths.append(path)
         }
-        let index = try VectorIndex.inMemory(vectors: vectors, dimension: run.settings.dimension)
+        let d = run.settings.dimension
+        let compared = (0..<(vectors.count / d)).flatMap { clustering.compared(vectors[($0 * d)..<(($0 + 1) * d)]) }
+        let index = try VectorIndex.inMemory(vectors: compared, dimension: d)
         let graph = FaceGraph.nearestNeighbours(of: index, k: neighbours, threshold: linkFrom)
         let clusters = ChineseWhispers.cluster(graph, cannotLink: allFaces ? cannotLink : [])
         let seconds = Date().timeIntervalSince(start)
@@ -78,7 +83,7 @@ extension Evaluator {
             bcubedFInterval: ClusteringScores.bcubedFInterval(clusters: photoClusters, labels: labels),
             photoPaths: paths, photoClusters: photoClusters, photoLabels: labels,
             incremental: try incremental && !allFaces ? Self.halfThenRest(vectors: vectors, dimension: run.settings.dimension,
-                labels: labels, clustering: PeopleClustering(threshold: linkFrom, neighbours: neighbours, minimumFaces: 1)) : nil,
+                labels: labels, clustering: clustering) : nil,
             clusteringSeconds: seconds)
     }
 

@@ -77,7 +77,8 @@ public enum ModelCatalog {
             // 0.508 (int8), inside the noise of a 1e-3 rate over 1,890 genuine pairs, so they stay.
             embedder: EmbedderSettings(dimension: 512, outputName: "embeddings:0",
                                        crop: .margin(margin: 22, resize: 182, size: 160), fixedBatchOfOne: false,
-                                       matchThreshold: 0.505, clusterThreshold: 0.655, detectionMinSide: 0),
+                                       matchThreshold: 0.505, clusterThreshold: 0.615,
+                                       clusterCentre: ClusterCentres.facenet512, detectionMinSide: 0),
             verifiedHere: true),
         ModelSpec(
             name: "mobilefacenet", task: .embedder,
@@ -97,7 +98,8 @@ public enum ModelCatalog {
             detector: nil,
             embedder: EmbedderSettings(dimension: 128, outputName: "output",
                                        crop: .align5(template: CropPolicy.arcFaceTemplate, size: 112),
-                                       fixedBatchOfOne: true, matchThreshold: 0.338, clusterThreshold: 0.461),
+                                       fixedBatchOfOne: true, matchThreshold: 0.338, clusterThreshold: 0.449,
+                                       clusterCentre: ClusterCentres.mobilefacenet),
             verifiedHere: true),
     ] + [dlibEmbedder] + adapters
 

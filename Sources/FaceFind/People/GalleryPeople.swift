@@ -31,8 +31,9 @@ extension PeopleClustering {
     ///
     /// - Parameters:
     ///   - store: an index with persons (SQLite or PostgreSQL).
-    ///   - threshold: the cosine similarity from which faces are linked; nil for the embedder's calibrated
-    ///     clustering threshold (an embedder without one is refused: `PeopleError.noClusterThreshold`).
+    ///   - threshold: the cosine similarity from which faces are linked (centred, for an embedder with a
+    ///     `clusterCentre`); nil for the embedder's calibrated clustering threshold (an embedder without one is
+    ///     refused: `PeopleError.noClusterThreshold`).
     ///   - neighbours: nearest faces searched per face.
     ///   - minimumFaces: the smallest cluster that becomes a person.
     ///   - progress: called now and then with the faces searched and the faces to search (a store's own search).
@@ -47,10 +48,12 @@ extension PeopleClustering {
             let precision = searchPrecision(faces: faces)
             if let threshold {
                 return PeopleClustering(threshold: threshold, neighbours: neighbours, minimumFaces: minimumFaces,
-                                        precision: precision)
+                                        precision: precision,
+                                        centre: centre(of: settings.embedder, dimension: settings.dimension))
             }
-            guard let calibrated = PeopleClustering(embedder: settings.embedder, neighbours: neighbours,
-                                                    minimumFaces: minimumFaces, precision: precision) else {
+            guard let calibrated = PeopleClustering(embedder: settings.embedder, dimension: settings.dimension,
+                                                    neighbours: neighbours, minimumFaces: minimumFaces,
+                                                    precision: precision) else {
                 throw PeopleError.noClusterThreshold(embedder: settings.embedder)
             }
             return calibrated
@@ -65,7 +68,7 @@ extension PeopleClustering {
             let nodes = try source.personNodes()
             used = try clustering(faces: nodes.count)
             let edges = try source.neighbourEdges(of: nil, k: used.neighbours, threshold: used.threshold,
-                                                assignedOnly: false, progress: progress)
+                                                centre: used.centre, assignedOnly: false, progress: progress)
             assignments = used.cluster(nodes, graph: FaceGraph(faces: nodes.map(\.face), edges: edges),
                                        previous: earlier, nextID: nextID)
             faces = nodes.count
@@ -93,18 +96,20 @@ extension PeopleClustering {
         guard !previous.isEmpty else { return 0 }
         let joined: [Int64: Int64]
         if let source = store as? any NearestFacesStore {
-            guard let clustering = PeopleClustering(embedder: settings.embedder) else { return 0 }
+            guard let clustering = PeopleClustering(embedder: settings.embedder, dimension: settings.dimension)
+            else { return 0 }
             let nodes = try source.personNodes()
             let waiting = nodes.filter { previous[$0.face] == nil }
             guard !waiting.isEmpty else { return 0 }
             let edges = try source.neighbourEdges(of: waiting.map(\.face), k: clustering.neighbours,
-                                                threshold: clustering.threshold, assignedOnly: true, progress: nil)
+                                                threshold: clustering.threshold, centre: clustering.centre,
+                                                assignedOnly: true, progress: nil)
             joined = clustering.join(waiting: waiting, assigned: nodes.filter { previous[$0.face] != nil },
                                      edges: edges, previous: previous)
         } else {
             let matrix = try store.loadFaceMatrix()
-            guard let clustering = PeopleClustering(
-                embedder: settings.embedder, precision: searchPrecision(faces: matrix.faceCount)) else { return 0 }
+            guard let clustering = PeopleClustering(embedder: settings.embedder, dimension: settings.dimension,
+                                                    precision: searchPrecision(faces: matrix.faceCount)) else { return 0 }
             joined = try clustering.assignNewFaces(matrix, previous: previous)
         }
         try people.assign(joined)
@@ -113,10 +118,10 @@ extension PeopleClustering {
 
     /// After an upload: the faces of the images at `paths` join persons as `assignNewFaces(in:)` lets new faces
     /// join, without loading the gallery. Their nearest faces come from the store's own search when it has one
-    /// (PostgreSQL), else from `searcher`, the gallery as it is searched (`facefind serve`'s live search), which
-    /// answers the best face of each photo: a face's neighbours are then the closest face of each of its
-    /// `4 × neighbours` nearest photos that has a person (another face of one photo is another person anyway),
-    /// the first `neighbours` of them. Returns how many faces joined; 0 when the gallery has no persons yet.
+    /// (PostgreSQL), else from `searcher`, the gallery as it is searched (`facefind serve`'s live search): the
+    /// faces with a person of a face's `4 × neighbours` nearest photos, compared as the clustering compares
+    /// faces (`compared`), the `neighbours` most alike. Returns how many faces joined; 0 when the gallery has no
+    /// persons yet.
     ///
     /// - Parameters:
     ///   - paths: images just indexed (their faces have no person yet).
@@ -125,7 +130,7 @@ extension PeopleClustering {
     public static func assignNewFaces(ofPaths paths: [String], in store: any GalleryStore,
                                       searcher: any GallerySearcher) throws -> Int {
         guard let people = store as? any PeopleStore, let settings = try store.settings(),
-              let clustering = PeopleClustering(embedder: settings.embedder) else { return 0 }
+              let clustering = PeopleClustering(embedder: settings.embedder, dimension: settings.dimension) else { return 0 }
         let previous = try people.personAssignments()
         guard !previous.isEmpty else { return 0 }
         let added = try store.loadFaceMatrix(paths: paths)
@@ -134,15 +139,21 @@ extension PeopleClustering {
         let edges: [FaceEdge]
         if let source = store as? any NearestFacesStore {
             edges = try source.neighbourEdges(of: rows.map { added.faceIDs[$0] }, k: clustering.neighbours,
-                                              threshold: clustering.threshold, assignedOnly: true, progress: nil)
+                                              threshold: clustering.threshold, centre: clustering.centre,
+                                              assignedOnly: true, progress: nil)
         } else {
             edges = try rows.flatMap { row in
-                let photos = try searcher.rank(faces: [Embedding(Array(added.vector(ofFace: row)))],
-                                               k: 4 * clustering.neighbours, metric: .cosine, threshold: nil)
-                return photos.map(\.match)
-                    .filter { previous[$0.faceID] != nil && $0.score >= clustering.threshold }
+                let vector = added.vector(ofFace: row)
+                let photos = try searcher.rank(faces: [Embedding(Array(vector))], k: 4 * clustering.neighbours,
+                                               metric: .cosine, threshold: nil)
+                let near = try store.loadFaceMatrix(paths: photos.map(\.match.path))
+                return (0..<near.faceCount)
+                    .filter { previous[near.faceIDs[$0]] != nil }
+                    .map { FaceEdge(face: added.faceIDs[row], neighbour: near.faceIDs[$0],
+                                    similarity: clustering.similarity(vector, near.vector(ofFace: $0))) }
+                    .filter { $0.similarity >= clustering.threshold }
+                    .sorted { $0.similarity > $1.similarity }
                     .prefix(clustering.neighbours)
-                    .map { FaceEdge(face: added.faceIDs[row], neighbour: $0.faceID, similarity: $0.score) }
             }
         }
         let joined = clustering.join(waiting: added.personNodes(ofFaces: rows), assigned: [], edges: edges,

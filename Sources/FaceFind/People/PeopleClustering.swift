@@ -37,18 +37,34 @@ public struct PeopleClustering: Sendable {
     /// (VNNI) for large galleries, whose search is several times faster and whose similarities are within about
     /// 0.005 of float32 (`facefind bench --synthetic N --people` measures both).
     public var precision: VectorPrecision
+    /// The mean face subtracted before faces are compared (`EmbedderSettings.clusterCentre`), nil for none: each
+    /// face is compared as `normalise(normalise(e) - centre)`, and `threshold` is a similarity in that space.
+    public var centre: [Float]?
 
-    public init(threshold: Float, neighbours: Int = PeopleClustering.defaultNeighbours, minimumFaces: Int = 2, precision: VectorPrecision = .float32) {
+    public init(threshold: Float, neighbours: Int = PeopleClustering.defaultNeighbours, minimumFaces: Int = 2,
+                precision: VectorPrecision = .float32, centre: [Float]? = nil) {
         self.threshold = threshold
         self.neighbours = max(1, neighbours)
         self.minimumFaces = max(1, minimumFaces)
         self.precision = precision
+        self.centre = centre
     }
 
     /// The clustering of `embedder`'s calibrated threshold, nil when the catalog has none measured.
-    public init?(embedder: String, neighbours: Int = PeopleClustering.defaultNeighbours, minimumFaces: Int = 2, precision: VectorPrecision = .float32) {
+    public init?(embedder: String, dimension: Int, neighbours: Int = PeopleClustering.defaultNeighbours,
+                 minimumFaces: Int = 2, precision: VectorPrecision = .float32) {
         guard let threshold = ModelCatalog.spec(named: embedder)?.embedder?.clusterThreshold else { return nil }
-        self.init(threshold: threshold, neighbours: neighbours, minimumFaces: minimumFaces, precision: precision)
+        self.init(threshold: threshold, neighbours: neighbours, minimumFaces: minimumFaces, precision: precision,
+                  centre: Self.centre(of: embedder, dimension: dimension))
+    }
+
+    /// The mean face subtracted from `embedder`'s vectors of `dimension` before they are compared: the catalog's
+    /// `clusterCentre`, when the vectors have its dimension (an index of flip-concatenated vectors has twice as
+    /// many, and is clustered as it is).
+    public static func centre(of embedder: String, dimension: Int) -> [Float]? {
+        guard let centre = ModelCatalog.spec(named: embedder)?.embedder?.clusterCentre, centre.count == dimension
+        else { return nil }
+        return centre
     }
 
     /// The neighbour search's precision for a gallery of `faces`: int8 from 20,000 faces where the CPU has VNNI,
@@ -113,16 +129,30 @@ public struct PeopleClustering: Sendable {
                          pinnedPerson: pinnedPerson, previous: previous, nextID: nextID)
     }
 
-    /// A search index over `rows` of `matrix`, filled block by block (no second copy of the vectors).
+    /// A search index over `rows` of `matrix` (centred, when `centre` is set), filled block by block (no second
+    /// copy of the vectors).
     func index(_ matrix: FaceMatrix, rows: [Int]) throws -> VectorIndex {
         let d = matrix.dimension
         return try VectorIndex.build(count: rows.count, dimension: d, precision: precision) { range, out in
             for (i, row) in range.enumerated() {
-                matrix.vector(ofFace: rows[row]).withUnsafeBufferPointer { v in
+                compared(matrix.vector(ofFace: rows[row])).withUnsafeBufferPointer { v in
                     _ = UnsafeMutableBufferPointer(rebasing: out[(i * d)..<((i + 1) * d)]).initialize(from: v)
                 }
             }
         }
+    }
+
+    /// A face's vector as the clustering compares it: `normalise(normalise(v) - centre)`, or `v` without a centre.
+    public func compared(_ v: ArraySlice<Float>) -> [Float] {
+        guard let centre else { return Array(v) }
+        precondition(centre.count == v.count, "a centre of \(centre.count) dimensions for vectors of \(v.count)")
+        let unit = Embedding.normalized(v).vector
+        return Embedding.normalized(zip(unit, centre).map { $0 - $1 }).vector
+    }
+
+    /// The similarity of two faces as the clustering compares them (vectors as stored).
+    public func similarity(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        zip(compared(a), compared(b)).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
     /// Person ids for `clusters` (lists of nodes; `faceIDs[node]` is the face): a cluster holding pinned faces is
@@ -186,7 +216,8 @@ extension PeopleClustering {
         let assigned = real.filter { previous[matrix.faceIDs[$0]] != nil }
         let waiting = real.filter { previous[matrix.faceIDs[$0]] == nil }
         guard !assigned.isEmpty, !waiting.isEmpty else { return [:] }
-        let found = try index(matrix, rows: assigned).search(waiting.map { Array(matrix.vector(ofFace: $0)) }, k: neighbours, metric: .cosine)
+        let found = try index(matrix, rows: assigned).search(waiting.map { compared(matrix.vector(ofFace: $0)) }, k: neighbours,
+                                                             metric: .cosine)
         var edges: [FaceEdge] = []
         for (row, list) in zip(waiting, found) {
             for n in list where n.score >= threshold {

@@ -133,10 +133,13 @@ public protocol NearestFacesStore: PeopleStore {
     /// - Parameters:
     ///   - faces: the faces whose neighbours are wanted, by id; nil for all.
     ///   - k: how many nearest faces are searched per face (the face itself not counted).
-    ///   - threshold: the smallest cosine similarity returned.
+    ///   - threshold: the smallest similarity returned.
+    ///   - centre: the mean face subtracted before the similarity is measured (`PeopleClustering.compared`); the
+    ///     nearest faces are still found as they are stored (on lfw-dev the 20 nearest so found, then measured
+    ///     centred, give the same persons as a search in the centred space: docs/People.md).
     ///   - assignedOnly: search only among faces that belong to a person (the incremental join).
     ///   - progress: called now and then with the faces done and the faces to do.
     /// - Returns: one edge per face and neighbour found, by face id.
-    func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, assignedOnly: Bool,
+    func neighbourEdges(of faces: [Int64]?, k: Int, threshold: Float, centre: [Float]?, assignedOnly: Bool,
                       progress: (@Sendable (Int, Int) -> Void)?) throws -> [FaceEdge]
 }
