@@ -218,7 +218,7 @@ public struct EmbedderSettings: Sendable, Hashable, Codable {
     /// The mean face the clustering subtracts before comparing faces (`PeopleClustering.centre`; nil: faces are
     /// compared as they are). Every embedding leans towards a direction shared by all faces, which adds the same
     /// similarity to every pair and crowds different people together; with it removed, FaceNet-512 clusters
-    /// lfw-dev at BCubed F 0.9610 against 0.9454, MobileFaceNet 0.9870 against 0.9861; dlib's vectors lose
+    /// lfw-dev at BCubed F 0.9615 against 0.9454, MobileFaceNet 0.9872 against 0.9861; dlib's vectors lose
     /// half their verification rate centred, so it has none (docs/People.md, "Centring").
     public var clusterCentre: [Float]? = nil
     /// The detection size this embedder's crops are made at by default (`DetectionOptions.minSide`: smaller photos

@@ -24,8 +24,8 @@ public struct PeopleClustering: Sendable {
 
     /// 20 nearest faces per face. Chosen by cross-validation over 10 identity-disjoint folds of lfw-dev against
     /// 10 and 40 (`facefind evaluate --split ../shared/faces/lfw-dev-split.json --clusters --embedder NAME
-    /// --neighbours 10,20,40`): 20 in 19 of the 20 folds of MobileFaceNet and FaceNet-512 (BCubed F 0.9835 → 0.9861
-    /// and 0.9353 → 0.9454; paired intervals +0.0000 to +0.0085 and -0.0000 to +0.0244), 40 no better, dlib
+    /// --neighbours 10,20,40`): 20 in 19 of the 20 folds of MobileFaceNet and FaceNet-512 (BCubed F 0.9846 → 0.9872
+    /// and 0.9528 → 0.9615, centred; paired intervals +0.0000 to +0.0085 and +0.0000 to +0.0231), 40 no better, dlib
     /// unchanged. Both intervals touch 0, so the gain alone is not established; 20 is kept because no fold got
     /// worse and the cause is known: ten neighbours cannot hold a person of dozens of photos together (lfw-dev's
     /// largest identities, a photo library's family members).
@@ -68,8 +68,8 @@ public struct PeopleClustering: Sendable {
     }
 
     /// The neighbour search's precision for a gallery of `faces`: int8 from 20,000 faces where the CPU has VNNI,
-    /// else float32. At 100,000 generated faces int8 clusters in 35.6 s and 351 MiB against float32's 84.2 s and
-    /// 498 MiB, BCubed F 0.9412 against 0.9413 (`facefind bench --synthetic 100000 --people`); below 20,000 faces
+    /// else float32. At 100,000 generated faces int8 clusters in 23.1 s and 390 MiB against float32's 70.8 s and
+    /// 536 MiB, BCubed F 0.9414 against 0.9415 (`facefind bench --synthetic 100000 --people`); below 20,000 faces
     /// float32 takes seconds, and stays exact.
     public static func searchPrecision(faces: Int) -> VectorPrecision {
         faces >= 20_000 && Precision.cpuHasVNNI ? .int8 : .float32
