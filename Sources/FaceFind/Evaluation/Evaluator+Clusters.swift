@@ -40,7 +40,8 @@ extension Evaluator {
             throw EvaluationError.fusionNotClustered
         }
         // Refused before anything is embedded.
-        guard let linkFrom = threshold ?? ModelCatalog.spec(named: configuration.embedderModel)?.embedder?.clusterThreshold else {
+        guard let linkFrom = threshold
+                ?? ModelCatalog.spec(named: configuration.embedderModel)?.embedder?.clusterThreshold else {
             throw EvaluationError.noCalibratedThreshold(configuration.embedderModel)
         }
         let run = try self.run(configuration, progress: progress)

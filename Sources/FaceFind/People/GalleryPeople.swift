@@ -130,7 +130,8 @@ extension PeopleClustering {
     public static func assignNewFaces(ofPaths paths: [String], in store: any GalleryStore,
                                       searcher: any GallerySearcher) throws -> Int {
         guard let people = store as? any PeopleStore, let settings = try store.settings(),
-              let clustering = PeopleClustering(embedder: settings.embedder, dimension: settings.dimension) else { return 0 }
+              let clustering = PeopleClustering(embedder: settings.embedder, dimension: settings.dimension)
+        else { return 0 }
         let previous = try people.personAssignments()
         guard !previous.isEmpty else { return 0 }
         let added = try store.loadFaceMatrix(paths: paths)

@@ -142,15 +142,16 @@ public struct PeopleClustering: Sendable {
         }
     }
 
-    /// A face's vector as the clustering compares it: `normalise(normalise(v) - centre)`, or `v` without a centre.
+    /// A face's vector as the clustering compares it: `normalise(normalise(v) - centre)`, or `normalise(v)`
+    /// without a centre (the search is by cosine either way).
     public func compared(_ v: ArraySlice<Float>) -> [Float] {
-        guard let centre else { return Array(v) }
+        guard let centre else { return Embedding.normalized(v).vector }
         precondition(centre.count == v.count, "a centre of \(centre.count) dimensions for vectors of \(v.count)")
         let unit = Embedding.normalized(v).vector
         return Embedding.normalized(zip(unit, centre).map { $0 - $1 }).vector
     }
 
-    /// The similarity of two faces as the clustering compares them (vectors as stored).
+    /// The cosine similarity of two faces as the clustering compares them (vectors as stored).
     public func similarity(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         zip(compared(a), compared(b)).reduce(0) { $0 + $1.0 * $1.1 }
     }
