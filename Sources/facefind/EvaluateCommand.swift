@@ -71,7 +71,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "With --clusters: nearest faces searched per face for the graph (default 20; a list sweeps).")
     var neighbours: Sweep<Int>?
 
-    @Option(help: "With --clusters: cosine similarity from which two faces are linked (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5; a list sweeps).")
+    @Option(help: "With --clusters: cosine similarity from which two faces are linked, measured centred for embedders the clustering centres (FaceNet-512, MobileFaceNet) (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5; a list sweeps).")
     var linkThreshold: Sweep<Float>?
 
     @Flag(help: "With --pairs: subtract the training folds' mean embedding before the cosine (facenet's protocol).")

@@ -46,7 +46,7 @@ extension PeopleCommand {
 
         @OptionGroup var index: PeopleIndexOptions
 
-        @Option(help: "Cosine similarity from which two faces are linked (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5).")
+        @Option(help: "Cosine similarity from which two faces are linked, measured centred for embedders the clustering centres (FaceNet-512, MobileFaceNet) (default: the embedder's calibrated clustering threshold, its similarity at a false-accept rate of 1e-5).")
         var linkThreshold: Float?
 
         @Option(help: "Nearest faces searched per face.")
