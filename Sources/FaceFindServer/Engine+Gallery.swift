@@ -5,9 +5,10 @@ extension Engine {
     /// Smallest side accepted for a gallery photo, as `facefind index` does.
     static let minSide = 16
 
-    /// Adds photos to the gallery, all or none: every photo is decoded and checked before anything is written,
-    /// so one bad file in a batch is reported (400, naming it) and nothing is added. Each photo is saved in the
-    /// uploads folder as `<label>/<first 16 hex of its sha256>-<name>` with the extension of its real format,
+    /// Adds photos and videos to the gallery, all or none: every photo is decoded and every video opened, and each
+    /// checked, before anything is written, so one bad file in a batch is reported (400, naming it) and nothing is
+    /// added. Each file is saved in the uploads folder as `<label>/<first 16 hex of its sha256>-<name>` with the
+    /// extension of its real format (a video's container, told by its first bytes),
     /// then indexed by the library's `IndexingPipeline` exactly as `facefind index` would index that folder
     /// (same detection, same batch embedding, one store transaction). A second upload of the same bytes and
     /// name replaces the first instead of duplicating it. When the gallery has persons, the new faces then join
@@ -16,15 +17,33 @@ extension Engine {
     func add(_ uploads: [ImageUpload], label: String?) throws -> AddedJSON {
         let folder = Self.sanitize(label ?? "", fallback: "unnamed")
         var files: [(path: String, bytes: [UInt8])] = []
+        var videoSeconds = 0.0
         for upload in uploads {
-            let image = try decode(upload)
-            guard image.width >= Self.minSide, image.height >= Self.minSide else {
-                throw APIError.badRequest("\(upload.name) is too small (\(image.width)x\(image.height)); at least "
+            let ext: String
+            let size: (width: Int, height: Int)
+            if let video = Self.videoExtension(upload.bytes) {
+                let info = try probeVideo(upload, extension: video)
+                videoSeconds += info.duration
+                guard info.duration > 0, videoSeconds <= Double(configuration.maxVideoSeconds) else {
+                    throw APIError.tooLarge("\(upload.name): " + (info.duration > 0
+                        ? "the videos of this upload last \(Int(videoSeconds.rounded(.up))) s; the server takes at most "
+                          + "\(configuration.maxVideoSeconds) s per upload (serve --max-video-seconds)"
+                        : "the video does not say how long it lasts, so it cannot be checked against the "
+                          + "\(configuration.maxVideoSeconds) s an upload may hold"))
+                }
+                size = (info.width, info.height)
+                ext = video
+            } else {
+                let image = try decode(upload)
+                let format = ImageDecoder.sniff(upload.bytes) ?? .jpeg
+                size = (image.width, image.height)
+                ext = format == .jpeg ? "jpg" : format.rawValue
+            }
+            guard size.width >= Self.minSide, size.height >= Self.minSide else {
+                throw APIError.badRequest("\(upload.name) is too small (\(size.width)x\(size.height)); at least "
                                           + "\(Self.minSide)x\(Self.minSide) pixels are needed", code: "too_small")
             }
-            let format = ImageDecoder.sniff(upload.bytes) ?? .jpeg
             let stem = Self.sanitize((upload.name as NSString).deletingPathExtension, fallback: "photo")
-            let ext = format == .jpeg ? "jpg" : format.rawValue
             files.append(("\(uploadsDirectory)/\(folder)/\(SHA256.hex(upload.bytes).prefix(16))-\(stem).\(ext)",
                           upload.bytes))
         }
@@ -117,6 +136,36 @@ extension Engine {
     func image(id: Int64) throws -> ImageJSON {
         guard let record = try store.image(id: id) else { throw APIError.notFound("no gallery image with id \(id)") }
         return json(record, faces: try store.faces(ofImage: id))
+    }
+
+    /// The extension a video upload is saved with, told by its container's first bytes (ISO media: MP4 or
+    /// QuickTime; Matroska or WebM; AVI), nil for anything else (a photo, or not a video FaceFind reads).
+    static func videoExtension(_ bytes: [UInt8]) -> String? {
+        func text(_ range: Range<Int>) -> String? {
+            bytes.count >= range.upperBound ? String(decoding: bytes[range], as: UTF8.self) : nil
+        }
+        if text(4..<8) == "ftyp" { return text(8..<12) == "qt  " ? "mov" : "mp4" }
+        if bytes.starts(with: [0x1A, 0x45, 0xDF, 0xA3]) {
+            // The EBML header names its document type near the start: "webm" or "matroska".
+            return String(decoding: bytes.prefix(64), as: UTF8.self).contains("webm") ? "webm" : "mkv"
+        }
+        if text(0..<4) == "RIFF", text(8..<12) == "AVI " { return "avi" }
+        return nil
+    }
+
+    /// A video upload opened as the indexer will open it (container, video stream, pixel limit), from a temporary
+    /// file that is removed after; its size and duration, or 400/413 naming it.
+    private func probeVideo(_ upload: ImageUpload, extension ext: String) throws -> VideoInfo {
+        try FileManager.default.createDirectory(atPath: uploadsDirectory, withIntermediateDirectories: true)
+        let probe = "\(uploadsDirectory)/.probe-\(UUID().uuidString).\(ext)"
+        defer { try? FileManager.default.removeItem(atPath: probe) }
+        try Data(upload.bytes).write(to: URL(fileURLWithPath: probe))
+        do {
+            let reader = try timed("decode") { try VideoReader(path: probe, maxPixels: uploadDecoder.maxPixels) }.0
+            return reader.info
+        } catch let error as ImageDecodingError {
+            throw APIError.from(error, name: upload.name)
+        }
     }
 
     /// A name made safe as one path component: no separators, control characters or leading dots, at most

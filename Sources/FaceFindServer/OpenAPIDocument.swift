@@ -279,12 +279,14 @@ paths:
         "401":
           $ref: "#/components/responses/Unauthorized"
     post:
-      summary: Add photos to the gallery (all or none).
+      summary: Add photos or videos to the gallery (all or none).
       description: |
         multipart/form-data with one or more `image` file fields (at most 32) and an optional `name` text field,
         the person shown (stored as the photos' label); or one photo as the raw body with `name` and `filename`
-        in the query string. Photos are saved in the server's uploads folder and indexed like `facefind index`
-        does. If any photo is not a usable image, nothing is added.
+        in the query string. A field may hold a video (MP4, QuickTime, Matroska, WebM or AVI, told by its first
+        bytes, within the body size limit): its faces are found in sampled frames as `facefind index` finds them,
+        and searches report the times. Files are saved in the server's uploads folder and indexed like
+        `facefind index` does. If any file is not a usable image or video, nothing is added.
       parameters:
         - name: name
           in: query

@@ -39,6 +39,10 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGraceSeconds = 10
     /// Most images in one `POST /v1/gallery`.
     public var maxImagesPerUpload = 32
+    /// Most seconds of video in one `POST /v1/gallery`, the videos' durations added (413 beyond). Indexing holds an
+    /// inference worker for the whole request, at 14 to 16 times real time on 2 cores (docs/Video.md): 300 s is
+    /// about 20 s of a worker. Bytes alone do not bound it: a 20 MiB video at a low bit rate can last hours.
+    public var maxVideoSeconds = 300
 
     /// Threads running detection and embedding (one ONNX session call each at a time).
     public var inferenceWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)

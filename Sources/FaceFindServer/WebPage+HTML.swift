@@ -69,11 +69,11 @@ extension WebPage {
     <h2 id="gallery-title">Gallery</h2>
     <form id="add-form" class="add-form">
       <fieldset>
-        <legend>Add photos</legend>
+        <legend>Add photos or videos</legend>
         <label for="add-name">Name of the person</label>
         <input id="add-name" type="text" autocomplete="off" maxlength="100">
-        <label for="add-files">Photos</label>
-        <input id="add-files" type="file" multiple accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.hif,.avif">
+        <label for="add-files">Photos or videos</label>
+        <input id="add-files" type="file" multiple accept="image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.hif,.avif,video/mp4,video/quicktime,video/webm,video/x-matroska,.mp4,.mov,.webm,.mkv,.avi">
         <button type="submit" id="add-button">Add to gallery</button>
       </fieldset>
     </form>

@@ -47,6 +47,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest image, in megapixels.")
     var maxMegapixels = 40.0
 
+    @Option(help: "Most seconds of video in one upload (their durations added).")
+    var maxVideoSeconds = 300
+
     @Option(help: "Inference requests that may wait for a worker before new ones get 503.")
     var queue = 64
 
@@ -76,8 +79,8 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         try store.validate(db: db)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        guard maxBodyMb > 0, maxMegapixels > 0, queue >= 0 else {
-            throw ValidationError("--max-body-mb and --max-megapixels must be positive, --queue not negative")
+        guard maxBodyMb > 0, maxMegapixels > 0, maxVideoSeconds > 0, queue >= 0 else {
+            throw ValidationError("--max-body-mb, --max-megapixels and --max-video-seconds must be positive, --queue not negative")
         }
         guard bodyTimeout >= 0, minBodyRate >= 0, shutdownGrace >= 0 else {
             throw ValidationError("--body-timeout, --min-body-rate and --shutdown-grace must not be negative")
@@ -102,6 +105,7 @@ struct ServeCommand: ParsableCommand {
             configuration.protectReads = protectReads
             configuration.maxBodyBytes = maxBodyMb << 20
             configuration.maxPixels = Int(maxMegapixels * 1_000_000)
+            configuration.maxVideoSeconds = maxVideoSeconds
             configuration.inferenceWorkers = runtime.workerCount
             configuration.queueCapacity = queue
             configuration.bodyTimeoutSeconds = bodyTimeout

@@ -13,14 +13,7 @@ import Testing
     /// store with the library's indexer.
     static func gallery() throws -> (db: String, uploads: String, clips: String) {
         let folder = try Fixture.temporaryFolder("video")
-        let clips = folder + "/clips"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixture.packageRoot.path + "/scripts/video/make-clips.py", clips, "--clips", "2",
-                             "--size", "640x360", "--faces", Fixture.shared.path + "/faces"]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "make-clips.py (ffmpeg: scripts/setup.sh installs it)")
+        let clips = try makeClips(in: folder)
         let db = folder + "/gallery.sqlite"
         let store = try SQLiteGalleryStore(path: db)
         let pipeline = try FacePipeline(configuration: PipelineConfiguration(), loader: try Fixture.loader())
@@ -29,6 +22,63 @@ import Testing
             .index(directory: clips)
         #expect(report.videos == 2 && report.failed.isEmpty)
         return (db, folder + "/uploads", clips)
+    }
+
+    /// The two clips, made in `folder`/clips by scripts/video/make-clips.py (ffmpeg).
+    static func makeClips(in folder: String) throws -> String {
+        let clips = folder + "/clips"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixture.packageRoot.path + "/scripts/video/make-clips.py", clips, "--clips", "2",
+                             "--size", "640x360", "--faces", Fixture.shared.path + "/faces"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "make-clips.py (ffmpeg: scripts/setup.sh installs it)")
+        return clips
+    }
+
+    /// A video uploaded to the photo gallery is saved under its container's extension, indexed as `index` indexes
+    /// videos, and found with its times; a damaged video (the first half of the file) is refused naming it, and
+    /// nothing of that request is added; a video longer than the server's limit is refused (413).
+    @Test func aVideoUploadIsIndexedAndFoundWithItsTimes() async throws {
+        let clips = try Self.makeClips(in: try Fixture.temporaryFolder("video-upload"))
+        let clip = try Fixture.bytes(clips + "/clip02-hevc.mp4")
+        #expect(Engine.videoExtension(clip) == "mp4")
+        #expect(Engine.videoExtension(try Fixture.bytes(Fixture.query("Tiger_Woods"))) == nil)
+        let service = try Fixture.service()
+        try await service.test { client in
+            var form = MultipartBody()
+            form.file("image", filename: "holiday.mp4", type: "video/mp4", clip)
+            let response = try await client.post("/v1/gallery", form: form, key: Fixture.apiKey)
+            #expect(response.status == .created, "\(String(buffer: response.body))")
+            let added = try #require(try response.json(AddedJSON.self).added.first)
+            #expect(added.name.hasSuffix("holiday.mp4") && added.path.hasSuffix(".mp4") && added.width == 640 && added.height == 360 && added.faceCount >= 2)
+
+            let found = try await client.search(Fixture.shared.path + "/faces/scenes/id04/img13.jpg", query: "?k=3")
+                .json(SearchJSON.self)
+            let best = try #require(found.results.first)
+            #expect(best.id == added.id && !best.unknown)
+            let time = try #require(best.time)
+            #expect(abs(time.start - 3) < 0.04 && abs(time.end - 6) < 0.04)
+
+            var damaged = MultipartBody()
+            damaged.file("image", filename: "broken.mp4", type: "video/mp4", Array(clip.prefix(clip.count / 2)))
+            damaged.file("image", filename: "fine.jpg", try Fixture.bytes(Fixture.query("Nicole_Kidman")))
+            let refused = try await client.post("/v1/gallery", form: damaged, key: Fixture.apiKey)
+            #expect(refused.status == .badRequest && String(buffer: refused.body).contains("broken.mp4"),
+                    "\(String(buffer: refused.body))")
+            let total = try await client.get("/v1/gallery?limit=1").json(GalleryPageJSON.self).total
+            #expect(total == 13)
+        }
+        // Bytes do not bound a video's indexing time; its duration does: a 6-second clip where 5 are allowed.
+        let short = try Fixture.service { $0.maxVideoSeconds = 5 }
+        try await short.test { client in
+            var form = MultipartBody()
+            form.file("image", filename: "long.mp4", type: "video/mp4", clip)
+            let refused = try await client.post("/v1/gallery", form: form, key: Fixture.apiKey)
+            #expect(refused.status == .contentTooLarge && String(buffer: refused.body).contains("at most 5 s"),
+                    "\(String(buffer: refused.body))")
+        }
     }
 
     @Test func searchReportsTheMatchedFrameAndTheTimes() async throws {
