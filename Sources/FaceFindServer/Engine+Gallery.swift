@@ -139,8 +139,10 @@ extension Engine {
     }
 
     /// The extension a video upload is saved with, told by its container's first bytes (ISO media: MP4 or
-    /// QuickTime; Matroska or WebM; AVI), nil for anything else (a photo, or not a video FaceFind reads).
+    /// QuickTime; Matroska or WebM; AVI), nil for anything else (a photo, or not a video FaceFind reads). HEIC and
+    /// AVIF photos are ISO media too: a format the image decoder knows by its brands is a photo.
     static func videoExtension(_ bytes: [UInt8]) -> String? {
+        guard ImageDecoder.sniff(bytes) == nil else { return nil }
         func text(_ range: Range<Int>) -> String? {
             bytes.count >= range.upperBound ? String(decoding: bytes[range], as: UTF8.self) : nil
         }

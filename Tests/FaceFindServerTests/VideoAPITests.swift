@@ -45,6 +45,15 @@ import Testing
         let clip = try Fixture.bytes(clips + "/clip02-hevc.mp4")
         #expect(Engine.videoExtension(clip) == "mp4")
         #expect(Engine.videoExtension(try Fixture.bytes(Fixture.query("Tiger_Woods"))) == nil)
+        // A HEIC or AVIF photo starts with an ISO media `ftyp` box as an MP4 does; its brands make it a photo.
+        func ftyp(_ brands: String...) -> [UInt8] {
+            [0, 0, 0, UInt8(8 + 4 * (brands.count + 1))] + Array("ftyp".utf8) + Array(brands[0].utf8) + [0, 0, 0, 0]
+                + brands.dropFirst().flatMap { Array($0.utf8) }
+        }
+        #expect(Engine.videoExtension(ftyp("heic", "mif1", "heic")) == nil)
+        #expect(Engine.videoExtension(ftyp("avif", "mif1", "avif")) == nil)
+        #expect(Engine.videoExtension(ftyp("isom", "isom", "mp41")) == "mp4")
+        #expect(Engine.videoExtension(ftyp("qt  ", "qt  ")) == "mov")
         let service = try Fixture.service()
         try await service.test { client in
             var form = MultipartBody()
