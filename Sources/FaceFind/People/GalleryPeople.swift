@@ -143,15 +143,21 @@ extension PeopleClustering {
                                               threshold: clustering.threshold, centre: clustering.centre,
                                               assignedOnly: true, progress: nil)
         } else {
-            edges = try rows.flatMap { row in
-                let vector = added.vector(ofFace: row)
-                let photos = try searcher.rank(faces: [Embedding(Array(vector))], k: 4 * clustering.neighbours,
-                                               metric: .cosine, threshold: nil)
-                let near = try store.loadFaceMatrix(paths: photos.map(\.match.path))
-                return (0..<near.faceCount)
-                    .filter { previous[near.faceIDs[$0]] != nil }
-                    .map { FaceEdge(face: added.faceIDs[row], neighbour: near.faceIDs[$0],
-                                    similarity: clustering.similarity(vector, near.vector(ofFace: $0))) }
+            // Each new face's nearest photos; then the faces of all of them read in one go, and every face
+            // compared once.
+            let nearest = try rows.map { row in
+                Set(try searcher.rank(faces: [Embedding(Array(added.vector(ofFace: row)))], k: 4 * clustering.neighbours,
+                                      metric: .cosine, threshold: nil).map(\.match.path))
+            }
+            let near = try store.loadFaceMatrix(paths: Array(nearest.reduce(into: Set<String>()) { $0.formUnion($1) }))
+            let assigned = (0..<near.faceCount).filter { previous[near.faceIDs[$0]] != nil }
+                .map { (row: $0, path: near.images[Int(near.faceImage[$0])].path,
+                        vector: Embedding(clustering.compared(near.vector(ofFace: $0)))) }
+            edges = zip(rows, nearest).flatMap { row, photos in
+                let query = Embedding(clustering.compared(added.vector(ofFace: row)))
+                return assigned.filter { photos.contains($0.path) }
+                    .map { FaceEdge(face: added.faceIDs[row], neighbour: near.faceIDs[$0.row],
+                                    similarity: query.similarity(to: $0.vector, metric: .cosine)) }
                     .filter { $0.similarity >= clustering.threshold }
                     .sorted { $0.similarity > $1.similarity }
                     .prefix(clustering.neighbours)

@@ -153,7 +153,7 @@ public struct PeopleClustering: Sendable {
 
     /// The cosine similarity of two faces as the clustering compares them (vectors as stored).
     public func similarity(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
-        zip(compared(a), compared(b)).reduce(0) { $0 + $1.0 * $1.1 }
+        Embedding(compared(a)).similarity(to: Embedding(compared(b)), metric: .cosine)
     }
 
     /// Person ids for `clusters` (lists of nodes; `faceIDs[node]` is the face): a cluster holding pinned faces is
