@@ -24,14 +24,14 @@ extension Engine {
             if let video = Self.videoExtension(upload.bytes) {
                 let info = try probeVideo(upload, extension: video)
                 guard info.duration > 0 else {
-                    throw APIError.tooLarge("\(upload.name): the video does not say how long it lasts, so it cannot be "
-                                            + "checked against the \(configuration.maxVideoSeconds) s an upload may hold")
+                    throw APIError.tooLarge("\(upload.name): the video does not say how long it lasts, so it cannot "
+                        + "be checked against the \(configuration.maxVideoSeconds) s an upload may hold")
                 }
                 videoSeconds += info.duration
                 guard videoSeconds <= Double(configuration.maxVideoSeconds) else {
-                    throw APIError.tooLarge("\(upload.name): the videos of this upload last \(Int(videoSeconds.rounded(.up))) "
-                                            + "s; the server takes at most \(configuration.maxVideoSeconds) s per upload "
-                                            + "(serve --max-video-seconds)")
+                    throw APIError.tooLarge("\(upload.name): the videos of this upload last "
+                        + "\(Int(videoSeconds.rounded(.up))) s; the server takes at most "
+                        + "\(configuration.maxVideoSeconds) s per upload (serve --max-video-seconds)")
                 }
                 size = (info.width, info.height)
                 ext = video

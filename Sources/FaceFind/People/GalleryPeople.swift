@@ -146,8 +146,9 @@ extension PeopleClustering {
             // Each new face's nearest photos; then the faces of all of them read in one go, and every face
             // compared once.
             let nearest = try rows.map { row in
-                Set(try searcher.rank(faces: [Embedding(Array(added.vector(ofFace: row)))], k: 4 * clustering.neighbours,
-                                      metric: .cosine, threshold: nil).map(\.match.path))
+                let face = Embedding(Array(added.vector(ofFace: row)))
+                return Set(try searcher.rank(faces: [face], k: 4 * clustering.neighbours, metric: .cosine,
+                                             threshold: nil).map(\.match.path))
             }
             let near = try store.loadFaceMatrix(paths: Array(nearest.reduce(into: Set<String>()) { $0.formUnion($1) }))
             let assigned = (0..<near.faceCount).filter { previous[near.faceIDs[$0]] != nil }
