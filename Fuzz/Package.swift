@@ -9,7 +9,8 @@
 // through the same function (to replay crash files in an ordinary build).
 import PackageDescription
 
-let targets = ["FuzzImageDecoder", "FuzzEXIF", "FuzzMultipart", "FuzzSplit", "FuzzPairs", "FuzzONNX", "FuzzModelInstall"]
+let targets = ["FuzzImageDecoder", "FuzzEXIF", "FuzzMultipart", "FuzzSplit", "FuzzPairs", "FuzzONNX", "FuzzModelInstall",
+               "FuzzVideo"]
 
 let package = Package(
     name: "FaceFindFuzz",

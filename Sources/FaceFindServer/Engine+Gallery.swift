@@ -1,5 +1,6 @@
 import FaceFind
 import Foundation
+import ServiceLifecycle
 
 extension Engine {
     /// Smallest side accepted for a gallery photo, as `facefind index` does.
@@ -23,10 +24,8 @@ extension Engine {
             let size: (width: Int, height: Int)
             if let video = Self.videoExtension(upload.bytes) {
                 let info = try probeVideo(upload, extension: video)
-                guard info.duration > 0 else {
-                    throw APIError.tooLarge("\(upload.name): the video does not say how long it lasts, so it cannot "
-                        + "be checked against the \(configuration.maxVideoSeconds) s an upload may hold")
-                }
+                // The header's duration refuses an honest over-long upload before anything is written. What holds
+                // is the decoded time (`videoLimits` below): a header can say 10 s over two hours, or nothing.
                 videoSeconds += info.duration
                 guard videoSeconds <= Double(configuration.maxVideoSeconds) else {
                     throw APIError.tooLarge("\(upload.name): the videos of this upload last "
@@ -54,9 +53,12 @@ extension Engine {
         // Files first, then the store in one transaction: a crash in between leaves at most unreferenced
         // files, never a gallery entry without its photo.
         var created: [String] = []
-        let indexer = IndexingPipeline(
-            finder: pipeline.finder, embedder: pipeline.embedder, store: store, decoder: uploadDecoder,
-            options: IndexingOptions(workers: 1, batchSize: 16, commitEvery: max(1, files.count), minSide: Self.minSide))
+        var options = IndexingOptions(workers: 1, batchSize: 16, commitEvery: max(1, files.count), minSide: Self.minSide)
+        let stop = videoStop
+        options.videoLimits = VideoReadLimits(budget: VideoTimeBudget(seconds: Double(configuration.maxVideoSeconds)),
+                                              isCancelled: { stop.isSet })
+        let indexer = IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: store,
+                                       decoder: uploadDecoder, options: options)
         let report: IndexReport
         do {
             for file in files {
@@ -72,13 +74,27 @@ extension Engine {
             for path in created { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
-        if !report.failed.isEmpty {
-            // Decoding was checked above, so this is an inference failure: undo the whole request.
+        func undo() {
             try? index.modify(paths: paths) { try store.remove(paths: paths) }
             for path in created { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let names = Dictionary(zip(paths, uploads.map(\.name)), uniquingKeysWith: { a, _ in a })
+        if !report.failed.isEmpty {
+            undo()
+            try Self.refuseVideo(report.failed, names: names, stopping: videoStop.isSet,
+                                 maxSeconds: configuration.maxVideoSeconds)
+            // Photos were decoded above, so this is an inference failure: the whole request is undone.
             let reasons = report.failed.map { "\(URL(fileURLWithPath: $0.path).lastPathComponent): \($0.reason)" }
             throw APIError(.internalServerError, code: "indexing_failed",
                            "could not index: " + reasons.joined(separator: "; "))
+        }
+        // A video where no sampled frame shows a face has no face to stand in for it (a photo has itself): it
+        // would be a gallery entry that no search can find.
+        let indexed = try store.loadFaceMatrix(paths: paths).images
+        if let faceless = paths.first(where: { path in isVideoPath(path) && !indexed.contains { $0.path == path } }) {
+            undo()
+            throw APIError.badRequest("\(names[faceless] ?? faceless): no face was found in any sampled frame of the "
+                                      + "video; nothing of this upload was added", code: "no_faces")
         }
         updateGalleryGauges()
         // The photos are in the gallery now; a failure to join persons (they can be clustered later) must not
@@ -94,7 +110,7 @@ extension Engine {
 
         // Every indexed image has at least one face (the whole image standing in when none is found), so the
         // faces of these paths give their new ids.
-        let ids = Dictionary(try store.loadFaceMatrix(paths: paths).images.map { ($0.path, $0.id) },
+        let ids = Dictionary(indexed.map { ($0.path, $0.id) },
                              uniquingKeysWith: { a, _ in a })
         var seen = Set<Int64>()
         let added = try paths.compactMap { path -> ImageJSON? in
@@ -157,6 +173,21 @@ extension Engine {
         return nil
     }
 
+    /// Throws the answer for failed video uploads, if one failed (else returns): 503 when the server is shutting
+    /// down (a video's decoding stops at once then), 413 past the decoded-time limit, 400 naming the file for a
+    /// video with no decodable frame.
+    static func refuseVideo(_ failed: [IndexReport.Failure], names: [String: String], stopping: Bool,
+                            maxSeconds: Int) throws {
+        guard let video = failed.first(where: { isVideoPath($0.path) }) else { return }
+        if stopping { throw APIError.shuttingDown() }
+        let name = names[video.path] ?? URL(fileURLWithPath: video.path).lastPathComponent
+        if VideoReadLimits.isExceeded(video.reason) {
+            throw APIError.tooLarge("\(name): \(video.reason); the server takes at most \(maxSeconds) s of video per "
+                                    + "upload (serve --max-video-seconds)")
+        }
+        throw APIError.notAnImage(video.reason, name: name)
+    }
+
     /// A video upload opened as the indexer will open it (container, video stream, pixel limit), from a temporary
     /// file that is removed after; its size and duration, or 400/413 naming it.
     private func probeVideo(_ upload: ImageUpload, extension ext: String) throws -> VideoInfo {
@@ -203,5 +234,26 @@ extension Engine {
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         return (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+    }
+}
+
+/// Set when the server starts shutting down: video decoding checks it per packet and stops, so that SIGTERM
+/// never waits for a long video (issue 25: a 2-hour video held shutdown past 60 s).
+final class ShutdownFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+
+    var isSet: Bool { lock.withLock { set } }
+
+    func raise() { lock.withLock { set = true } }
+}
+
+/// The last service of the group, so the first told of a graceful shutdown: raises the flag, then ends.
+struct VideoStopService: Service {
+    let flag: ShutdownFlag
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        flag.raise()
     }
 }

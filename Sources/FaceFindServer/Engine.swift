@@ -24,6 +24,8 @@ final class Engine: Sendable {
     /// The "unknown" limits in force: configured, else derived from the embedder's catalog entry.
     let cosineThreshold: Float
     let euclideanThreshold: Float
+    /// Raised when a shutdown starts: video uploads stop decoding (see `VideoStopService`).
+    let videoStop = ShutdownFlag()
 
     let logger = Logger(label: "facefind.serve")
 

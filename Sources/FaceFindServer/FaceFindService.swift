@@ -62,7 +62,9 @@ public final class FaceFindService: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         defer { shutdown() }
-        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint],
+        // Last, so told first: a video upload in progress stops at once instead of holding the shutdown.
+        var group = ServiceGroupConfiguration(services: [app, VideoStopService(flag: engine.videoStop)],
+                                              gracefulShutdownSignals: [.sigterm, .sigint],
                                               logger: logger)
         // Past the grace period the server task is cancelled, which closes every remaining connection.
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)

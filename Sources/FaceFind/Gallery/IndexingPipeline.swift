@@ -14,6 +14,9 @@ public struct IndexingOptions: Sendable {
     public var minSide: Int
     /// Which frames of a video are searched for faces.
     public var videoSampling: VideoSampling
+    /// Bounds on each video's decoding, on what is decoded (not the header's duration): none by default
+    /// (`facefind index` reads local files whole); the server sets its per-upload seconds and a shutdown check.
+    public var videoLimits = VideoReadLimits()
 
     public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 16,
                 commitEvery: Int = 64, minSide: Int = 16, videoSampling: VideoSampling = VideoSampling()) {
@@ -234,8 +237,10 @@ public final class IndexingPipeline: Sendable {
         let state = FileState(sha256: hash.sha256, bytes: hash.bytes, modified: modified)
         if let known, known.sha256 == state.sha256 { return .unchanged(touched: (path, state)) }
         do {
-            let video = try VideoFaces(finder: finder, embedder: embedder, sampling: options.videoSampling,
-                                       maxPixels: decoder.maxPixels).faces(inVideoAt: path)
+            var reader = VideoFaces(finder: finder, embedder: embedder, sampling: options.videoSampling,
+                                    maxPixels: decoder.maxPixels)
+            reader.limits = options.videoLimits
+            let video = try reader.faces(inVideoAt: path)
             if let damage = video.summary.stoppedEarly ?? (video.summary.damagedPackets > 0
                 ? "\(video.summary.damagedPackets) damaged packets skipped" : nil) {
                 logger.warning("\(path): \(damage); the frames around them were indexed")
@@ -335,7 +340,8 @@ private final class RunState: @unchecked Sendable {
             done += items.count
             if let video {
                 report.videos += 1
-                report.videoSeconds += max(video.info.duration, video.summary.lastTime)
+                // What was decoded, not the header's claim (which can say 1e12 s).
+                report.videoSeconds += video.summary.length(header: video.info.duration)
                 report.videoFrames += video.summary.sampledFrames
             }
             for item in items {

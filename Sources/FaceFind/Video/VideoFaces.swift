@@ -8,6 +8,8 @@ public struct VideoFaces: Sendable {
     public var sampling: VideoSampling
     /// The largest frame (in pixels) decoded; a larger stream is refused with the reason.
     public var maxPixels: Int
+    /// Bounds on the decoding (seconds and frames actually read, cancellation); none by default.
+    public var limits = VideoReadLimits()
 
     public init(finder: FaceFinder, embedder: any FaceEmbedder, sampling: VideoSampling = VideoSampling(),
                 maxPixels: Int = 50_000_000) {
@@ -24,11 +26,12 @@ public struct VideoFaces: Sendable {
     }
 
     /// Reads the video at `path` once. Throws an `ImageDecodingError` when it cannot be opened (see
-    /// `VideoReader.init`) or when not one frame could be decoded; damaged packets midway are skipped.
+    /// `VideoReader.init`), when not one frame could be decoded, or past `limits` (see `VideoReader.read`);
+    /// damaged packets midway are skipped.
     public func faces(inVideoAt path: String) throws -> Result {
         let reader = try VideoReader(path: path, maxPixels: maxPixels)
         var tracker = FaceTracker(linkSimilarity: Verification.threshold(for: embedder.name).value)
-        let summary = try reader.read(sampling: sampling) { frame in
+        let summary = try reader.read(sampling: sampling, limits: limits) { frame in
             let faces = try finder.confidentFaces(in: frame.image)
             let embeddings = faces.isEmpty ? [] : try embedder.embed(faces.map { embedder.chip(for: $0, in: frame.image) })
             tracker.add(zip(faces, embeddings).map { FrameFace(face: $0, embedding: $1, time: frame.time) },
@@ -38,7 +41,8 @@ public struct VideoFaces: Sendable {
             let why = summary.stoppedEarly.map { " (\($0))" } ?? ""
             throw ImageDecodingError(file: path, reason: "no frame of the \(reader.info.codec) stream could be decoded\(why)")
         }
-        let end = max(reader.info.duration, summary.lastTime)
+        // The decoded length: a header that says more than was decoded (1e12 s) is not believed.
+        let end = summary.length(header: reader.info.duration)
         return Result(info: reader.info, tracks: tracker.finish(at: end), summary: summary)
     }
 }

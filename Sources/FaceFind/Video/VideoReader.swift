@@ -72,6 +72,72 @@ public struct VideoReadSummary: Sendable, Equatable {
     public var stoppedEarly: String?
     /// The time of the last decoded frame.
     public var lastTime: Double = 0
+    /// Where the video read ends: the latest packet's or frame's time plus its duration (the decoded length).
+    public var decodedEnd: Double = 0
+    /// Packets of the video stream read (a frame each; counted whether or not the frame is decoded).
+    public var packets = 0
+
+    /// The video's length: the header's duration where the decoded frames agree with it (it may round up to
+    /// the end of the last frame, or past a frame the decoder skipped: up to one second more than decoded), else
+    /// the decoded end. A header that claims 1e12 s, or 10 s for two hours, is not reported (issue 25).
+    public func length(header: Double) -> Double {
+        header > 0 && header <= decodedEnd + 1 ? max(header, decodedEnd) : decodedEnd
+    }
+}
+
+/// Bounds on one pass over a video (`VideoReader.read`), applied to what is read and decoded, never to what the
+/// container says of itself: a Matroska Duration element can say 10 s over two hours of frames.
+public struct VideoReadLimits: Sendable {
+    /// Seconds of media time: a video-stream packet at or after this time ends the pass with an error. nil: none.
+    public var maxSeconds: Double?
+    /// Packets (frames) of the video stream; nil: `framesPerSecond` per second of `maxSeconds`, or none.
+    public var maxFrames: Int?
+    /// Shared by the videos of one request (the server's per-upload limit): each pass may use what is left,
+    /// and uses up its decoded length.
+    public var budget: VideoTimeBudget?
+    /// Checked once per packet: true ends the pass at once with `CancellationError` (a server shutting down).
+    public var isCancelled: (@Sendable () -> Bool)?
+
+    /// The frame rate the frame bound allows for when only seconds are given: a phone's slow motion (240 fps).
+    /// Timestamps can lie too (every frame at 0 s); this bounds the work of such a stream to what a real
+    /// `maxSeconds` of video could cost.
+    public static let framesPerSecond = 240.0
+
+    public init(maxSeconds: Double? = nil, maxFrames: Int? = nil, budget: VideoTimeBudget? = nil,
+                isCancelled: (@Sendable () -> Bool)? = nil) {
+        self.maxSeconds = maxSeconds; self.maxFrames = maxFrames; self.budget = budget; self.isCancelled = isCancelled
+    }
+
+    /// The seconds one pass may read now: the smaller of `maxSeconds` and what is left of the budget.
+    var effectiveSeconds: Double? {
+        switch (maxSeconds, budget?.remaining) {
+        case let (a?, b?): return min(a, b)
+        case let (a, b): return a ?? b
+        }
+    }
+
+    var effectiveFrames: Int? {
+        if let maxFrames { return maxFrames }
+        return effectiveSeconds.map { Int(($0 * Self.framesPerSecond).rounded(.up)) + 1 }
+    }
+
+    /// Whether an error's reason is one of these limits (the server answers 413 for them, as for pixels).
+    public static func isExceeded(_ reason: String) -> Bool {
+        reason.hasPrefix("the video runs past ") || reason.hasPrefix("the video has more than ")
+    }
+}
+
+/// Seconds of video left to the passes that share it (one upload's videos), used up by their decoded lengths.
+public final class VideoTimeBudget: @unchecked Sendable {
+    private let lock = NSLock()
+    private var left: Double
+    public let total: Double
+
+    public init(seconds: Double) { total = seconds; left = seconds }
+
+    public var remaining: Double { lock.withLock { max(0, left) } }
+
+    func use(_ seconds: Double) { lock.withLock { left -= seconds } }
 }
 
 /// Reads the frames of one video file. Not thread-safe: one reader per thread.
@@ -83,9 +149,14 @@ public final class VideoReader {
     private var codec: UnsafeMutablePointer<AVCodecContext>?
     private let streamIndex: Int32
     private let timeBase: Double
+    /// Seconds a frame lasts at the stream's average frame rate, 0 when unknown (for the decoded length when
+    /// packets carry no duration).
+    private let frameDuration: Double
     private let startTimestamp: Int64
     private var rgbScaler: OpaquePointer?
     private var greyScaler: OpaquePointer?
+    /// The container's stream limit (see FACEFIND_MAX_STREAMS in shim.h: about 1 MB of memory per stream).
+    public static let maxStreams = Int32(FACEFIND_MAX_STREAMS)
 
     /// Opens `path` and its best video stream. Throws an `ImageDecodingError` naming the file and the reason:
     /// empty, not a container FFmpeg knows, no video stream, no decoder for the codec, larger than `maxPixels`.
@@ -98,17 +169,29 @@ public final class VideoReader {
         let (bytes, _) = FileState.sizeAndModificationTime(of: path)
         if bytes == 0 && FileManager.default.isReadableFile(atPath: path) { throw failure("empty file (0 bytes)") }
         var context: UnsafeMutablePointer<AVFormatContext>?
-        var status = avformat_open_input(&context, path, nil, nil)
+        var status = facefind_open_input(&context, path, Self.maxStreams)
         guard status >= 0, let context else {
+            if status == facefind_averror_enomem() {
+                throw failure("not a video FaceFind reads (more than \(Self.maxStreams) streams, or out of memory "
+                              + "opening the container)")
+            }
             throw failure("not a video FFmpeg can read (\(Self.message(status)))")
         }
         format = context
+        // Choose the stream before probing when the header names it (Matroska, MP4, AVI), and discard the others:
+        // the probe then decodes nothing of them and reading drops their packets. Containers that declare
+        // streams only as their packets come (MPEG-TS) are chosen after the probe.
+        var index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        if index >= 0 { facefind_discard_other_streams(context, index) }
         status = avformat_find_stream_info(context, nil)
         guard status >= 0 else {
             avformat_close_input(&format)
             throw failure("cannot read the streams of the video (\(Self.message(status)))")
         }
-        let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        if index < 0 {
+            index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+            if index >= 0 { facefind_discard_other_streams(context, index) }
+        }
         guard index >= 0, let stream = context.pointee.streams[Int(index)], let parameters = stream.pointee.codecpar else {
             avformat_close_input(&format)
             throw failure("no video stream in the file (audio only, or not a video)")
@@ -138,6 +221,9 @@ public final class VideoReader {
         codecContext.pointee.pkt_timebase = stream.pointee.time_base
         // One decoding thread: the pipeline's workers are the parallelism (one file per core).
         codecContext.pointee.thread_count = 1
+        // The size checked above is the container's; the coded stream can switch to another mid-way (a new H.264
+        // sequence parameter set). The decoder refuses frames over the limit before allocating them.
+        codecContext.pointee.max_pixels = Int64(maxPixels)
         status = avcodec_open2(codecContext, decoder, nil)
         guard status >= 0 else {
             avcodec_free_context(&codec)
@@ -145,6 +231,8 @@ public final class VideoReader {
             throw failure("cannot open the \(codecName) decoder (\(Self.message(status)))")
         }
         timeBase = av_q2d(stream.pointee.time_base)
+        let rate = av_q2d(stream.pointee.avg_frame_rate)
+        frameDuration = rate > 0 && rate.isFinite ? 1 / rate : 0
         startTimestamp = stream.pointee.start_time == facefind_nopts_value() ? 0 : stream.pointee.start_time
         let rotation = Int(facefind_stream_rotation(stream))
         let duration: Double
@@ -179,11 +267,19 @@ public final class VideoReader {
     /// packets are skipped and counted (the frames before and after them still come); a read error ends the pass
     /// early with the reason in the summary. Frames that no later frame depends on are not decoded at all (about
     /// a third of an H.264 stream's frames; the sampled times move by at most a frame).
-    public func read(sampling: VideoSampling = VideoSampling(), _ body: (VideoFrame) throws -> Void) throws -> VideoReadSummary {
+    ///
+    /// `limits` hold on what is read: a packet at or past `maxSeconds` of media time, or one packet more than
+    /// `maxFrames`, ends the pass with an `ImageDecodingError` ("the video runs past ..."), whatever the header
+    /// says; `isCancelled` is asked once per packet and ends it with `CancellationError`.
+    public func read(sampling: VideoSampling = VideoSampling(), limits: VideoReadLimits = VideoReadLimits(),
+                     _ body: (VideoFrame) throws -> Void) throws -> VideoReadSummary {
         guard let format, let codec else { return VideoReadSummary() }
         codec.pointee.skip_frame = AVDISCARD_NONREF
         defer { codec.pointee.skip_frame = AVDISCARD_DEFAULT }
         var summary = VideoReadSummary()
+        defer { limits.budget?.use(summary.decodedEnd) }
+        let maxSeconds = limits.effectiveSeconds
+        let maxFrames = limits.effectiveFrames
         var nextSample = 0.0
         var nextCheck = 0.0
         var previousThumbnail: [UInt8]?
@@ -193,6 +289,8 @@ public final class VideoReader {
             summary.decodedFrames += 1
             let time = self.time(of: frame)
             summary.lastTime = time
+            let duration = facefind_frame_duration(frame) > 0 ? Double(facefind_frame_duration(frame)) * timeBase : frameDuration
+            summary.decodedEnd = max(summary.decodedEnd, time + duration)
             guard Int(frame.pointee.width) * Int(frame.pointee.height) <= maxPixels else { return }
             let due = summary.sampledFrames == 0 || time >= nextSample
             var cut = false
@@ -213,12 +311,32 @@ public final class VideoReader {
             try body(VideoFrame(image: image, time: time, startsShot: first || cut))
         }
 
+        /// Counts the packet; throws when it takes the pass past a limit.
+        func check(_ packet: UnsafeMutablePointer<AVPacket>) throws {
+            summary.packets += 1
+            if let maxFrames, summary.packets > maxFrames {
+                throw ImageDecodingError(file: path, reason: "the video has more than \(maxFrames) frames, the most read "
+                    + "for \(Self.seconds(maxSeconds ?? 0)) s of video (its header says \(Self.seconds(info.duration)) s)")
+            }
+            var timestamp = packet.pointee.pts
+            if timestamp == facefind_nopts_value() { timestamp = packet.pointee.dts }
+            guard timestamp != facefind_nopts_value() else { return }
+            let time = Double(timestamp - startTimestamp) * timeBase
+            let duration = packet.pointee.duration > 0 ? Double(packet.pointee.duration) * timeBase : frameDuration
+            summary.decodedEnd = max(summary.decodedEnd, time + duration)
+            if let maxSeconds, time >= maxSeconds {
+                throw ImageDecodingError(file: path, reason: "the video runs past \(Self.seconds(maxSeconds)) s, the "
+                    + "limit, although its header says \(Self.seconds(info.duration)) s (a frame at \(Self.seconds(time)) s)")
+            }
+        }
+
         var packet = av_packet_alloc()
         var frame = av_frame_alloc()
         defer { av_packet_free(&packet); av_frame_free(&frame) }
         guard let packet, let frame else { return summary }
         var draining = false
         while !draining {
+            if let isCancelled = limits.isCancelled, isCancelled() { throw CancellationError() }
             let status = av_read_frame(format, packet)
             if status < 0 {
                 if status != facefind_averror_eof() { summary.stoppedEarly = Self.message(status) }
@@ -227,6 +345,7 @@ public final class VideoReader {
             } else {
                 defer { av_packet_unref(packet) }
                 guard packet.pointee.stream_index == streamIndex else { continue }
+                try check(packet)
                 let sent = avcodec_send_packet(codec, packet)
                 if sent < 0 && sent != facefind_averror_eagain() { summary.damagedPackets += 1; continue }
             }
@@ -241,35 +360,48 @@ public final class VideoReader {
         return summary
     }
 
+    /// Seconds for messages: whole seconds as "300", others to a tenth ("9.5").
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.1f", value)
+    }
+
     /// The upright frame at `time` seconds (the first frame at or after it; the last frame when `time` is past
-    /// the end), for thumbnails and montages of a search result.
-    public func frame(at time: Double) throws(ImageDecodingError) -> RGBImage {
+    /// the end), for thumbnails and montages of a search result. At most `maxFrames` packets are read a pass.
+    public func frame(at time: Double, maxFrames: Int = 1_000_000) throws(ImageDecodingError) -> RGBImage {
         guard let format, let codec else { throw ImageDecodingError(file: path, reason: "the video is closed") }
-        let target = startTimestamp + Int64((max(0, time) / timeBase).rounded(.down))
-        if av_seek_frame(format, streamIndex, target, AVSEEK_FLAG_BACKWARD) >= 0 { avcodec_flush_buffers(codec) }
+        let target = startTimestamp + Int64((max(0, min(time, 1e9)) / timeBase).rounded(.down))
         var packet = av_packet_alloc()
         var frame = av_frame_alloc()
-        defer { av_packet_free(&packet); av_frame_free(&frame) }
-        guard let packet, let frame else { throw ImageDecodingError(file: path, reason: "out of memory") }
-        var last: RGBImage?
-        var draining = false
-        while !draining {
-            if av_read_frame(format, packet) < 0 {
-                draining = true
-                avcodec_send_packet(codec, nil)
-            } else {
-                defer { av_packet_unref(packet) }
-                guard packet.pointee.stream_index == streamIndex else { continue }
-                _ = avcodec_send_packet(codec, packet)
+        // The latest frame decoded, kept for a time past the end.
+        var latest = av_frame_alloc()
+        defer { av_packet_free(&packet); av_frame_free(&frame); av_frame_free(&latest) }
+        guard let packet, let frame, let latest else { throw ImageDecodingError(file: path, reason: "out of memory") }
+        // A seek past the last key frame lands on it (AVSEEK_FLAG_BACKWARD), or fails, or leaves nothing to read
+        // for some demuxers; a second pass then reads from the start, keeping the last frame.
+        for start in [target, startTimestamp] {
+            if av_seek_frame(format, streamIndex, start, AVSEEK_FLAG_BACKWARD) >= 0 { avcodec_flush_buffers(codec) }
+            var draining = false
+            var packets = 0
+            while !draining {
+                if packets >= maxFrames || av_read_frame(format, packet) < 0 {
+                    draining = true
+                    avcodec_send_packet(codec, nil)
+                } else {
+                    defer { av_packet_unref(packet) }
+                    guard packet.pointee.stream_index == streamIndex else { continue }
+                    packets += 1
+                    _ = avcodec_send_packet(codec, packet)
+                }
+                while avcodec_receive_frame(codec, frame) == 0 {
+                    defer { av_frame_unref(frame) }
+                    // Half a frame of slack: a frame's time rounds to the time base.
+                    if self.time(of: frame) + 0.02 >= time, let image = rgbImage(frame) { return image }
+                    av_frame_unref(latest)
+                    av_frame_move_ref(latest, frame)
+                }
             }
-            while avcodec_receive_frame(codec, frame) == 0 {
-                defer { av_frame_unref(frame) }
-                // Half a frame of slack: a frame's time rounds to the time base.
-                if self.time(of: frame) + 0.02 >= time, let image = rgbImage(frame) { return image }
-                if draining { last = rgbImage(frame) }
-            }
+            if latest.pointee.width > 0, let image = rgbImage(latest) { return image }
         }
-        if let last { return last }
         throw ImageDecodingError(file: path, reason: "no frame could be decoded at \(String(format: "%.2f", time)) s")
     }
 
@@ -287,9 +419,11 @@ public final class VideoReader {
         guard width > 0, height > 0,
               let scaler = scaler(&rgbScaler, frame, width: width, height: height, to: AV_PIX_FMT_RGB24, flags: SWS_BILINEAR)
         else { return nil }
+        // The scaler writes into a padded buffer and the rows are copied here (shim.h: swscale overran a packed
+        // buffer by 8 bytes at some widths).
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         let rows = pixels.withUnsafeMutableBufferPointer {
-            facefind_scale_frame(scaler, frame, $0.baseAddress, Int32(width * 3))
+            facefind_scale_frame(scaler, frame, $0.baseAddress, Int32(width), Int32(height), 3)
         }
         guard rows == Int32(height) else { return nil }
         let image = RGBImage(width: width, height: height, pixels: pixels)
@@ -311,7 +445,9 @@ public final class VideoReader {
             return nil
         }
         var pixels = [UInt8](repeating: 0, count: w * h)
-        let rows = pixels.withUnsafeMutableBufferPointer { facefind_scale_frame(scaler, frame, $0.baseAddress, Int32(w)) }
+        let rows = pixels.withUnsafeMutableBufferPointer {
+            facefind_scale_frame(scaler, frame, $0.baseAddress, Int32(w), Int32(h), 1)
+        }
         return rows == Int32(h) ? pixels : nil
     }
 
