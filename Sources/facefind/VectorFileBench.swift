@@ -26,13 +26,13 @@ extension BenchCommand {
             let built = Date().timeIntervalSince(start)
             let singleCount = min(queryVectors.count, 64)
             let t0 = Date()
-            for q in queryVectors.prefix(singleCount) { _ = file.nearest([q], k: 10, threads: runtime.workerCount) }
+            for q in queryVectors.prefix(singleCount) { _ = try file.nearest([q], k: 10, threads: runtime.workerCount) }
             let single = Double(singleCount) / Date().timeIntervalSince(t0)
             var found: [[Int]] = []
             let t1 = Date()
             for first in stride(from: 0, to: queryVectors.count, by: batch) {
                 let part = Array(queryVectors[first..<min(first + batch, queryVectors.count)])
-                found += file.nearest(part, k: 10, threads: runtime.workerCount).map { $0.map(\.row) }
+                found += try file.nearest(part, k: 10, threads: runtime.workerCount).map { $0.map(\.row) }
             }
             let batched = Double(queryVectors.count) / Date().timeIntervalSince(t1)
             let result = SearchBenchResult(
@@ -41,7 +41,7 @@ extension BenchCommand {
                 batchQueriesPerSecond: batched, batchSize: batch, recallAt10: recall(found: found, truth: truth),
                 peakRSSBytes: Self.residentBytes(),
                 notes: ["build: the vector file written from the SQLite index",
-                        "first stage: \(file.subspace.components)-d projections, int8, mapped; then \(GalleryVectorFile.candidates(k: 10)) candidates a query read with pread and scored at \(precision.rawValue)"])
+                        "first stage: \(file.subspace.components)-d projections, int8, read into memory; then \(GalleryVectorFile.candidates(k: 10)) candidates a query read with pread and scored at \(precision.rawValue)"])
             results.append(result)
             if !json { print(Self.row(result)) }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FaceFind
+import CSearchKernels
 import FaceFindBench
 
 @Suite("Vector index and search kernels", .serialized)
@@ -141,7 +142,7 @@ struct VectorIndexTests {
             let path = folder + "/\(precision.rawValue).ffvi"
             let extra: [UInt8] = [1, 2, 3, 250]
             _ = try VectorIndex.build(count: gallery.count, dimension: 40, precision: precision, path: path, blockRows: 1000,
-                                      payloadBytes: 8, tag: (7, UInt64.max), extra: extra,
+                                      payloadBytes: 8, tag: (7, UInt64.max, 9), extra: extra,
                                       fill: { gallery.fill($0, into: $1) },
                                       payload: { range, raw in
                                           for (i, row) in range.enumerated() {
@@ -151,13 +152,97 @@ struct VectorIndexTests {
             let mapped = try VectorIndex.open(path: path)
             let streamed = try VectorIndex.open(path: path, streamed: true)
             #expect(streamed.isStreamed && !mapped.isStreamed)
-            #expect(mapped.tag == (7, UInt64.max) && Array(mapped.extra) == extra && mapped.payloadBytes == 8)
-            for row in [0, 999, 1_000, 2_999] { #expect(mapped.payload(row: row).load(as: Int64.self) == Int64(row * 3)) }
+            #expect(mapped.tag == (7, UInt64.max, 9) && Array(mapped.extra) == extra && mapped.payloadBytes == 8)
+            #expect(mapped.payloadStride == 16, "8 bytes, their checksum, zeros to a multiple of 8")
+            var row8 = [UInt8](repeating: 0, count: 16)
+            for row in [0, 999, 1_000, 2_999] {
+                #expect(mapped.readPayload(row: row, into: &row8) && row8.withUnsafeBytes { $0.load(as: Int64.self) } == Int64(row * 3))
+            }
             for metric in DistanceMetric.allCases {
                 #expect(streamed.search(queries, k: 10, metric: metric, threads: 2)
                         == mapped.search(queries, k: 10, metric: metric, threads: 2), "\(precision) \(metric)")
             }
         }
+    }
+
+    /// CRC-32C: the standard check value, both paths, and chaining (issue 25's checksums).
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        let digits = Array("123456789".utf8)
+        let long = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        var results: [[UInt32]] = []
+        for portable in [false, true] {
+            ff_crc32c_set_portable(portable ? 1 : 0)
+            defer { ff_crc32c_set_portable(0) }
+            let check = ff_crc32c(0, digits, digits.count)
+            let whole = ff_crc32c(0, long, long.count)
+            let chained = long.withUnsafeBytes { ff_crc32c(ff_crc32c(0, $0.baseAddress, 4_001), $0.baseAddress! + 4_001, 5_999) }
+            results.append([check, whole, chained])
+        }
+        #expect(results[0][0] == 0xE306_9283, "CRC-32C of 123456789")
+        #expect(results[0] == results[1], "SSE4.2 and table agree")
+        #expect(results[0][1] == results[0][2], "chaining")
+    }
+
+    /// Every byte of a file is covered: a byte flipped anywhere in the header, panels, row steps and norms or
+    /// extra bytes is refused at open with the section named; one in a payload row fails that row's read only; a
+    /// row copied over another fails (rows are seeded with their number and the file's salt). Through `resealed`
+    /// the same file opens again.
+    @Test func aFlippedByteInAnySectionIsFound() throws {
+        let folder = try TestData.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let gallery = SyntheticGallery(count: 100, dimension: 20)
+        let path = folder + "/good.ffvi"
+        _ = try VectorIndex.build(count: gallery.count, dimension: 20, precision: .int8, path: path, payloadBytes: 12,
+                                  tag: (1, 2, 3), extra: [9, 8, 7, 6, 5],
+                                  fill: { gallery.fill($0, into: $1) },
+                                  payload: { range, raw in
+                                      for (i, row) in range.enumerated() {
+                                          raw.storeBytes(of: Int64(row), toByteOffset: i * 12, as: Int64.self)
+                                      }
+                                  })
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let l = VectorIndex.layout(count: 100, dimension: 20, precision: .int8, payloadBytes: 12, extraBytes: 5)
+        #expect(good.count == l.total)
+        let sections: [(String, Int)] = [("header", 100), ("panels", l.panelOffset + 77), ("row steps and norms", l.stepOffset + 3),
+                                         ("row steps and norms", l.normOffset + 50), ("extra bytes", l.extraOffset + 2)]
+        let damaged = folder + "/damaged.ffvi"
+        for (section, offset) in sections {
+            var bytes = good
+            bytes[offset] ^= 0x10
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            #expect { try VectorIndex.open(path: damaged) } throws: { error in
+                "\(error)".contains(section) && "\(error)".contains("damaged")
+            }
+            // Resealed, the same change opens (the checks behind the checksums then decide).
+            try Data(VectorIndex.resealed(bytes)).write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: Never.self) { _ = try VectorIndex.open(path: damaged) }
+        }
+        // Payload: row 40's byte flipped fails row 40 only; row 41 copied over row 40 fails too.
+        var buffer = [UInt8](repeating: 0, count: 24)
+        var flipped = good
+        flipped[l.payloadOffset + 40 * l.payloadStride + 3] ^= 1
+        var copied = good
+        copied.replaceSubrange((l.payloadOffset + 40 * l.payloadStride)..<(l.payloadOffset + 41 * l.payloadStride),
+                               with: good[(l.payloadOffset + 41 * l.payloadStride)..<(l.payloadOffset + 42 * l.payloadStride)])
+        for bytes in [flipped, copied] {
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            let opened = try VectorIndex.open(path: damaged)
+            #expect(!opened.readPayload(row: 40, into: &buffer))
+            #expect(opened.readPayload(row: 39, into: &buffer) && opened.readPayload(row: 41, into: &buffer))
+        }
+        // Truncated in place under an opened index: reads fail, nothing faults, and `fileChange` says so.
+        try Data(good).write(to: URL(fileURLWithPath: damaged))
+        let opened = try VectorIndex.open(path: damaged)
+        #expect(opened.fileChange() == nil)
+        #expect(truncate(damaged, off_t(l.payloadOffset + 10)) == 0)
+        #expect(opened.fileChange()?.contains("size") == true)
+        #expect(!opened.readPayload(row: 50, into: &buffer))
+        #expect(opened.search([gallery.vector(at: 5)], k: 1)[0].first?.row == 5, "the panels are in memory")
+        // The first format (no checksums) is named as such.
+        var old = good
+        old.withUnsafeMutableBytes { $0.storeBytes(of: VectorIndex.formerMagic, as: UInt64.self) }
+        try Data(old).write(to: URL(fileURLWithPath: damaged))
+        #expect { try VectorIndex.open(path: damaged) } throws: { "\($0)".contains("older FaceFind") }
     }
 
     @Test func syntheticGalleryIsDeterministicAndClustered() {

@@ -2,6 +2,7 @@
 #define FACEFIND_SEARCH_KERNELS_H
 
 #include <stdint.h>
+#include "crc32c.h" /* the vector files' checksums, in the same module */
 
 /* Scoring kernels for exact search over a panel-major embedding matrix.
  *

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The vectors of a SQLite index in a file beside it (`INDEX.vectors`), searched without loading them: what lets
 /// an embedded gallery grow past RAM. `facefind index --vector-file int8` keeps one; `search` uses it instead of
@@ -9,30 +10,50 @@ import Foundation
 /// copy halves single-query speed (51 to 30 queries/s, `facefind bench --synthetic 1000000`, 2 cores). So the file
 /// holds every face twice:
 /// - projected onto the 128 directions that carry most of the gallery's energy (`PrincipalSubspace`, learned from
-///   a sample when the file is written), in int8: 128 bytes a face, mapped and scanned by `VectorIndex`'s kernels
-///   for a few hundred candidates a query;
+///   a sample when the file is written), in int8: 128 bytes a face, read into memory at open and scanned by
+///   `VectorIndex`'s kernels for a few hundred candidates a query;
 /// - whole, at the chosen precision, with its face and image id (the rows' payload), read with `pread` for the
 ///   candidates only, which are scored exactly as stored.
 /// Resident memory stays at the projections (about 130 MiB a million faces); the full vectors stay in the kernel's
 /// shared, evictable page cache. Recall of the exact top 10 is measured by `facefind bench --synthetic N --db FILE`
 /// and tested on 20k faces.
 ///
-/// The header records the database's id and face change counter as they were when it was read (schema 4's
-/// `face_changes`, moved by triggers in every transaction that inserts or deletes a face), so the two can never
+/// The header records the database's id, face change counter and change token as they were when it was read
+/// (`face_changes`, moved by triggers in every transaction that inserts or deletes a face), so the two can never
 /// silently disagree:
 /// - the file is written whole under a temporary name and renamed over the old one only once synced to disk, so a
-///   crash leaves the old file or the new one, never half of one;
-/// - a file whose counter is not the database's (faces written after it, a crash between the two, a file copied
-///   from another index) or that does not read back (truncated, foreign) is stale: `open` says so, and
-///   `opened(store:rebuild:)` builds it again from the database, which is always the truth.
+///   crash leaves the old file or the new one, never half of one (and the temporary files of dead processes are
+///   removed by the next open);
+/// - a file whose counter or token is not the database's (faces written after it, a crash between the two, a
+///   file copied from another index or from a copy of this one changed apart) or that does not read back
+///   (truncated, foreign, a checksum that does not match) is stale: `open` says so, and `opened(store:rebuild:)`
+///   builds it again from the database, which is always the truth;
+/// - while searching, every row read is checked against its checksum and every face it names against the
+///   index, and the file against what it was when opened (written in place, truncated): a file that fails is
+///   rebuilt from the index with a warning (in memory when its folder cannot be written) and the query is
+///   answered from the rebuilt one. Never a wrong answer, never a refusal while the index is fine (issue 25).
 public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
-    /// The first stage: every face projected onto `subspace`, int8.
-    public let index: VectorIndex
-    public let subspace: PrincipalSubspace
+    /// One reading of the file (or of its stand-in in memory): immutable, replaced whole by `repair`.
+    final class Contents: @unchecked Sendable {
+        /// The first stage: every face projected onto `subspace`, int8.
+        let index: VectorIndex
+        let subspace: PrincipalSubspace
+        init(index: VectorIndex, subspace: PrincipalSubspace) { self.index = index; self.subspace = subspace }
+    }
+
+    /// A check failed while searching: the file is rebuilt.
+    struct Damage: Error { let reason: String }
+
+    private let lock = NSLock()
+    /// Held while a damaged file is rebuilt, so that queries that all find the damage rebuild it once.
+    private let repairLock = NSLock()
+    private var contents: Contents
+    private var repairCount = 0
     /// The precision of the full vectors the candidates are scored with.
     public let precision: VectorPrecision
     public let path: String
     private let store: SQLiteGalleryStore
+    private let log: @Sendable (String) -> Void
 
     /// Directions of the first stage (embeddings of at most this many dimensions are searched as they are).
     public static let components = 128
@@ -51,35 +72,65 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
         case stale(reason: String, precision: VectorPrecision?)
     }
 
-    private init(index: VectorIndex, subspace: PrincipalSubspace, precision: VectorPrecision, path: String,
-                 store: SQLiteGalleryStore) {
-        self.index = index; self.subspace = subspace; self.precision = precision; self.path = path
-        self.store = store
+    private init(contents: Contents, precision: VectorPrecision, path: String, store: SQLiteGalleryStore,
+                 log: @escaping @Sendable (String) -> Void) {
+        self.contents = contents; self.precision = precision; self.path = path; self.store = store; self.log = log
     }
 
+    /// What searches read now.
+    private var current: Contents { lock.withLock { contents } }
+
+    /// The first stage: every face projected onto `subspace`, int8.
+    public var index: VectorIndex { current.index }
+    public var subspace: PrincipalSubspace { current.subspace }
     /// Faces in the file.
-    public var count: Int { index.count }
+    public var count: Int { current.index.count }
+    /// How many times a check failed while searching and the file was rebuilt.
+    public var repairs: Int { lock.withLock { repairCount } }
+
+    /// Where warnings go when the caller names no `log`.
+    public static let defaultLog: @Sendable (String) -> Void = { Logger(label: "facefind.vectors").warning("\($0)") }
 
     /// Bytes of a row's payload: face id, image id, then the vector (int8: its step, then a byte a value).
+    /// `VectorIndex` follows each with its checksum.
     static func payloadBytes(dimension: Int, precision: VectorPrecision) -> Int {
-        let vector = precision == .int8 ? 4 + dimension : dimension * precision.bytesPerValue
-        return (16 + vector + 7) / 8 * 8
+        16 + (precision == .int8 ? 4 + dimension : dimension * precision.bytesPerValue)
     }
 
-    /// The vector file of `store`, checked against it (see the type's description).
-    public static func open(store: SQLiteGalleryStore) throws -> Status {
+    /// The precision and subspace in `index`'s extra bytes, or why they are not a gallery vector file's.
+    private static func contents(of index: VectorIndex) -> (Contents, VectorPrecision)? {
+        let extra = index.extra
+        // The subspace's own sizes are checked first: `PrincipalSubspace(encoded:)` multiplies them.
+        guard extra.count >= 16, let precision = VectorPrecision(code: extra.loadUnaligned(as: UInt32.self)) else { return nil }
+        let dimension = Int(extra.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        let encodedDimension = Int(extra.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        let encodedComponents = Int(extra.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        guard dimension > 0, dimension <= VectorIndex.maxDimension, encodedDimension == dimension,
+              encodedComponents == index.dimension, extra.count == 16 + 4 * dimension * encodedComponents,
+              let subspace = PrincipalSubspace(encoded: UnsafeRawBufferPointer(rebasing: extra[8...])),
+              index.precision == .int8,
+              index.payloadBytes == payloadBytes(dimension: dimension, precision: precision) else { return nil }
+        return (Contents(index: index, subspace: subspace), precision)
+    }
+
+    /// The vector file of `store`, checked against it (see the type's description). `log` hears why the file is
+    /// rebuilt if a check fails while searching it.
+    public static func open(store: SQLiteGalleryStore,
+                            log: @escaping @Sendable (String) -> Void = defaultLog) throws -> Status {
         let path = store.vectorFilePath
+        removeStaleTemporaryFiles(of: path)
         guard FileManager.default.fileExists(atPath: path) else { return .absent }
         let index: VectorIndex
         do { index = try VectorIndex.open(path: path) } catch {
-            return .stale(reason: "\(error)", precision: nil)
+            // The precision is kept when the header still says it (a damaged file is rebuilt as it was).
+            let dimension = (try? store.settings()?.dimension) ?? nil
+            var precision: VectorPrecision?
+            if let dimension, let bytes = VectorIndex.payloadBytesInHeader(path: path) {
+                precision = VectorPrecision.allCases.first { payloadBytes(dimension: dimension, precision: $0) == bytes }
+            }
+            return .stale(reason: "\(error)", precision: precision)
         }
-        let extra = index.extra
-        guard extra.count >= 8, let precision = VectorPrecision(code: extra.loadUnaligned(as: UInt32.self)),
-              let subspace = PrincipalSubspace(encoded: UnsafeRawBufferPointer(rebasing: extra[8...])),
-              Int(extra.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == subspace.inputDimension,
-              subspace.components == index.dimension, index.precision == .int8,
-              index.payloadBytes == payloadBytes(dimension: subspace.inputDimension, precision: precision) else {
+        guard let (contents, precision) = contents(of: index).map({ ($0.0, $0.1) }) else {
             return .stale(reason: "\(path): not a gallery vector file", precision: nil)
         }
         let state = try store.faceChangeState()
@@ -90,14 +141,18 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
             return .stale(reason: "\(path) is behind its index (face change \(index.tag.1), the index is at "
                           + "\(state.changes))", precision: precision)
         }
-        return .current(GalleryVectorFile(index: index, subspace: subspace, precision: precision, path: path,
-                                          store: store))
+        guard index.tag.2 == state.token else {
+            return .stale(reason: "\(path) was made from a copy of its index that changed apart from it (the same "
+                          + "face change \(state.changes), another change token)", precision: precision)
+        }
+        return .current(GalleryVectorFile(contents: contents, precision: precision, path: path, store: store, log: log))
     }
 
     /// The current vector file of `store`, built again first when it is stale and `rebuild` is true (nil: no
-    /// vector file, or a stale one not rebuilt). `log` hears why a file is rebuilt or passed over.
-    public static func opened(store: SQLiteGalleryStore, rebuild: Bool, log: (String) -> Void = { _ in }) throws -> GalleryVectorFile? {
-        switch try open(store: store) {
+    /// vector file, or a stale one not rebuilt). `log` hears why a file is rebuilt or passed over, now or later.
+    public static func opened(store: SQLiteGalleryStore, rebuild: Bool,
+                              log: @escaping @Sendable (String) -> Void = defaultLog) throws -> GalleryVectorFile? {
+        switch try open(store: store, log: log) {
         case .absent: return nil
         case .current(let file): return file
         case .stale(let reason, let precision):
@@ -106,7 +161,7 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
                 return nil
             }
             log("\(reason); rebuilding it from the index")
-            return try build(store: store, precision: precision ?? .int8)
+            return try build(store: store, precision: precision ?? .int8, log: log)
         }
     }
 
@@ -114,10 +169,49 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     /// then renamed over the old one), and opens it. Two passes over the index in one read transaction: a sample
     /// for the subspace, then every face.
     @discardableResult
-    public static func build(store: SQLiteGalleryStore, precision: VectorPrecision) throws -> GalleryVectorFile {
-        let path = store.vectorFilePath
-        let temporary = path + ".tmp-\(getpid())"
-        defer { unlink(temporary) }
+    public static func build(store: SQLiteGalleryStore, precision: VectorPrecision,
+                             log: @escaping @Sendable (String) -> Void = defaultLog) throws -> GalleryVectorFile {
+        let (contents, state) = try write(store: store, precision: precision, to: store.vectorFilePath)
+        let now = try store.faceChangeState()
+        guard state.database == now.database, state.changes == now.changes, state.token == now.token else {
+            throw GalleryError.storage(store: store.name, message: "the index changed while \(store.vectorFilePath) "
+                                       + "was written; run again")
+        }
+        return GalleryVectorFile(contents: contents, precision: precision, path: store.vectorFilePath, store: store,
+                                 log: log)
+    }
+
+    /// The name a process writes the file under before renaming it into place: the path, ".tmp-", the writer's
+    /// process id, and a random number (two rebuilds in one process never share a file).
+    static func temporaryPath(of path: String) -> String {
+        path + ".tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    /// Removes the temporary files beside `path` left by processes that are gone (a killed `index`, issue 25); a
+    /// live process's are kept (it may be writing one now). Returns the paths removed.
+    @discardableResult
+    static func removeStaleTemporaryFiles(of path: String) -> [String] {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = (path as NSString).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let stale = folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
+            if unlink(stale) == 0 { removed.append(stale) }
+        }
+        return removed
+    }
+
+    /// Writes the vector file of `store` at `precision` to `path` (under a temporary name, synced, checked by
+    /// opening it, then renamed into place), or into memory when `path` is nil; returns what it holds and the
+    /// state of the index it was read at.
+    private static func write(store: SQLiteGalleryStore, precision: VectorPrecision,
+                              to path: String?) throws -> (Contents, SQLiteGalleryStore.VectorFileState) {
+        let temporary = path.map(temporaryPath(of:))
+        defer { if let temporary { unlink(temporary) } }
+        if let path { removeStaleTemporaryFiles(of: path) }
         let dimension = try store.settings()?.dimension ?? 0
         guard dimension > 0 else {
             throw GalleryError.notFound("\(store.name) holds no index; run `facefind index FOLDER` on it first")
@@ -129,6 +223,9 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
             }
             return row.vector
         }
+        // The index built is kept only in memory: one written to a file keeps a writable mapping of it, let go
+        // before the file is opened again.
+        var built: (index: VectorIndex?, subspace: PrincipalSubspace, state: SQLiteGalleryStore.VectorFileState)?
         try store.readFaceVectors { state, count, pass in
             let subspace: PrincipalSubspace
             if dimension <= components {
@@ -152,9 +249,9 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
             extra += subspace.encoded
             let next = try pass()
             var block: [SQLiteGalleryStore.FaceVectorRow] = []
-            _ = try VectorIndex.build(
+            let index = try VectorIndex.build(
                 count: count, dimension: subspace.components, precision: .int8, path: temporary, blockRows: 8192,
-                payloadBytes: rowBytes, tag: (state.database, state.changes), extra: extra,
+                payloadBytes: rowBytes, tag: (state.database, state.changes, state.token), extra: extra,
                 fill: { range, out in
                     block.removeAll(keepingCapacity: true)
                     for i in 0..<range.count {
@@ -176,14 +273,22 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
                         }
                     }
                 })
+            built = (path == nil ? index : nil, subspace, state)
+        }
+        guard let (subspace, state) = built.map({ ($0.subspace, $0.state) }) else {
+            throw GalleryError.storage(store: store.name, message: "the index could not be read")
+        }
+        guard let path, let temporary else { return (Contents(index: built!.index!, subspace: subspace), state) }
+        // Opened again from disk, every checksum checked, before it takes the place of the old file; the index
+        // opened keeps reading this file whatever is renamed over its name later.
+        let index = try VectorIndex.open(path: temporary)
+        guard let contents = contents(of: index)?.0 else {
+            throw VectorIndexError.damaged(path: temporary, message: "it does not read back as written")
         }
         guard rename(temporary, path) == 0 else {
             throw VectorIndexError.io(path: path, message: "cannot replace it: \(String(cString: strerror(errno)))")
         }
-        guard case .current(let file) = try open(store: store) else {
-            throw GalleryError.storage(store: store.name, message: "the index changed while \(path) was written; run again")
-        }
-        return file
+        return (contents, state)
     }
 
     /// One row's payload: ids, then the vector at `precision`.
@@ -206,51 +311,116 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
         }
     }
 
-    /// The face and image ids of `row`, read with `pread` (`VectorIndex.readPayload`): touching the payload
-    /// through the mapping would make resident a whole folio of the page cache per row (64 search queries grew the
-    /// process by 450 MiB that way).
-    public func ids(row: Int) -> (face: Int64, image: Int64) {
-        var ids: (Int64, Int64) = (-1, -1)
-        let read = withUnsafeMutableBytes(of: &ids) { index.readPayload(row: row, into: $0.baseAddress!, bytes: 16) }
-        return read ? (ids.0, ids.1) : (-1, -1)
+    // MARK: - Searching, with every read checked
+
+    /// Runs `body` on the current contents; when a check fails, rebuilds the file from the index (`repair`) and
+    /// runs it once more on the rebuilt one. A second failure is thrown.
+    private func healing<T>(_ body: (Contents) throws -> T) throws -> T {
+        let first = current
+        do { return try body(first) } catch let damage as Damage {
+            let repaired = try repair(first, because: damage.reason)
+            do { return try body(repaired) } catch let again as Damage {
+                throw VectorIndexError.damaged(path: path, message: again.reason)
+            }
+        }
+    }
+
+    /// Replaces `failed` by a file written afresh from the index (or, when the file cannot be written, the same
+    /// in memory), unless another query already did.
+    private func repair(_ failed: Contents, because reason: String) throws -> Contents {
+        repairLock.lock()
+        defer { repairLock.unlock() }
+        let now = current
+        if now !== failed { return now }
+        log("\(path): \(reason); rebuilding it from the index")
+        let fresh: Contents
+        do {
+            fresh = try Self.write(store: store, precision: precision, to: path).0
+        } catch {
+            log("\(path) cannot be rebuilt (\(error)); searching a copy of it in memory instead")
+            fresh = try Self.write(store: store, precision: precision, to: nil).0
+        }
+        lock.withLock { contents = fresh; repairCount += 1 }
+        return fresh
+    }
+
+    /// Throws when the opened file was written or truncated since it was opened.
+    private func checkFile(_ c: Contents) throws {
+        if let change = c.index.fileChange() { throw Damage(reason: change) }
+    }
+
+    /// A face found by the two stages: its row, score, and ids as its checked row gives them.
+    private struct Found {
+        var neighbor: VectorIndex.Neighbor
+        var face: Int64
+        var image: Int64
+    }
+
+    /// The face and image ids of `row`, read with `pread` and checked against the row's checksum (the whole row
+    /// is read: a checksum covers the row). Throws when the row is not what was written.
+    public func ids(row: Int) throws -> (face: Int64, image: Int64) {
+        let c = current
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: c.index.payloadStride, alignment: 16)
+        defer { buffer.deallocate() }
+        do { return try Self.ids(c, row: row, buffer: buffer) } catch let damage as Damage {
+            throw VectorIndexError.damaged(path: path, message: damage.reason)
+        }
+    }
+
+    private static func ids(_ c: Contents, row: Int, buffer: UnsafeMutableRawPointer) throws -> (face: Int64, image: Int64) {
+        guard c.index.readPayload(row: row, into: buffer) else {
+            throw Damage(reason: "row \(row) does not read back as written (checksum)")
+        }
+        return (buffer.load(as: Int64.self), buffer.load(fromByteOffset: 8, as: Int64.self))
     }
 
     /// The `k` nearest faces (rows) of each query, best first (ties: lower row first), scored exactly at the file's
     /// precision: cosine similarity, or euclidean distance. The first stage keeps `candidates` a query.
     public func nearest(_ queries: [[Float]], k: Int, metric: DistanceMetric = .cosine, candidates: Int? = nil,
-                        threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[VectorIndex.Neighbor]] {
+                        threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [[VectorIndex.Neighbor]] {
+        try healing { c in
+            try checkFile(c)
+            return try found(c, queries, k: k, metric: metric, candidates: candidates, threads: threads)
+                .map { $0.map(\.neighbor) }
+        }
+    }
+
+    private func found(_ c: Contents, _ queries: [[Float]], k: Int, metric: DistanceMetric, candidates: Int?,
+                       threads: Int) throws -> [[Found]] {
         guard !queries.isEmpty else { return [] }
-        let k = min(k, count)
+        let k = min(k, c.index.count)
         guard k > 0 else { return queries.map { _ in [] } }
-        let wanted = min(count, max(k, candidates ?? Self.candidates(k: k)))
-        let shortlists = index.search(queries.map { subspace.project($0) }, k: wanted, metric: metric, threads: threads)
-        var results = [[VectorIndex.Neighbor]](repeating: [], count: queries.count)
+        let wanted = min(c.index.count, max(k, candidates ?? Self.candidates(k: k)))
+        let shortlists = c.index.search(queries.map { c.subspace.project($0) }, k: wanted, metric: metric, threads: threads)
+        var results = [Result<[Found], Damage>](repeating: .success([]), count: queries.count)
         let workers = max(1, min(threads, queries.count))
-        let rowBytes = index.payloadBytes
+        let stride = c.index.payloadStride
         results.withUnsafeMutableBufferPointer { out in
             let out = SendablePointer(out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: stride, alignment: 16)
                 defer { buffer.deallocate() }
-                for q in stride(from: worker, to: queries.count, by: workers) {
-                    out.pointer[q] = rescore(queries[q], rows: shortlists[q].map(\.row), k: k, metric: metric,
-                                             buffer: buffer)
+                for q in Swift.stride(from: worker, to: queries.count, by: workers) {
+                    out.pointer[q] = Result {
+                        try Self.rescore(c, queries[q], rows: shortlists[q].map(\.row), k: k, metric: metric,
+                                         precision: precision, buffer: buffer)
+                    }.mapError { $0 as? Damage ?? Damage(reason: "\($0)") }
                 }
             }
         }
-        return results
+        return try results.map { try $0.get() }
     }
 
-    /// The best `k` of `rows`, each read whole (`pread`, in file order) and scored exactly.
-    private func rescore(_ query: [Float], rows: [Int], k: Int, metric: DistanceMetric,
-                         buffer: UnsafeMutableRawPointer) -> [VectorIndex.Neighbor] {
-        let d = subspace.inputDimension
+    /// The best `k` of `rows`, each read whole (`pread`, in file order), checked, and scored exactly.
+    private static func rescore(_ c: Contents, _ query: [Float], rows: [Int], k: Int, metric: DistanceMetric,
+                                precision: VectorPrecision, buffer: UnsafeMutableRawPointer) throws -> [Found] {
+        let d = c.subspace.inputDimension
         let queryNorm = query.reduce(0) { $0 + $1 * $1 }
-        var scored: [VectorIndex.Neighbor] = []
+        var scored: [Found] = []
         scored.reserveCapacity(rows.count)
-        query.withUnsafeBufferPointer { q in
+        try query.withUnsafeBufferPointer { q in
             for row in rows.sorted() {
-                guard index.readPayload(row: row, into: buffer) else { continue } // the file was checked whole on open
+                let (face, image) = try ids(c, row: row, buffer: buffer)
                 var dot: Float = 0, squared: Float = 0
                 switch precision {
                 case .float32:
@@ -266,11 +436,12 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
                     dot *= step; squared *= step * step
                 }
                 let score = metric == .cosine ? dot : max(queryNorm + squared - 2 * dot, 0).squareRoot()
-                scored.append(VectorIndex.Neighbor(row: row, score: score))
+                scored.append(Found(neighbor: VectorIndex.Neighbor(row: row, score: score), face: face, image: image))
             }
         }
         scored.sort { a, b in
-            a.score != b.score ? (metric.higherIsCloser ? a.score > b.score : a.score < b.score) : a.row < b.row
+            let (x, y) = (a.neighbor, b.neighbor)
+            return x.score != y.score ? (metric.higherIsCloser ? x.score > y.score : x.score < y.score) : x.row < y.row
         }
         return Array(scored.prefix(k))
     }
@@ -284,37 +455,79 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     /// are passed over (removed since the file was written: `LiveGallerySearch`).
     public func search(_ query: Embedding, k: Int, metric: DistanceMetric = .cosine,
                        excluding: Set<Int64> = []) throws -> [Match] {
-        guard count > 0, k > 0 else { return [] }
-        let picked = bestFacesOfFirstImages(
-            k: k, faceCount: count, passedOver: excluding.count,
-            nearest: { nearest([query.vector], k: $0, metric: metric)[0] },
-            image: { face in
-                let ids = ids(row: face.row)
-                return excluding.contains(ids.image) ? nil : (ids.image, ids.face)
-            })
-        let details = try store.faceDetails(ids: picked.map(\.info))
-        return picked.compactMap { pick -> Match? in
-            guard let d = details[pick.info] else { return nil } // removed since the file was opened
-            return Match(rank: 0, imageID: d.imageID, path: d.path, score: pick.neighbor.score, faceID: pick.info,
-                         box: d.box, isWholeImage: d.isWholeImage)
-        }.enumerated().map { rank, match in
-            var match = match
-            match.rank = rank + 1
-            return match
-        }
+        try healing { c in try search(c, query, k: k, metric: metric, excluding: excluding) }
     }
 
-    /// How many faces of image `id` the file holds: its rows are in image id order, so a binary search.
-    public func faceCount(ofImage id: Int64) -> Int {
-        func firstRow(atLeast id: Int64) -> Int {
-            var lo = 0, hi = count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if ids(row: mid).image < id { lo = mid + 1 } else { hi = mid }
+    private func search(_ c: Contents, _ query: Embedding, k: Int, metric: DistanceMetric,
+                        excluding: Set<Int64>) throws -> [Match] {
+        try checkFile(c)
+        let count = c.index.count
+        guard count > 0, k > 0 else { return [] }
+        // The rule of `bestFacesOfFirstImages` (the first k images met in face order are the k best), here with
+        // reads that can fail: twice the images wanted, widened four-fold until k images or every face.
+        var wanted = (k + excluding.count) * 2
+        var picked: [Found] = []
+        while true {
+            let faces = try found(c, [query.vector], k: min(wanted, count), metric: metric, candidates: nil,
+                                  threads: ProcessInfo.processInfo.activeProcessorCount)[0]
+            var seen = Set<Int64>()
+            picked = []
+            for face in faces where !excluding.contains(face.image) && seen.insert(face.image).inserted {
+                picked.append(face)
+                if picked.count == k { break }
             }
-            return lo
+            if picked.count == k || faces.count >= count { break }
+            wanted *= 4
         }
-        return firstRow(atLeast: id + 1) - firstRow(atLeast: id)
+        let details = try store.faceDetails(ids: picked.map(\.face))
+        // Each face returned is checked whole against the index: its row must be, byte for byte, the index's face
+        // (ids and vector) as `encode` writes it. A face id, image id or vector changed in a way its checksum
+        // does not show (a row rewritten with a valid checksum) is found here, so no photo is returned for
+        // another's face and no score is the file's alone.
+        let payloadBytes = c.index.payloadBytes, dimension = c.subspace.inputDimension
+        let fileRow = UnsafeMutableRawPointer.allocate(byteCount: c.index.payloadStride, alignment: 16)
+        let expected = UnsafeMutableRawPointer.allocate(byteCount: payloadBytes, alignment: 16)
+        defer { fileRow.deallocate(); expected.deallocate() }
+        var matches: [Match] = []
+        for pick in picked {
+            guard let d = details[pick.face] else { continue } // removed since the file was opened
+            let row = pick.neighbor.row
+            guard d.imageID == pick.image else {
+                throw Damage(reason: "row \(row) gives face \(pick.face) to image \(pick.image), the index to image \(d.imageID)")
+            }
+            _ = try Self.ids(c, row: row, buffer: fileRow)
+            guard d.vector.count == dimension * 4 else {
+                throw GalleryError.storage(store: store.name, message: "face \(pick.face): its vector is not \(dimension)-d")
+            }
+            d.vector.withUnsafeBytes { v in
+                Self.encode((pick.face, d.imageID, d.vector), v.bindMemory(to: Float.self), into: expected,
+                            precision: precision)
+            }
+            guard memcmp(fileRow, expected, payloadBytes) == 0 else {
+                throw Damage(reason: "row \(row) does not hold face \(pick.face) as the index has it")
+            }
+            matches.append(Match(rank: matches.count + 1, imageID: d.imageID, path: d.path, score: pick.neighbor.score,
+                                 faceID: pick.face, box: d.box, isWholeImage: d.isWholeImage))
+        }
+        return matches
+    }
+
+    /// How many faces of image `id` the file holds: its rows are in image id order, so a binary search (0 when
+    /// the file cannot be read even after a rebuild).
+    public func faceCount(ofImage id: Int64) -> Int {
+        (try? healing { c in
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: c.index.payloadStride, alignment: 16)
+            defer { buffer.deallocate() }
+            func firstRow(atLeast id: Int64) throws -> Int {
+                var lo = 0, hi = c.index.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if try Self.ids(c, row: mid, buffer: buffer).image < id { lo = mid + 1 } else { hi = mid }
+                }
+                return lo
+            }
+            return try firstRow(atLeast: id + 1) - firstRow(atLeast: id)
+        }) ?? 0
     }
 
     /// Distinct images among the file's faces (from the index, which the file matches when current).

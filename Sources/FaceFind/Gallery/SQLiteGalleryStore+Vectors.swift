@@ -7,18 +7,21 @@ extension SQLiteGalleryStore {
     /// The path of the index file (`name`), and of the vector file kept beside it.
     public var vectorFilePath: String { name + ".vectors" }
 
-    /// This database's random id and its face change counter (schema 4's `face_changes`, moved by triggers in
-    /// every transaction that inserts or deletes a face).
-    public func faceChangeState() throws -> (database: UInt64, changes: UInt64) {
+    /// The state a vector file is checked against: this database's random id, its face change counter (schema
+    /// 4's `face_changes`, moved by triggers in every transaction that inserts or deletes a face), and the random
+    /// token the same triggers draw anew (migration v6), which tells apart two copies of one index changed apart.
+    public typealias VectorFileState = (database: UInt64, changes: UInt64, token: UInt64)
+
+    public func faceChangeState() throws -> VectorFileState {
         try wrap { try pool.read { db in try Self.faceChangeState(db) } }
     }
 
-    private static func faceChangeState(_ db: Database) throws -> (database: UInt64, changes: UInt64) {
-        guard let row = try Row.fetchOne(db, sql: "SELECT database_id, changes FROM face_changes WHERE id = 1") else {
+    private static func faceChangeState(_ db: Database) throws -> VectorFileState {
+        guard let row = try Row.fetchOne(db, sql: "SELECT database_id, changes, token FROM face_changes WHERE id = 1") else {
             throw DatabaseError(message: "face_changes is empty")
         }
-        let database: Int64 = row["database_id"], changes: Int64 = row["changes"]
-        return (UInt64(bitPattern: database), UInt64(bitPattern: changes))
+        let database: Int64 = row["database_id"], changes: Int64 = row["changes"], token: Int64 = row["token"]
+        return (UInt64(bitPattern: database), UInt64(bitPattern: changes), UInt64(bitPattern: token))
     }
 
     /// One face as `readFaceVectors` hands it out.
@@ -27,7 +30,7 @@ extension SQLiteGalleryStore {
     /// Every face's ids and vector (the faces `loadFaceMatrix()` returns, in its order) with the change state
     /// they are as of, all from one read transaction: `body` gets the state, the number of faces, and `pass()`,
     /// which starts one more pass over the faces (a cursor: nil after the last).
-    func readFaceVectors<T>(_ body: (_ state: (database: UInt64, changes: UInt64), _ count: Int,
+    func readFaceVectors<T>(_ body: (_ state: VectorFileState, _ count: Int,
                                      _ pass: () throws -> () throws -> FaceVectorRow?) throws -> T) throws -> T {
         try wrap {
             try pool.read { db in
@@ -50,22 +53,27 @@ extension SQLiteGalleryStore {
         }
     }
 
-    /// Photo path, box and kind of the faces `ids` (those still in the index), for building `Match`es.
-    func faceDetails(ids: [Int64]) throws -> [Int64: (imageID: Int64, path: String, box: Box, isWholeImage: Bool)] {
+    /// One face as `faceDetails` gives it.
+    typealias FaceDetail = (imageID: Int64, path: String, box: Box, isWholeImage: Bool, vector: Data)
+
+    /// Image, photo path, box, kind and vector of the faces `ids` (those still in the index), for building
+    /// `Match`es and checking the vector file's rows against the index.
+    func faceDetails(ids: [Int64]) throws -> [Int64: FaceDetail] {
         try wrap {
             try pool.read { db in
-                var details: [Int64: (imageID: Int64, path: String, box: Box, isWholeImage: Bool)] = [:]
+                var details: [Int64: FaceDetail] = [:]
                 for start in stride(from: 0, to: ids.count, by: 1_000) {
                     let chunk = Array(ids[start..<min(start + 1_000, ids.count)])
                     let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
                     let rows = try Row.fetchCursor(db, sql: """
-                        SELECT f.id, i.id AS image_id, i.path, f.x, f.y, f.w, f.h, f.whole_image
-                        FROM faces f JOIN images i ON i.id = f.image_id WHERE f.id IN (\(marks))
+                        SELECT f.id, i.id AS image_id, i.path, f.x, f.y, f.w, f.h, f.whole_image, e.vector
+                        FROM faces f JOIN images i ON i.id = f.image_id JOIN embeddings e ON e.face_id = f.id
+                        WHERE f.id IN (\(marks))
                         """, arguments: StatementArguments(chunk))
                     while let row = try rows.next() {
                         details[row["id"]] = (row["image_id"], row["path"],
                                               Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"]),
-                                              row["whole_image"])
+                                              row["whole_image"], row["vector"])
                     }
                 }
                 return details

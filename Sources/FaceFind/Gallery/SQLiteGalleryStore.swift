@@ -230,6 +230,22 @@ public final class SQLiteGalleryStore: GalleryStore {
                 ALTER TABLE faces ADD COLUMN frame_time REAL;
                 """)
         }
+        migrator.registerMigration("v6") { db in
+            // A random token that every insert or delete of a face draws anew (issue 25): two copies of one index
+            // changed apart reach the same counter with different tokens, so a vector file of one is never taken
+            // for the other's. A column and two triggers that schema-5 FaceFind reads and runs as they are, so
+            // user_version stays 5.
+            try db.execute(sql: """
+                ALTER TABLE face_changes ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
+                UPDATE face_changes SET token = random() WHERE id = 1;
+                DROP TRIGGER face_added;
+                DROP TRIGGER face_removed;
+                CREATE TRIGGER face_added AFTER INSERT ON faces
+                    BEGIN UPDATE face_changes SET changes = changes + 1, token = random() WHERE id = 1; END;
+                CREATE TRIGGER face_removed AFTER DELETE ON faces
+                    BEGIN UPDATE face_changes SET changes = changes + 1, token = random() WHERE id = 1; END;
+                """)
+        }
         return migrator
     }
 

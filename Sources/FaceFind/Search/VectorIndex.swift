@@ -27,22 +27,35 @@ public enum VectorPrecision: String, Sendable, CaseIterable, Codable {
 public enum VectorIndexError: Error, CustomStringConvertible {
     case io(path: String, message: String)
     case format(path: String, message: String)
+    /// A FaceFind vector index whose bytes are not those written (a checksum does not match, a section is short).
+    case damaged(path: String, message: String)
+    /// A vector index of the first format, which has no checksums: opened no more, its owner rebuilds it.
+    case outdated(path: String)
 
     public var description: String {
         switch self {
         case .io(let path, let message): return "\(path): \(message)"
         case .format(let path, let message): return "\(path): not a FaceFind vector index (\(message))"
+        case .damaged(let path, let message): return "\(path): a damaged vector index (\(message))"
+        case .outdated(let path): return "\(path): a vector index of the first format, written by an older FaceFind without checksums"
         }
     }
 }
-
 /// Every face vector of a gallery in the panel-major layout of the search kernels (see
-/// `CSearchKernels/include/search_kernels.h`), optionally in float16 or int8, in memory or memory-mapped
-/// from a file: exact search over millions of faces with bounded work per query and no copy of the matrix.
+/// `CSearchKernels/include/search_kernels.h`), optionally in float16 or int8, in memory or read from a file:
+/// exact search over millions of faces with bounded work per query.
 ///
 /// Search runs one pass over the panels per batch of queries, split across threads; each thread scores a
 /// block of panels for all queries into a small buffer and keeps a top-k heap per query, so memory does not
 /// grow with the gallery, and a batch of 64 queries reads the gallery once instead of 64 times.
+///
+/// A file is never trusted byte for byte (issue 25): its header, panels, row steps and norms, and the owner's
+/// extra bytes each carry a CRC-32C, checked when the file is opened; each row of the owner's payload carries its
+/// own, seeded with the file's random salt and the row's number (a row moved, or copied from another file, fails
+/// too), checked on every `readPayload`. An opened file is read into anonymous memory rather than mapped, so that
+/// no change to the file underneath (truncated in place, overwritten) can fault the process with SIGBUS: the
+/// payload is read with `pread`, which reports a short read instead, and `fileChange()` tells a caller when the
+/// file was written since it was opened.
 public final class VectorIndex: @unchecked Sendable {
     public let count: Int
     public let dimension: Int
@@ -51,7 +64,10 @@ public final class VectorIndex: @unchecked Sendable {
     let paddedDimension: Int
     /// Panels of 16 rows, rounded up to an even number (the kernels take two at a time).
     let panelCount: Int
-    /// The whole mapping: header, panels, row steps, squared norms.
+    /// This index's memory: header, panels, row steps, norms, then the payload when built here (a file being
+    /// written is mapped whole), then the extra bytes. For an opened file, anonymous memory holding the header,
+    /// panels (untouched, so never resident, when streamed), steps, norms and extra bytes; the payload stays in
+    /// the file.
     private let base: UnsafeMutableRawPointer
     private let mappedBytes: Int
     private let panelData: UnsafeRawPointer
@@ -62,48 +78,85 @@ public final class VectorIndex: @unchecked Sendable {
     /// The opened file (`open(path:)`; -1 for an index built here), for `pread`: of the panels when `isStreamed`,
     /// of the payload by `readPayload`.
     private var fileDescriptor: Int32 = -1
-    /// Set when the panels are read with `pread` into small per-thread buffers instead of through the mapping
+    /// Size and modification time of the opened file when it was opened (`fileChange()`).
+    private var openedAs: (size: Int, modified: timespec)?
+    /// Set when the panels are read with `pread` into small per-thread buffers instead of from memory
     /// (`open(path:streamed: true)`): the panels then never count in this process's resident memory.
     public private(set) var isStreamed = false
     private var panelFileOffset = 0
     /// Bytes a row of the owner's payload, and where in the file the payload starts (row r at
-    /// `payloadFileOffset + r * payloadBytes`: owners read it with `pread` so that it never becomes resident).
+    /// `payloadFileOffset + r * payloadStride`: owners read it with `readPayload`, `pread` for an opened file).
     public let payloadBytes: Int
+    /// Bytes a row of the payload takes in the file: the owner's bytes, their CRC-32C (4 bytes), zeros to a
+    /// multiple of 8. A buffer handed to `readPayload` must hold this many.
+    public let payloadStride: Int
     public let payloadFileOffset: Int
     /// The owner's bytes for the whole file (`build(extra:)`).
     public let extra: UnsafeRawBufferPointer
-    private let payloadData: UnsafeRawPointer
+    /// The payload in memory (an index built here); nil for an opened file.
+    private let payloadData: UnsafeRawPointer?
+    /// Bytes of the whole file (or of the file this index would be).
+    public let fileBytes: Int
 
-    /// The owner's 16 bytes in the header (`build(tag:)`): `GalleryVectorFile` records there which state of
+    /// The owner's 24 bytes in the header (`build(tag:)`): `GalleryVectorFile` records there which state of
     /// its database the file was built from.
-    public var tag: (UInt64, UInt64) {
-        (base.load(fromByteOffset: 32, as: UInt64.self), base.load(fromByteOffset: 40, as: UInt64.self))
+    public var tag: (UInt64, UInt64, UInt64) {
+        (base.load(fromByteOffset: 32, as: UInt64.self), base.load(fromByteOffset: 40, as: UInt64.self),
+         base.load(fromByteOffset: 48, as: UInt64.self))
     }
 
-    /// The payload of `row` (`payloadBytes` bytes).
-    public func payload(row: Int) -> UnsafeRawBufferPointer {
-        precondition(row >= 0 && row < count)
-        return UnsafeRawBufferPointer(start: payloadData + row * payloadBytes, count: payloadBytes)
-    }
+    /// The random number drawn for this file when it was written, which seeds its rows' checksums.
+    public var salt: UInt64 { base.load(fromByteOffset: 64, as: UInt64.self) }
 
-    /// Reads `bytes` (at most `payloadBytes`) of the payload of `row` into `buffer` with `pread` for an opened file,
-    /// so that the payload never becomes resident (through the mapping, a page-cache folio a row would); false when
-    /// the read fails (the file was checked whole on open).
-    public func readPayload(row: Int, into buffer: UnsafeMutableRawPointer, bytes: Int? = nil) -> Bool {
+    /// Reads the payload of `row` into `buffer` (at least `payloadStride` bytes; the owner's bytes come first) and
+    /// checks it against its CRC-32C; false when the read comes up short (file truncated underneath) or the bytes
+    /// are not what was written (flipped, overwritten, another row's or another file's). With `pread` for an
+    /// opened file, so that the payload never becomes resident (through a mapping, a page-cache folio a row would).
+    public func readPayload(row: Int, into buffer: UnsafeMutableRawPointer) -> Bool {
         precondition(row >= 0 && row < count)
-        let bytes = min(bytes ?? payloadBytes, payloadBytes)
-        guard fileDescriptor >= 0 else {
-            buffer.copyMemory(from: payloadData + row * payloadBytes, byteCount: bytes)
-            return true
+        guard payloadStride > 0 else { return false }
+        if let payloadData {
+            buffer.copyMemory(from: payloadData + row * payloadStride, byteCount: payloadStride)
+        } else if readFully(buffer, payloadStride, at: payloadFileOffset + row * payloadStride) != payloadStride {
+            return false
         }
-        return readFully(buffer, bytes, at: payloadFileOffset + row * payloadBytes) == bytes
+        return Self.rowChecksum(salt: salt, row: row, UnsafeRawPointer(buffer), payloadBytes)
+            == UnsafeRawPointer(buffer).loadUnaligned(fromByteOffset: payloadBytes, as: UInt32.self)
+    }
+
+    /// CRC-32C of a payload row: of the salt plus the row's number (8 bytes, little-endian), then its bytes.
+    static func rowChecksum(salt: UInt64, row: Int, _ bytes: UnsafeRawPointer, _ count: Int) -> UInt32 {
+        var seed = (salt &+ UInt64(row)).littleEndian
+        let start = withUnsafeBytes(of: &seed) { ff_crc32c(0, $0.baseAddress, 8) }
+        return ff_crc32c(start, bytes, count)
+    }
+
+    /// Why the opened file is no longer the one read at `open` (its size or modification time moved: written in
+    /// place, truncated), or nil. One `fstat`, cheap enough for every query. A file replaced by a rename is not
+    /// a change: this index keeps reading the file it opened.
+    public func fileChange() -> String? {
+        guard fileDescriptor >= 0, let openedAs else { return nil }
+        var info = stat()
+        guard fstat(fileDescriptor, &info) == 0 else { return "cannot be checked: \(String(cString: strerror(errno)))" }
+        if Int(info.st_size) != openedAs.size {
+            return "its size changed from \(openedAs.size) to \(info.st_size) bytes since it was opened"
+        }
+        if info.st_mtim.tv_sec != openedAs.modified.tv_sec || info.st_mtim.tv_nsec != openedAs.modified.tv_nsec {
+            return "it was written since it was opened"
+        }
+        return nil
     }
 
     /// `pread` until `count` bytes are in `buffer` or the file ends or fails; the bytes read.
     private func readFully(_ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: Int) -> Int {
+        Self.readFully(fileDescriptor, buffer, count, at: offset)
+    }
+
+    private static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: Int) -> Int {
         var done = 0
         while done < count {
-            let got = pread(fileDescriptor, buffer + done, count - done, off_t(offset + done))
+            let got = pread(fd, buffer + done, count - done, off_t(offset + done))
+            if got < 0, errno == EINTR { continue }
             if got <= 0 { break }
             done += got
         }
@@ -112,18 +165,22 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// The bytes a query must read: what bounds single-query speed.
     public var panelBytes: Int { panelCount * 16 * paddedDimension * precision.bytesPerValue }
-    public var fileBytes: Int { mappedBytes }
 
-    static let magic: UInt64 = 0x3130_4956_4646_4646 // "FFFFVI01" little-endian
-    static let headerBytes = 64
+    /// "FFFFVI02" little-endian: the format with checksums.
+    static let magic: UInt64 = 0x3230_4956_4646_4646
+    /// "FFFFVI01": the first format, without checksums (opened no more: its owner rebuilds it).
+    static let formerMagic: UInt64 = 0x3130_4956_4646_4646
+    static let headerBytes = 128
+    /// What `open` takes at most (beyond them, sizes overflow or stop being plausible).
+    static let maxDimension = 1 << 16, maxCount = 1 << 40, maxPayloadBytes = 1 << 16, maxExtraBytes = 1 << 30
 
-    /// Where each section starts. After the panels, steps and norms of the first format, two optional sections
-    /// for the owner, their sizes in the header (zero in files of the first format, which therefore still open):
-    /// a payload of `payloadBytes` a row, and `extraBytes` for the whole file. `GalleryVectorFile` keeps each
-    /// face's ids and full vector in the payload, and its projection in the extra bytes.
+    /// Where each section starts. After the panels, steps and norms, two optional sections for the owner, their
+    /// sizes in the header: a payload of `payloadBytes` a row (each row followed by its checksum), and
+    /// `extraBytes` for the whole file. `GalleryVectorFile` keeps each face's ids and full vector in the payload,
+    /// and its projection in the extra bytes.
     struct Layout {
         var padded: Int, panels: Int, panelOffset: Int, stepOffset: Int, normOffset: Int
-        var payloadOffset: Int, extraOffset: Int, total: Int
+        var payloadOffset: Int, payloadStride: Int, extraOffset: Int, total: Int
     }
 
     static func layout(count: Int, dimension: Int, precision: VectorPrecision, payloadBytes: Int = 0,
@@ -136,21 +193,102 @@ public final class VectorIndex: @unchecked Sendable {
         let stepOffset = panelOffset + rows * padded * precision.bytesPerValue
         let normOffset = stepOffset + rows * 4
         let payloadOffset = normOffset + rows * 4
-        let extraOffset = payloadOffset + count * payloadBytes
+        let stride = payloadBytes > 0 ? (payloadBytes + 4 + 7) / 8 * 8 : 0
+        let extraOffset = payloadOffset + count * stride
         return Layout(padded: padded, panels: panels, panelOffset: panelOffset, stepOffset: stepOffset,
-                      normOffset: normOffset, payloadOffset: payloadOffset, extraOffset: extraOffset,
-                      total: extraOffset + extraBytes)
+                      normOffset: normOffset, payloadOffset: payloadOffset, payloadStride: stride,
+                      extraOffset: extraOffset, total: extraOffset + extraBytes)
     }
 
+    /// The 128-byte header: magic (8), precision (u32), dimension (u32), count (u64), payload bytes a row (u32),
+    /// the header's own CRC-32C (u32, taken with this field zero), the owner's tag (3 × u64), extra bytes (u64),
+    /// salt (u64), then the CRC-32C of the panels, of the row steps and norms, and of the extra bytes (u32 each);
+    /// zeros to the end.
+    struct Header {
+        var magic: UInt64 = VectorIndex.magic
+        var precisionCode: UInt32, dimension: UInt32, count: UInt64, payloadBytes: UInt32
+        var tag: (UInt64, UInt64, UInt64), extraBytes: UInt64, salt: UInt64
+        var panelsChecksum: UInt32 = 0, rowDataChecksum: UInt32 = 0, extraChecksum: UInt32 = 0
+
+        init(precisionCode: UInt32, dimension: UInt32, count: UInt64, payloadBytes: UInt32,
+             tag: (UInt64, UInt64, UInt64), extraBytes: UInt64, salt: UInt64) {
+            self.precisionCode = precisionCode; self.dimension = dimension; self.count = count
+            self.payloadBytes = payloadBytes; self.tag = tag; self.extraBytes = extraBytes; self.salt = salt
+        }
+
+        init(_ raw: UnsafeRawBufferPointer) {
+            magic = raw.loadUnaligned(as: UInt64.self)
+            precisionCode = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+            dimension = raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
+            count = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+            payloadBytes = raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+            tag = (raw.loadUnaligned(fromByteOffset: 32, as: UInt64.self),
+                   raw.loadUnaligned(fromByteOffset: 40, as: UInt64.self),
+                   raw.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
+            extraBytes = raw.loadUnaligned(fromByteOffset: 56, as: UInt64.self)
+            salt = raw.loadUnaligned(fromByteOffset: 64, as: UInt64.self)
+            panelsChecksum = raw.loadUnaligned(fromByteOffset: 72, as: UInt32.self)
+            rowDataChecksum = raw.loadUnaligned(fromByteOffset: 76, as: UInt32.self)
+            extraChecksum = raw.loadUnaligned(fromByteOffset: 80, as: UInt32.self)
+        }
+
+        /// The header's bytes, its checksum included.
+        var bytes: [UInt8] {
+            var out = [UInt8](repeating: 0, count: VectorIndex.headerBytes)
+            out.withUnsafeMutableBytes { raw in
+                raw.storeBytes(of: magic, as: UInt64.self)
+                raw.storeBytes(of: precisionCode, toByteOffset: 8, as: UInt32.self)
+                raw.storeBytes(of: dimension, toByteOffset: 12, as: UInt32.self)
+                raw.storeBytes(of: count, toByteOffset: 16, as: UInt64.self)
+                raw.storeBytes(of: payloadBytes, toByteOffset: 24, as: UInt32.self)
+                raw.storeBytes(of: tag.0, toByteOffset: 32, as: UInt64.self)
+                raw.storeBytes(of: tag.1, toByteOffset: 40, as: UInt64.self)
+                raw.storeBytes(of: tag.2, toByteOffset: 48, as: UInt64.self)
+                raw.storeBytes(of: extraBytes, toByteOffset: 56, as: UInt64.self)
+                raw.storeBytes(of: salt, toByteOffset: 64, as: UInt64.self)
+                raw.storeBytes(of: panelsChecksum, toByteOffset: 72, as: UInt32.self)
+                raw.storeBytes(of: rowDataChecksum, toByteOffset: 76, as: UInt32.self)
+                raw.storeBytes(of: extraChecksum, toByteOffset: 80, as: UInt32.self)
+                raw.storeBytes(of: ff_crc32c(0, raw.baseAddress, raw.count), toByteOffset: 28, as: UInt32.self)
+            }
+            return out
+        }
+
+        /// The checksum stored in `raw` against the one its bytes give.
+        static func checksumMatches(_ raw: UnsafeRawBufferPointer) -> Bool {
+            var copy = Array(raw.prefix(VectorIndex.headerBytes))
+            let stored = raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self)
+            copy.withUnsafeMutableBytes { $0.storeBytes(of: 0, toByteOffset: 28, as: UInt32.self) }
+            return copy.withUnsafeBytes { ff_crc32c(0, $0.baseAddress, $0.count) } == stored
+        }
+
+        /// The layout the fields give, or why they cannot describe a file.
+        func layout() -> Result<(VectorPrecision, Layout), VectorIndexFault> {
+            guard let precision = VectorPrecision(code: precisionCode) else { return .failure(.header("precision code \(precisionCode)")) }
+            guard dimension > 0, Int(dimension) <= VectorIndex.maxDimension else { return .failure(.header("dimension \(dimension)")) }
+            guard count < UInt64(VectorIndex.maxCount), Int(payloadBytes) < VectorIndex.maxPayloadBytes,
+                  extraBytes < UInt64(VectorIndex.maxExtraBytes) else {
+                return .failure(.header("\(count) rows, \(payloadBytes) payload bytes a row, \(extraBytes) extra bytes"))
+            }
+            return .success((precision, VectorIndex.layout(count: Int(count), dimension: Int(dimension), precision: precision,
+                                                           payloadBytes: Int(payloadBytes), extraBytes: Int(extraBytes))))
+        }
+    }
+
+    /// Why a header does not describe a file `open` takes.
+    enum VectorIndexFault: Error { case header(String) }
+
     private init(base: UnsafeMutableRawPointer, mappedBytes: Int, count: Int, dimension: Int,
-                 precision: VectorPrecision, payloadBytes: Int, extraBytes: Int) {
+                 precision: VectorPrecision, payloadBytes: Int, extraBytes: Int, extraAt: Int, payloadInMemory: Bool) {
         let l = Self.layout(count: count, dimension: dimension, precision: precision, payloadBytes: payloadBytes,
                             extraBytes: extraBytes)
         self.base = base; self.mappedBytes = mappedBytes
         self.payloadBytes = payloadBytes
+        payloadStride = l.payloadStride
         payloadFileOffset = l.payloadOffset
-        extra = UnsafeRawBufferPointer(start: base + l.extraOffset, count: extraBytes)
-        payloadData = UnsafeRawPointer(base + l.payloadOffset)
+        fileBytes = l.total
+        extra = UnsafeRawBufferPointer(start: base + extraAt, count: extraBytes)
+        payloadData = payloadInMemory ? UnsafeRawPointer(base + l.payloadOffset) : nil
         self.count = count; self.dimension = dimension; self.precision = precision
         paddedDimension = l.padded; panelCount = l.panels
         panelData = UnsafeRawPointer(base + l.panelOffset)
@@ -166,7 +304,8 @@ public final class VectorIndex: @unchecked Sendable {
     // MARK: - Building
 
     /// Builds an index of `count` vectors supplied in blocks by `fill(range, buffer)` (row-major floats),
-    /// in memory, or in the file at `path` (then memory-mapped, so it can exceed RAM).
+    /// in memory, or in the file at `path` (mapped while it is written, so it can exceed RAM; the index returned
+    /// keeps that mapping: `open` the file for one that no later change to the file can fault).
     /// - Parameters:
     ///   - count: rows.
     ///   - dimension: values per row.
@@ -174,32 +313,30 @@ public final class VectorIndex: @unchecked Sendable {
     ///   - path: the file to write (nil: in memory).
     ///   - blockRows: rows asked of `fill` at a time.
     ///   - payloadBytes: bytes the owner keeps per row, written by `payload(range, buffer)` after each block.
-    ///   - tag: the owner's 16 bytes in the header.
+    ///   - tag: the owner's 24 bytes in the header.
     ///   - extra: the owner's bytes for the whole file.
     ///   - fill: writes the rows of a range into the buffer, row-major floats.
-    ///   - payload: writes the payload of the rows of the block just filled.
+    ///   - payload: writes the payload of the rows of the block just filled, `payloadBytes` a row, back to back.
     public static func build(count: Int, dimension: Int, precision: VectorPrecision, path: String? = nil,
                              blockRows: Int = 4096, payloadBytes: Int = 0,
-                             tag: (UInt64, UInt64) = (0, 0), extra: [UInt8] = [],
+                             tag: (UInt64, UInt64, UInt64) = (0, 0, 0), extra: [UInt8] = [],
                              fill: (Range<Int>, UnsafeMutableBufferPointer<Float>) throws -> Void,
                              payload: ((Range<Int>, UnsafeMutableRawBufferPointer) throws -> Void)? = nil) throws -> VectorIndex {
+        precondition(payloadBytes < maxPayloadBytes && dimension <= maxDimension, "payload or dimension too large")
         let l = layout(count: count, dimension: dimension, precision: precision, payloadBytes: payloadBytes,
                        extraBytes: extra.count)
         let (base, bytes) = try map(bytes: l.total, path: path, create: true)
         let index = VectorIndex(base: base, mappedBytes: bytes, count: count, dimension: dimension, precision: precision,
-                                payloadBytes: payloadBytes, extraBytes: extra.count)
-        base.storeBytes(of: UInt64(extra.count), toByteOffset: 48, as: UInt64.self)
+                                payloadBytes: payloadBytes, extraBytes: extra.count, extraAt: l.extraOffset,
+                                payloadInMemory: true)
+        var header = Header(precisionCode: precision.code, dimension: UInt32(dimension), count: UInt64(count),
+                            payloadBytes: UInt32(payloadBytes), tag: tag, extraBytes: UInt64(extra.count),
+                            salt: UInt64.random(in: 0...UInt64.max))
+        // The salt must be in memory before any row's checksum is taken (`readPayload` reads it from there).
+        base.storeBytes(of: header.salt, toByteOffset: 64, as: UInt64.self)
         if !extra.isEmpty {
             extra.withUnsafeBytes { (base + l.extraOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
-        base.storeBytes(of: UInt32(payloadBytes), toByteOffset: 28, as: UInt32.self)
-        base.storeBytes(of: tag.0, toByteOffset: 32, as: UInt64.self)
-        base.storeBytes(of: tag.1, toByteOffset: 40, as: UInt64.self)
-        // The magic number is written last: a file left by a build that died half-way has the full size
-        // (ftruncate) but no magic, and `open` refuses it.
-        base.storeBytes(of: precision.code, toByteOffset: 8, as: UInt32.self)
-        base.storeBytes(of: UInt32(dimension), toByteOffset: 12, as: UInt32.self)
-        base.storeBytes(of: UInt64(count), toByteOffset: 16, as: UInt64.self)
         let steps = (base + l.stepOffset).assumingMemoryBound(to: Float.self)
         let norms = (base + l.normOffset).assumingMemoryBound(to: Float.self)
         for row in 0..<(l.panels * 16) {
@@ -208,6 +345,8 @@ public final class VectorIndex: @unchecked Sendable {
         }
         let block = max(16, blockRows / 16 * 16)
         var buffer = [Float](repeating: 0, count: block * dimension)
+        // The owner writes its rows back to back; each is copied to its slot and followed by its checksum.
+        var rows = [UInt8](repeating: 0, count: payload != nil ? block * payloadBytes : 0)
         var start = 0
         while start < count {
             let end = min(start + block, count)
@@ -219,11 +358,33 @@ public final class VectorIndex: @unchecked Sendable {
                 }
             }
             if let payload, payloadBytes > 0 {
-                try payload(start..<end, UnsafeMutableRawBufferPointer(start: base + l.payloadOffset + start * payloadBytes,
-                                                                       count: (end - start) * payloadBytes))
+                try rows.withUnsafeMutableBytes { raw in
+                    try payload(start..<end, UnsafeMutableRawBufferPointer(rebasing: raw[0..<((end - start) * payloadBytes)]))
+                    for row in start..<end {
+                        let slot = base + l.payloadOffset + row * l.payloadStride
+                        slot.copyMemory(from: raw.baseAddress! + (row - start) * payloadBytes, byteCount: payloadBytes)
+                        slot.storeBytes(of: rowChecksum(salt: header.salt, row: row, slot, payloadBytes),
+                                        toByteOffset: payloadBytes, as: UInt32.self)
+                    }
+                }
             }
             start = end
         }
+        if payload == nil || payloadBytes == 0 {
+            // Rows the owner left empty still carry a valid checksum.
+            for row in 0..<(payloadBytes > 0 ? count : 0) {
+                let slot = base + l.payloadOffset + row * l.payloadStride
+                slot.storeBytes(of: rowChecksum(salt: header.salt, row: row, slot, payloadBytes),
+                                toByteOffset: payloadBytes, as: UInt32.self)
+            }
+        }
+        header.panelsChecksum = ff_crc32c(0, base + l.panelOffset, l.stepOffset - l.panelOffset)
+        header.rowDataChecksum = ff_crc32c(0, base + l.stepOffset, l.payloadOffset - l.stepOffset)
+        header.extraChecksum = ff_crc32c(0, base + l.extraOffset, extra.count)
+        let headerImage = header.bytes
+        // The magic number is written last: a file left by a build that died half-way has the full size
+        // (ftruncate) but no magic, and `open` refuses it.
+        headerImage.withUnsafeBytes { (base + 8).copyMemory(from: $0.baseAddress! + 8, byteCount: headerBytes - 8) }
         if path != nil { msync(base, bytes, MS_SYNC) }
         base.storeBytes(of: magic, as: UInt64.self)
         if path != nil { msync(base, headerBytes, MS_SYNC) }
@@ -247,47 +408,130 @@ public final class VectorIndex: @unchecked Sendable {
         }
     }
 
-    /// Opens an index written by `build(path:)`, memory-mapped read-only. `streamed`: searches read the panels
-    /// with `pread` a block at a time instead of through the mapping, so that the process's resident memory stays
-    /// at the row steps and norms (8 bytes a face) however large the gallery; the file's pages stay in the
-    /// kernel's page cache, shared, and evictable.
+    /// Opens an index written by `build(path:)`, checking every checksum but the payload rows' (checked as each
+    /// is read). The header, panels, row steps, norms and extra bytes are read into anonymous memory (about what a
+    /// mapping made resident anyway, since every query scans the panels; see docs for the numbers), so that the
+    /// file can be truncated or overwritten underneath without faulting this process. `streamed`: the panels are
+    /// checked in one pass at open and then read with `pread` a block at a time by each search, so that resident
+    /// memory stays at the row steps and norms (8 bytes a face) however large the gallery; the file's pages stay
+    /// in the kernel's page cache, shared and evictable.
     public static func open(path: String, streamed: Bool = false) throws -> VectorIndex {
-        let fd = Foundation.open(path, O_RDONLY)
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
         var keep = false
         defer { if !keep { close(fd) } }
-        var header = [UInt8](repeating: 0, count: headerBytes)
-        guard read(fd, &header, headerBytes) == headerBytes else {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
+        var headerImage = [UInt8](repeating: 0, count: headerBytes)
+        guard readFully(fd, &headerImage, headerBytes, at: 0) == headerBytes else {
             throw VectorIndexError.format(path: path, message: "shorter than its header")
         }
-        let (magicRead, code, dimension, count) = header.withUnsafeBytes {
-            ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt32.self),
-             $0.load(fromByteOffset: 12, as: UInt32.self), $0.load(fromByteOffset: 16, as: UInt64.self))
+        let header = headerImage.withUnsafeBytes { Header($0) }
+        if header.magic == formerMagic {
+            throw VectorIndexError.outdated(path: path)
         }
-        let (payloadBytes, extraBytes) = header.withUnsafeBytes {
-            (Int($0.load(fromByteOffset: 28, as: UInt32.self)), $0.load(fromByteOffset: 48, as: UInt64.self))
+        guard header.magic == magic else { throw VectorIndexError.format(path: path, message: "bad header") }
+        guard headerImage.withUnsafeBytes(Header.checksumMatches) else {
+            throw VectorIndexError.damaged(path: path, message: "its header does not match its checksum")
         }
-        guard magicRead == magic, let precision = VectorPrecision(code: code), dimension > 0, count < 1 << 40,
-              payloadBytes < 1 << 16, extraBytes < 1 << 30 else {
-            throw VectorIndexError.format(path: path, message: "bad header")
+        let (precision, l): (VectorPrecision, Layout)
+        switch header.layout() {
+        case .success(let found): (precision, l) = found
+        case .failure(.header(let what)): throw VectorIndexError.format(path: path, message: "bad header: \(what)")
         }
-        let l = layout(count: Int(count), dimension: Int(dimension), precision: precision, payloadBytes: payloadBytes,
-                       extraBytes: Int(extraBytes))
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) == l.total else {
+        guard Int(info.st_size) == l.total else {
             throw VectorIndexError.format(path: path, message: "size \(info.st_size), expected \(l.total)")
         }
-        let (base, bytes) = try map(bytes: l.total, path: path, create: false)
-        let index = VectorIndex(base: base, mappedBytes: bytes, count: Int(count), dimension: Int(dimension),
-                                precision: precision, payloadBytes: payloadBytes, extraBytes: Int(extraBytes))
+        // Memory: header, panels, steps and norms as in the file, then the extra bytes where the payload starts.
+        let memoryBytes = l.payloadOffset + Int(header.extraBytes)
+        let (base, bytes) = try map(bytes: memoryBytes, path: nil, create: true)
+        var mapped = true
+        defer { if mapped { munmap(base, bytes) } }
+        headerImage.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: headerBytes) }
+        func section(_ name: String, at offset: Int, bytes count: Int, into memory: UnsafeMutableRawPointer?,
+                     expected: UInt32) throws {
+            var crc: UInt32 = 0
+            if let memory {
+                guard readFully(fd, memory, count, at: offset) == count else {
+                    throw VectorIndexError.damaged(path: path, message: "its \(name) cannot be read in full")
+                }
+                crc = ff_crc32c(0, memory, count)
+            } else {
+                // Checked through a 1 MiB buffer, so that the section never becomes resident.
+                let chunk = 1 << 20
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
+                defer { scratch.deallocate() }
+                var done = 0
+                while done < count {
+                    let n = min(chunk, count - done)
+                    guard readFully(fd, scratch, n, at: offset + done) == n else {
+                        throw VectorIndexError.damaged(path: path, message: "its \(name) cannot be read in full")
+                    }
+                    crc = ff_crc32c(crc, scratch, n)
+                    done += n
+                }
+            }
+            guard crc == expected else {
+                throw VectorIndexError.damaged(path: path, message: "its \(name) do not match their checksum")
+            }
+        }
+        try section("panels", at: l.panelOffset, bytes: l.stepOffset - l.panelOffset,
+                    into: streamed ? nil : base + l.panelOffset, expected: header.panelsChecksum)
+        try section("row steps and norms", at: l.stepOffset, bytes: l.payloadOffset - l.stepOffset,
+                    into: base + l.stepOffset, expected: header.rowDataChecksum)
+        try section("extra bytes", at: l.extraOffset, bytes: Int(header.extraBytes), into: base + l.payloadOffset,
+                    expected: header.extraChecksum)
+        let index = VectorIndex(base: base, mappedBytes: bytes, count: Int(header.count), dimension: Int(header.dimension),
+                                precision: precision, payloadBytes: Int(header.payloadBytes),
+                                extraBytes: Int(header.extraBytes), extraAt: l.payloadOffset, payloadInMemory: false)
+        mapped = false
         index.fileDescriptor = fd
+        index.openedAs = (Int(info.st_size), info.st_mtim)
         keep = true
         index.isStreamed = streamed
         index.panelFileOffset = l.panelOffset
         return index
     }
 
+    /// The payload bytes a row that the header of the file at `path` records, when the header itself is intact
+    /// (magic and checksum): what an owner can still learn from a file whose other sections are damaged.
+    public static func payloadBytesInHeader(path: String) -> Int? {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var image = [UInt8](repeating: 0, count: headerBytes)
+        guard readFully(fd, &image, headerBytes, at: 0) == headerBytes,
+              image.withUnsafeBytes({ Header($0).magic == magic && Header.checksumMatches($0) }) else { return nil }
+        return image.withUnsafeBytes { Int(Header($0).payloadBytes) }
+    }
+
+    /// `file` with every checksum recomputed from its other bytes (those its header's fields place; a header that
+    /// places nothing gets its own checksum only), so that a test or a fuzzer can change a field and reach the
+    /// checks behind the checksums.
+    public static func resealed(_ file: [UInt8]) -> [UInt8] {
+        guard file.count >= headerBytes else { return file }
+        var out = file
+        var header = out.withUnsafeBytes { Header($0) }
+        if case .success(let (_, l)) = header.layout(), l.total == out.count {
+            out.withUnsafeMutableBytes { raw in
+                let p = raw.baseAddress!
+                for row in 0..<Int(header.count) where l.payloadStride > 0 {
+                    let slot = p + l.payloadOffset + row * l.payloadStride
+                    slot.storeBytes(of: rowChecksum(salt: header.salt, row: row, slot, Int(header.payloadBytes)),
+                                    toByteOffset: Int(header.payloadBytes), as: UInt32.self)
+                }
+                header.panelsChecksum = ff_crc32c(0, p + l.panelOffset, l.stepOffset - l.panelOffset)
+                header.rowDataChecksum = ff_crc32c(0, p + l.stepOffset, l.payloadOffset - l.stepOffset)
+                header.extraChecksum = ff_crc32c(0, p + l.extraOffset, Int(header.extraBytes))
+            }
+        }
+        out.replaceSubrange(0..<headerBytes, with: header.bytes)
+        return out
+    }
+
     private static func map(bytes: Int, path: String?, create: Bool) throws -> (UnsafeMutableRawPointer, Int) {
+        // mmap refuses 0 bytes; an empty index still maps a page.
+        let bytes = max(bytes, 1)
         guard let path else {
             guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                   p != MAP_FAILED else {
@@ -295,7 +539,8 @@ public final class VectorIndex: @unchecked Sendable {
             }
             return (p, bytes)
         }
-        let fd = create ? Foundation.open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644) : Foundation.open(path, O_RDONLY)
+        let fd = create ? Foundation.open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                        : Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw VectorIndexError.io(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
         if create, ftruncate(fd, off_t(bytes)) != 0 {
@@ -342,6 +587,7 @@ public final class VectorIndex: @unchecked Sendable {
     /// The vector of `row` as stored (dequantised).
     public func vector(at row: Int) -> [Float] {
         precondition(row >= 0 && row < count)
+        precondition(!isStreamed, "a streamed index keeps its panels in the file")
         let panel = row / 16, lane = row % 16, panelValues = 16 * paddedDimension
         return (0..<dimension).map { k in
             switch precision {
