@@ -63,17 +63,43 @@ public enum PeopleError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// A person name as stored: trimmed, 1 to 200 characters, no control characters (a name is printed on one
-    /// line and drawn on pictures); all digits is refused, because a person is named by id or by name.
+    /// Longest person name, in characters (what a person sees) and in UTF-8 bytes (what is stored): 4 bytes a
+    /// character, so that 200 characters of any script fit, while one letter carrying 10,000 combining marks
+    /// (20,001 bytes, one character) does not.
+    public static let maxNameCharacters = 200
+    public static let maxNameBytes = 800
+
+    /// A person name as stored: NFC (so that "é" typed two ways is one name), trimmed, 1 to 200 characters and at
+    /// most 800 UTF-8 bytes; no control characters (a name is printed on one line and drawn on pictures), no
+    /// bidirectional embeddings, overrides or isolates (U+202A-U+202E, U+2066-U+2069: they reorder the text
+    /// around the name where it is shown), no line or paragraph separators (U+2028, U+2029) and no byte order
+    /// mark (U+FEFF). The joiners that Persian, Indic and emoji names need (U+200C, U+200D) are kept. All digits
+    /// is refused, because a person is named by id or by name.
     public static func checkedName(_ name: String) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = name.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw PeopleError.badName("empty") }
-        guard trimmed.count <= 200 else { throw PeopleError.badName("longer than 200 characters") }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw PeopleError.badName("contains control characters")
+        guard trimmed.count <= maxNameCharacters else {
+            throw PeopleError.badName("longer than \(maxNameCharacters) characters")
+        }
+        guard trimmed.utf8.count <= maxNameBytes else {
+            throw PeopleError.badName("longer than \(maxNameBytes) bytes in UTF-8 (\(trimmed.utf8.count))")
+        }
+        if let bad = trimmed.unicodeScalars.first(where: refusedInNames) {
+            let code = "U+" + String(format: "%04X", bad.value)
+            throw PeopleError.badName(bad.properties.generalCategory == .control ? "contains control characters"
+                : "contains \(code), which would change how the text around the name is shown")
         }
         guard Int64(trimmed) == nil else { throw PeopleError.badName("'\(trimmed)' is a number; ids are numbers") }
         return trimmed
+    }
+
+    /// Control characters, bidirectional embeddings, overrides and isolates, line and paragraph separators and
+    /// the byte order mark.
+    private static func refusedInNames(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x202A...0x202E, 0x2066...0x2069, 0x2028, 0x2029, 0xFEFF: return true
+        default: return scalar.properties.generalCategory == .control
+        }
     }
 }
 
