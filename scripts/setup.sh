@@ -19,7 +19,7 @@ ORT_WHEEL=onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl
 ORT_WHEEL_SHA256=5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d
 # Release build with -enable-testing: the tests use the very same build (no second compile of everything).
 SWIFT_FLAGS="-c release -Xswiftc -enable-testing"
-APT_PACKAGES=(libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libheif-examples libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg libsqlite3-dev pkg-config chromium wrk)
+APT_PACKAGES=(libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libheif-examples libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg libsqlite3-dev pkg-config chromium wrk time)
 
 log() { echo "[setup] $*" >&2; }
 

@@ -74,6 +74,14 @@ extension ImageDecoder {
             if codedWidth > 0, codedHeight > 0 {
                 try checkSize(width: codedWidth, height: codedHeight, name: name)
             }
+            // `ispe` is the file's word; the decoders allocate what the coded streams say (HEIFCodedSize).
+            let coded: [HEIFCodedSize.Size]
+            do { coded = try HEIFCodedSize.sizes(of: bytes) } catch {
+                throw ImageDecodingError(file: name, reason: "\(kind) image cannot be checked before decoding: \(error)")
+            }
+            for size in coded {
+                try checkSize(width: size.width, height: size.height, name: name, what: "its \(size.what) is coded at")
+            }
 
             guard let options = heif_decoding_options_alloc() else {
                 throw ImageDecodingError(file: name, reason: "out of memory allocating libheif decoding options")

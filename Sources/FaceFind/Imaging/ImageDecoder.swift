@@ -122,9 +122,10 @@ public struct ImageDecoder: Sendable {
     // MARK: - Shared helpers for the format decoders
 
     /// Throws when a header announces more pixels than `maxPixels` (or a non-positive size), before allocation.
-    func checkSize(width: Int, height: Int, name: String) throws(ImageDecodingError) {
+    /// `what` names the size when it is not the image's own (a coded stream's, a grid's canvas).
+    func checkSize(width: Int, height: Int, name: String, what: String? = nil) throws(ImageDecodingError) {
         guard width > 0, height > 0 else {
-            throw ImageDecodingError(file: name, reason: "invalid image size \(width)x\(height) in header")
+            throw ImageDecodingError(file: name, reason: "invalid image size \(width)x\(height) in \(what ?? "header")")
         }
         // Width and height come from at most 32-bit header fields, so the product cannot overflow Int.
         let count = width * height
@@ -132,7 +133,8 @@ public struct ImageDecoder: Sendable {
             let mp = { (n: Int) in String(format: "%.1f", Double(n) / 1e6) }
             throw ImageDecodingError(
                 file: name,
-                reason: "\(width)x\(height) = \(mp(count)) MP exceeds the limit of \(mp(maxPixels)) MP")
+                reason: what.map { "\($0) \(width)x\(height) = \(mp(count)) MP, which exceeds the limit of \(mp(maxPixels)) MP" }
+                    ?? "\(width)x\(height) = \(mp(count)) MP exceeds the limit of \(mp(maxPixels)) MP")
         }
     }
 
