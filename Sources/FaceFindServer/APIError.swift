@@ -88,6 +88,14 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         }
         return notAnImage(error.reason, name: name)
     }
+
+    /// 413 `too_many_faces`: a request asked for more faces of one photo than the server embeds
+    /// (`ServerConfiguration.maxFacesPerRequest`).
+    static func from(_ error: TooManyFacesError, name: String) -> APIError {
+        APIError(.contentTooLarge, code: "too_many_faces",
+                 "\(name) has \(error.faces) faces; the server embeds at most \(error.limit) faces of one photo per "
+                 + "request (serve --max-faces); choose one face (face=largest, center, score, prominent or a number)")
+    }
 }
 
 /// Turns every error thrown below it into a JSON answer, so clients never see an HTML page or an empty 500,
@@ -101,6 +109,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as ImageDecodingError {
             return try APIError.from(error, name: "the image").response(from: request, context: context)
+        } catch let error as TooManyFacesError {
+            return try APIError.from(error, name: "the photo").response(from: request, context: context)
         } catch let error as HTTPResponseError {
             // Hummingbird's own errors: unknown route (404), body over the collect limit (413), ...
             var message = error.status.reasonPhrase

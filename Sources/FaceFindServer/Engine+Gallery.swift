@@ -102,7 +102,7 @@ extension Engine {
         var joined = 0
         do {
             joined = try timed("people_join") {
-                try PeopleClustering.assignNewFaces(ofPaths: paths, in: store, searcher: index.current)
+                try PeopleClustering.assignNewFaces(ofPaths: paths, in: store, searcher: try index.searcher())
             }.0
         } catch {
             logger.error("the uploaded faces could not join persons: \(error)")

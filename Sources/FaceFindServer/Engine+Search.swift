@@ -40,32 +40,23 @@ extension Engine {
         let decodeStart = ContinuousClock.now
         let image = try decode(upload)
         let decodeMs = (ContinuousClock.now - decodeStart).seconds * 1000
-        let (faces, detectMs) = try timed("detect_embed") { try pipeline.embedFaces(in: image) }
-        let chosen: [Int]
-        switch options.face {
-        case .choice(let choice):
-            chosen = choice.choose(from: faces.map(\.face), imageWidth: image.width, imageHeight: image.height)
-        case .index(let i):
-            guard i < faces.count else {
-                throw APIError.badRequest("face=\(i) does not exist: the photo has \(faces.count) face(s), "
-                                          + "numbered from 0", code: "bad_face")
-            }
-            chosen = [i]
-        }
+        // Detect every face, embed only the chosen ones (one, unless face=all).
+        let (query, detectMs) = try timed("detect_embed") { try queryFaces(in: image, upload.name, options.face) }
+        let chosen = query.chosen
         let threshold = options.threshold ?? self.threshold(for: options.metric)
-        let searcher = index.current
+        let searcher = try index.searcher()
         // With several chosen faces an image keeps its best score over them, and which face that was, so the
         // page can show it.
         let (ranked, searchMs) = try timed("search") {
-            try searcher.rank(faces: chosen.map { faces[$0].embedding }, k: options.k, metric: options.metric,
-                              threshold: threshold)
+            try searcher.rank(faces: query.embeddings, k: options.k, metric: options.metric, threshold: threshold)
         }
-        let matches = try store.withVideoTimes(ranked.map(\.match), queries: ranked.map { faces[chosen[$0.list]].embedding },
+        let matches = try store.withVideoTimes(ranked.map(\.match), queries: ranked.map { query.embeddings[$0.list] },
                                              metric: options.metric, threshold: threshold)
         let results: [ResultJSON] = try zip(matches, ranked).compactMap { match, entry in
             let queryFace = chosen[entry.list]
-            // The record may be gone if the image was deleted after the snapshot was taken: skip it.
-            guard let record = try store.image(id: match.imageID) else { return nil }
+            // The record may be gone if the image was deleted after the snapshot was taken, or its id taken by
+            // another photo since (SQLite reuses the largest id): skip it rather than name the wrong photo.
+            guard let record = try store.image(id: match.imageID), record.path == match.path else { return nil }
             let (name, label) = names(ofPath: record.path)
             return ResultJSON(
                 rank: match.rank, id: match.imageID, path: clientPath(match.path), name: name, label: label, score: match.score,
@@ -76,9 +67,32 @@ extension Engine {
         }
         return SearchJSON(
             query: .init(name: upload.name, width: image.width, height: image.height),
-            faces: faces.enumerated().map { FaceJSON(index: $0.offset, face: $0.element.face) },
+            faces: query.faces.enumerated().map { FaceJSON(index: $0.offset, face: $0.element) },
             chosenFaces: chosen, metric: options.metric, k: options.k, threshold: threshold,
             unknown: !results.contains { !$0.unknown }, results: results,
             timings: .init(queueMs: waited * 1000, decodeMs: decodeMs, detectEmbedMs: detectMs, searchMs: searchMs))
+    }
+
+    /// The faces of a query photo and the embeddings of those `selection` picks (at most
+    /// `maxFacesPerRequest`: 413 `too_many_faces` beyond), counted in the metrics.
+    func queryFaces(in image: RGBImage, _ name: String, _ selection: FaceSelection) throws -> QueryFaces {
+        let query: QueryFaces
+        do {
+            switch selection {
+            case .choice(let choice):
+                query = try pipeline.queryFaces(in: image, choice: choice, maxChosen: configuration.maxFacesPerRequest)
+            case .index(let i):
+                let faces = try pipeline.finder.faces(in: image)
+                guard i < faces.count else {
+                    throw APIError.badRequest("face=\(i) does not exist: the photo has \(faces.count) face(s), "
+                                              + "numbered from 0", code: "bad_face")
+                }
+                query = try pipeline.queryFaces(faces, in: image, chosen: [i])
+            }
+        } catch let error as TooManyFacesError {
+            throw APIError.from(error, name: name)
+        }
+        metrics.embedded(faces: query.chosen.count)
+        return query
     }
 }

@@ -216,7 +216,9 @@ paths:
       summary: Every face of a photo with its box, landmarks, score and embedding.
       description: |
         The photo as multipart/form-data (field `image`) or as the raw body, as for search. Embeddings come from
-        the gallery's embedder (`embedder`), so they compare with the gallery's vectors.
+        the gallery's embedder (`embedder`), so they compare with the gallery's vectors. At most the server's
+        `--max-faces` faces (default 20; a photo with more answers 413 `too_many_faces`); these requests run on
+        at most half of the inference workers, so that searches always find one.
       parameters:
         - $ref: "#/components/parameters/Filename"
       requestBody:
@@ -534,7 +536,7 @@ components:
     Face:
       name: face
       in: query
-      description: Which face of the query to search with, a policy or a face number (index in `faces`).
+      description: Which face of the query to search with, a policy or a face number (index in `faces`). Only the chosen faces are embedded; `all` embeds every face, at most the server's `--max-faces` (default 20; 413 `too_many_faces` beyond) and runs on at most half of the inference workers.
       schema:
         type: string
         default: largest
@@ -578,7 +580,7 @@ components:
           schema:
             $ref: "#/components/schemas/Error"
     TooLarge:
-      description: The body is over the size limit, or the image over the pixel limit.
+      description: The body is over the size limit, the image over the pixel limit, or (code `too_many_faces`) more faces asked for than the server embeds for one photo (`face=all`, `/v1/embed`; `serve --max-faces`, default 20).
       content:
         application/json:
           schema:

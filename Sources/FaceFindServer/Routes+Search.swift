@@ -7,7 +7,8 @@ extension FaceFindService {
     func search(_ request: Request, context: ServerRequestContext) async throws -> Response {
         let upload = try await receive(request, context: context)
         let options = try searchOptions(upload.fields)
-        let admission = try inference.admit()
+        // Every face of the photo searched: bulk work, kept to its share of the workers.
+        let admission = try inference.admit(options.face == .choice(.all) ? .bulk : .normal)
         let image = upload.images[0]
         let engine = self.engine
         let result = try await admission.run { waited in

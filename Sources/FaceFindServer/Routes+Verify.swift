@@ -23,7 +23,8 @@ extension FaceFindService {
             throw APIError.badRequest("face must be largest, center, score, prominent or all here", code: "bad_parameter")
         }
         let engine = self.engine
-        let admission = try inference.admit()
+        // Every pair of faces compared: bulk work, kept to its share of the workers.
+        let admission = try inference.admit(choice == .all ? .bulk : .normal)
         let result = try await admission.run { _ in
             try engine.verify(upload.images, galleryID: galleryID, choice: choice, threshold: options.threshold)
         }
@@ -37,9 +38,17 @@ extension Engine {
     func verify(_ uploads: [ImageUpload], galleryID: Int64?, choice: QueryFaceChoice, threshold: Float?) throws -> VerifyJSON {
         let first = (uploads[0].name, try decode(uploads[0]))
         let second = try galleryID.map(galleryPhoto) ?? (uploads[1].name, try decode(uploads[1]))
-        let result = try timed("detect_embed") {
-            try pipeline.verify(first, second, choice: choice, threshold: threshold ?? cosineThreshold)
-        }.0
+        let result: Verification
+        do {
+            result = try timed("detect_embed") {
+                try pipeline.verify(first, second, choice: choice, threshold: threshold ?? cosineThreshold,
+                                    maxChosen: configuration.maxFacesPerRequest)
+            }.0
+        } catch let error as TooManyFacesError {
+            throw APIError.from(error, name: "a photo")
+        }
+        // Only the chosen faces were embedded: one a photo, or all of them with face=all.
+        metrics.embedded(faces: choice == .all ? result.first.faces.count + result.second.faces.count : 2)
         return VerifyJSON(result, falseAcceptRate: threshold == nil && configuration.cosineThreshold == nil
                             ? Verification.threshold(for: pipeline.settings.embedder).falseAcceptRate : nil)
     }
@@ -106,19 +115,23 @@ extension FaceFindService {
     func embed(_ request: Request, context: ServerRequestContext) async throws -> Response {
         let upload = try await receive(request, context: context)
         let engine = self.engine
-        let admission = try inference.admit()
+        // Every face of the photo embedded: bulk work, kept to its share of the workers.
+        let admission = try inference.admit(.bulk)
         let result = try await admission.run { _ in try engine.embed(upload.images[0]) }
         return try JSON.response(result)
     }
 }
 
 extension Engine {
+    /// Every face of the photo with its embedding; 413 `too_many_faces` beyond `maxFacesPerRequest`, found by
+    /// detection before any face is embedded.
     func embed(_ upload: ImageUpload) throws -> EmbedJSON {
         let image = try decode(upload)
-        let faces = try timed("detect_embed") { try pipeline.embedFaces(in: image) }.0
+        let query = try timed("detect_embed") { try queryFaces(in: image, upload.name, .choice(.all)) }.0
         return EmbedJSON(name: upload.name, width: image.width, height: image.height, embedder: pipeline.settings.embedder,
-                         faces: faces.enumerated().map { EmbedJSON.Face(face: FaceJSON(index: $0.offset, face: $0.element.face),
-                                                                         embedding: $0.element.embedding.vector) })
+                         faces: zip(query.chosen, query.embeddings).map { index, embedding in
+                             EmbedJSON.Face(face: FaceJSON(index: index, face: query.faces[index]), embedding: embedding.vector)
+                         })
     }
 }
 

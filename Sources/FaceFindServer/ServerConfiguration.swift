@@ -44,6 +44,12 @@ public struct ServerConfiguration: Sendable {
     /// about 20 s of a worker. Bytes alone do not bound it: a 20 MiB video at a low bit rate can last hours.
     public var maxVideoSeconds = 300
 
+    /// Most faces of one photo embedded for one request where all are asked for (`/v1/embed`, `face=all` in
+    /// search and verify; 413 `too_many_faces` beyond, found by detection before any face is embedded). A face
+    /// costs an embedder call (60 faces held a worker 2 to 10 s, FaceNet-512 on 2 shared cores); 20 covers a
+    /// family or team photo. Searches of one chosen face embed one face whatever the photo holds.
+    public var maxFacesPerRequest = 20
+
     /// Threads running detection and embedding (one ONNX session call each at a time).
     public var inferenceWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Inference jobs allowed to wait for a worker; beyond it requests get 503 with Retry-After. Each waiting

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus metrics, in a registry of its own (not the process-wide default) so that several
 /// servers in one process, as in the tests, keep separate counts.
@@ -85,6 +86,18 @@ public final class ServerMetrics: Sendable {
             helpText: "Connections closed with 408 because the request body missed its deadline or minimum rate."))
             .increment()
     }
+
+    /// Faces run through the embedder for queries (search, verify, embed), and how many of them so far.
+    func embedded(faces: Int) {
+        registry.makeCounter(descriptor: .init(
+            namespace: "facefind", subsystem: "query", metricName: "faces_embedded", unitName: "total",
+            helpText: "Faces of query photos run through the embedder (search, verify, embed).")).increment(by: Int64(faces))
+        embeddedCount.withLock { $0 += faces }
+    }
+
+    /// Faces of query photos embedded since the server started (what `embedded(faces:)` counted).
+    var queryFacesEmbedded: Int { embeddedCount.withLock { $0 } }
+    private let embeddedCount = Mutex(0)
 
     func gallery(images: Int, faces: Int) {
         galleryImages.set(Double(images))

@@ -50,6 +50,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most seconds of video in one upload (their durations added).")
     var maxVideoSeconds = 300
 
+    @Option(help: "Most faces of one photo embedded where a request asks for all (/v1/embed, face=all; 413 beyond).")
+    var maxFaces = 20
+
     @Option(help: "Inference requests that may wait for a worker before new ones get 503.")
     var queue = 64
 
@@ -82,6 +85,7 @@ struct ServeCommand: ParsableCommand {
         guard maxBodyMb > 0, maxMegapixels > 0, maxVideoSeconds > 0, queue >= 0 else {
             throw ValidationError("--max-body-mb, --max-megapixels and --max-video-seconds must be positive, --queue not negative")
         }
+        guard maxFaces > 0 else { throw ValidationError("--max-faces must be positive") }
         guard bodyTimeout >= 0, minBodyRate >= 0, shutdownGrace >= 0 else {
             throw ValidationError("--body-timeout, --min-body-rate and --shutdown-grace must not be negative")
         }
@@ -106,6 +110,7 @@ struct ServeCommand: ParsableCommand {
             configuration.maxBodyBytes = maxBodyMb << 20
             configuration.maxPixels = Int(maxMegapixels * 1_000_000)
             configuration.maxVideoSeconds = maxVideoSeconds
+            configuration.maxFacesPerRequest = maxFaces
             configuration.inferenceWorkers = runtime.workerCount
             configuration.queueCapacity = queue
             configuration.bodyTimeoutSeconds = bodyTimeout

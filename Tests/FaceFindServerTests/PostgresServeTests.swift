@@ -75,6 +75,29 @@ import Testing
         #expect(postgres.engine.index.loadsOfTheWholeGallery == 0)
     }
 
+    /// Health counts follow writes made beside the server (another process, here another connection to the
+    /// same schema), at most `SearchIndex.countsLifetime` late (issue 25, item 6). They stayed at the start's
+    /// counts before.
+    @Test func healthCountsFollowOtherWriters() async throws {
+        let (store, url) = try Self.postgresGallery(#function)
+        defer { try? store.destroy() }
+        let uploads = try Fixture.temporaryFolder("pg-health") + "/uploads"
+        let service = try FaceFindService(store: store, searcher: store, loader: try Fixture.loader(),
+                                          configuration: Fixture.configuration(uploads: uploads))
+        try await service.test { client in
+            #expect(try await client.get("/v1/health").json(HealthJSON.self).images == 12)
+            let other = try PostgresGalleryStore(url: url)
+            let pipeline = try FacePipeline(configuration: PipelineConfiguration(), loader: try Fixture.loader())
+            let report = try IndexingPipeline(finder: pipeline.finder, embedder: pipeline.embedder, store: other)
+                .index(files: (1...3).map { Fixture.photo("Jennifer_Aniston", $0) })
+            #expect(report.indexed == 3)
+            try await Task.sleep(for: SearchIndex.countsLifetime + .milliseconds(100))
+            let health = try await client.get("/v1/health").json(HealthJSON.self)
+            let counts = try store.counts()
+            #expect(health.images == 15 && health.images == counts.images && health.faces == counts.faces)
+        }
+    }
+
     /// The command itself: `facefind serve --store postgres://…` starts on the store, answers a search from the
     /// database, and says which store it serves.
     @Test func theCommandServesAPostgresStore() async throws {

@@ -78,6 +78,53 @@ import Testing
 }
 
 /// Counts how many callers are inside at once.
+/// The bulk lane (issue 25, item 7): many-face jobs never take every worker, and a normal job runs first.
+@Suite struct WorkQueueLaneTests {
+    /// Two workers, three bulk jobs held open: one runs, two wait, and a normal job admitted after them runs
+    /// on the other worker and finishes while they are still held. Before the lanes it waited behind them.
+    @Test func bulkJobsLeaveAWorkerToNormalOnes() async throws {
+        let queue = WorkQueue(name: "test", workers: 2, capacity: 8)
+        defer { queue.shutdown() }
+        #expect(queue.bulkWorkers == 1 && queue.bulkAdmissions == 1 + 4)
+        let release = DispatchSemaphore(value: 0)
+        let bulk = Concurrency()
+        let held = try (0..<3).map { _ in try queue.admit(.bulk) }
+        let tasks = held.map { admission in
+            Task {
+                try await admission.run { _ in
+                    bulk.enter()
+                    release.wait()
+                    bulk.leave()
+                }
+            }
+        }
+        // Wait (at most 10 s) until the first bulk job holds its worker.
+        for _ in 0..<1000 where bulk.entered == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(bulk.entered == 1)
+        let answer = try await queue.run(.normal) { _ in bulk.entered }
+        #expect(answer == 1, "the normal job ran while only one bulk job had started")
+        for _ in 0..<3 { release.signal() }
+        for task in tasks { try await task.value }
+        #expect(bulk.maximum == 1 && bulk.entered == 3)
+    }
+
+    /// Bulk jobs hold at most their share of the waiting places: beyond it they get 503 while normal jobs are
+    /// still admitted.
+    @Test func bulkJobsHoldHalfTheWaitingPlaces() throws {
+        let queue = WorkQueue(name: "test", workers: 2, capacity: 4)
+        defer { queue.shutdown() }
+        var held: [Admission] = []
+        for _ in 0..<queue.bulkAdmissions { held.append(try queue.admit(.bulk)) }
+        #expect(held.count == 3)
+        #expect(throws: APIError.self) { try queue.admit(.bulk) }
+        for _ in 0..<3 { held.append(try queue.admit(.normal)) }
+        #expect(throws: APIError.self) { try queue.admit(.normal) }
+        held.removeAll()
+        #expect(queue.stats.waiting == 0)
+        _ = try queue.admit(.bulk)  // places given back
+    }
+}
+
 final class Concurrency: @unchecked Sendable {
     private let lock = NSLock()
     private var inside = 0

@@ -453,32 +453,35 @@ public final class SQLiteGalleryStore: GalleryStore {
     }
 
     private func loadFaceMatrix(dimension: Int, where condition: String, arguments: StatementArguments) throws -> FaceMatrix {
-        try wrap {
-            try pool.read { db in
-                var matrix = FaceMatrix(dimension: dimension)
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT i.id AS image_id, i.path, f.id AS face_id, f.x, f.y, f.w, f.h, f.whole_image, e.vector
-                    FROM images i JOIN faces f ON f.image_id = i.id JOIN embeddings e ON e.face_id = f.id
-                    \(condition)
-                    ORDER BY i.id, f.id
-                    """, arguments: arguments)
-                var lastImage: Int64 = -1
-                while let row = try rows.next() {
-                    let imageID: Int64 = row["image_id"]
-                    if imageID != lastImage {
-                        matrix.appendImage(id: imageID, path: row["path"])
-                        lastImage = imageID
-                    }
-                    let blob: Data = row["vector"]
-                    let box = Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"])
-                    blob.withUnsafeBytes { raw in
-                        matrix.appendFace(id: row["face_id"], box: box, isWholeImage: row["whole_image"],
-                                          vector: raw.bindMemory(to: Float.self))
-                    }
-                }
-                return matrix
+        try wrap { try pool.read { db in try Self.faceMatrix(db, dimension: dimension, where: condition, arguments: arguments) } }
+    }
+
+    /// The faces (with their vectors) of the images `condition` selects, read through `db`, so that a caller can
+    /// read them in the same transaction as something else (`loadFaceMatrixWithChangeState`).
+    static func faceMatrix(_ db: Database, dimension: Int, where condition: String,
+                           arguments: StatementArguments) throws -> FaceMatrix {
+        var matrix = FaceMatrix(dimension: dimension)
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT i.id AS image_id, i.path, f.id AS face_id, f.x, f.y, f.w, f.h, f.whole_image, e.vector
+            FROM images i JOIN faces f ON f.image_id = i.id JOIN embeddings e ON e.face_id = f.id
+            \(condition)
+            ORDER BY i.id, f.id
+            """, arguments: arguments)
+        var lastImage: Int64 = -1
+        while let row = try rows.next() {
+            let imageID: Int64 = row["image_id"]
+            if imageID != lastImage {
+                matrix.appendImage(id: imageID, path: row["path"])
+                lastImage = imageID
+            }
+            let blob: Data = row["vector"]
+            let box = Box(x: row["x"], y: row["y"], width: row["w"], height: row["h"])
+            blob.withUnsafeBytes { raw in
+                matrix.appendFace(id: row["face_id"], box: box, isWholeImage: row["whole_image"],
+                                  vector: raw.bindMemory(to: Float.self))
             }
         }
+        return matrix
     }
 
     public func pathBounds(excludingPrefix prefix: String) throws -> (first: String, last: String)? {

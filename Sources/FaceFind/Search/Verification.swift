@@ -51,23 +51,23 @@ public struct Verification: Sendable, Codable, Equatable {
 
 extension FacePipeline {
     /// Compares the chosen face of each photo (`choice`; `.all` compares every pair of faces and keeps the
-    /// closest) and decides at `threshold`, or the embedder's calibrated one.
+    /// closest) and decides at `threshold`, or the embedder's calibrated one. Only the chosen faces are embedded;
+    /// `maxChosen` bounds them per photo (`TooManyFacesError` beyond it).
     public func verify(_ first: (name: String, image: RGBImage), _ second: (name: String, image: RGBImage),
-                       choice: QueryFaceChoice = .largest, threshold: Float? = nil) throws -> Verification {
-        func side(_ photo: (name: String, image: RGBImage)) throws -> (Verification.Photo, [StoredFace], [Int]) {
-            let faces = try embedFaces(in: photo.image)
-            let chosen = choice.choose(from: faces.map(\.face), imageWidth: photo.image.width,
-                                       imageHeight: photo.image.height)
+                       choice: QueryFaceChoice = .largest, threshold: Float? = nil,
+                       maxChosen: Int = .max) throws -> Verification {
+        func side(_ photo: (name: String, image: RGBImage)) throws -> (Verification.Photo, QueryFaces) {
+            let query = try queryFaces(in: photo.image, choice: choice, maxChosen: maxChosen)
             return (Verification.Photo(name: photo.name, width: photo.image.width, height: photo.image.height,
-                                       faces: faces.map(\.face), chosenFace: chosen.first ?? 0), faces, chosen)
+                                       faces: query.faces, chosenFace: query.chosen.first ?? 0), query)
         }
-        var (a, facesA, chosenA) = try side(first)
-        var (b, facesB, chosenB) = try side(second)
+        var (a, queryA) = try side(first)
+        var (b, queryB) = try side(second)
         // Each photo has at least one face (the whole photo stands in when none is found).
         var best = (similarity: -Float.infinity, i: 0, j: 0)
-        for i in chosenA {
-            for j in chosenB {
-                let s = facesA[i].embedding.similarity(to: facesB[j].embedding, metric: .cosine)
+        for (i, embeddingA) in zip(queryA.chosen, queryA.embeddings) {
+            for (j, embeddingB) in zip(queryB.chosen, queryB.embeddings) {
+                let s = embeddingA.similarity(to: embeddingB, metric: .cosine)
                 if s > best.similarity { best = (s, i, j) }
             }
         }
