@@ -10,7 +10,7 @@
 import PackageDescription
 
 let targets = ["FuzzImageDecoder", "FuzzEXIF", "FuzzMultipart", "FuzzSplit", "FuzzPairs", "FuzzONNX", "FuzzModelInstall",
-               "FuzzVideo"]
+               "FuzzVideo", "FuzzVectorFile"]
 
 let package = Package(
     name: "FaceFindFuzz",

@@ -13,7 +13,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${FACEFIND_SHARED:-$ROOT/../shared}
-ALL_TARGETS=(FuzzImageDecoder FuzzEXIF FuzzMultipart FuzzSplit FuzzPairs FuzzONNX FuzzModelInstall FuzzVideo)
+ALL_TARGETS=(FuzzImageDecoder FuzzEXIF FuzzMultipart FuzzSplit FuzzPairs FuzzONNX FuzzModelInstall FuzzVideo FuzzVectorFile)
 APT_PACKAGES=(libturbojpeg0-dev libpng-dev libwebp-dev libheif-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev pkg-config unzip)
 SCRATCH="$ROOT/.build-fuzz"
 
@@ -117,7 +117,7 @@ for t in "${targets[@]}"; do
     [ -d "Fuzz/Regressions/$t" ] && cp "Fuzz/Regressions/$t/"* "$seeds/" 2>/dev/null || true
     shared_seeds "$t" "$seeds"
     case "$t" in
-        FuzzImageDecoder|FuzzEXIF|FuzzONNX|FuzzModelInstall|FuzzVideo) max_len=65536 ;;
+        FuzzImageDecoder|FuzzEXIF|FuzzONNX|FuzzModelInstall|FuzzVideo|FuzzVectorFile) max_len=65536 ;;
         *) max_len=16384 ;;
     esac
     run_log="$work/$t.log"

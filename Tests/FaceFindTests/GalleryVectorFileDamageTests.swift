@@ -160,6 +160,29 @@ struct GalleryVectorFileDamageTests {
         try Self.expectAnswersAsInMemory(file, b, queries: [5, 6, 7].map(gallery.vector(at:)))
     }
 
+    /// Found by `FuzzVectorFile` (Fuzz/Regressions/FuzzVectorFile/subspace-basis-nan.ffvi): a subspace value that
+    /// is NaN, under valid checksums, made every projected query NaN, and quantising it trapped. Such a file is
+    /// not a gallery vector file: stale, rebuilt, and searched.
+    @Test func aSubspaceThatIsNotOrthonormalIsStale() throws {
+        let (store, gallery) = try Self.store(count: 50)
+        let path = store.vectorFilePath
+        let opened = try VectorIndex.open(path: path)
+        // Extra bytes: precision, dimension, the subspace's dimension and components, then its basis.
+        let basis = opened.fileBytes - opened.extra.count + 16
+        for value in [Float.nan, .infinity, 3] {
+            var bytes = try Self.bytes(path)
+            bytes.withUnsafeMutableBytes { $0.storeBytes(of: value, toByteOffset: basis + 40, as: Float.self) }
+            try Self.overwrite(path, with: VectorIndex.resealed(bytes))
+            guard case .stale(let reason, _) = try GalleryVectorFile.open(store: store) else {
+                Issue.record("a basis value \(value) was taken as current")
+                continue
+            }
+            #expect(reason.contains("not a gallery vector file"), "\(reason)")
+            let file = try #require(try GalleryVectorFile.opened(store: store, rebuild: true, log: Told().log))
+            try Self.expectAnswersAsInMemory(file, store, queries: [gallery.vector(at: 3)])
+        }
+    }
+
     /// "Truncating the file in place while `serve` runs kills the server with SIGBUS on the next search": the
     /// open file truncated to half, then searched: the process lives, the answers are right, the file rebuilt.
     @Test func aFileTruncatedUnderAnOpenSearchIsRebuilt() throws {

@@ -108,6 +108,9 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
         guard dimension > 0, dimension <= VectorIndex.maxDimension, encodedDimension == dimension,
               encodedComponents == index.dimension, extra.count == 16 + 4 * dimension * encodedComponents,
               let subspace = PrincipalSubspace(encoded: UnsafeRawBufferPointer(rebasing: extra[8...])),
+              // Orthonormal rows: every value in [-1, 1]. A NaN or infinity would make every projected query
+              // one, which the int8 quantisation of queries cannot take.
+              subspace.basis.allSatisfy({ $0.isFinite && abs($0) <= 1.001 }),
               index.precision == .int8,
               index.payloadBytes == payloadBytes(dimension: dimension, precision: precision) else { return nil }
         return (Contents(index: index, subspace: subspace), precision)
@@ -132,6 +135,12 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
         }
         guard let (contents, precision) = contents(of: index).map({ ($0.0, $0.1) }) else {
             return .stale(reason: "\(path): not a gallery vector file", precision: nil)
+        }
+        let dimension = try store.settings()?.dimension ?? 0
+        guard contents.subspace.inputDimension == dimension else {
+            // Queries have the index's dimension: a file of another would be read past their end.
+            return .stale(reason: "\(path) holds \(contents.subspace.inputDimension)-d vectors, the index \(dimension)-d",
+                          precision: precision)
         }
         let state = try store.faceChangeState()
         guard index.tag.0 == state.database else {
@@ -388,6 +397,9 @@ public final class GalleryVectorFile: GallerySearcher, @unchecked Sendable {
     private func found(_ c: Contents, _ queries: [[Float]], k: Int, metric: DistanceMetric, candidates: Int?,
                        threads: Int) throws -> [[Found]] {
         guard !queries.isEmpty else { return [] }
+        for q in queries {
+            precondition(q.count == c.subspace.inputDimension, "query has \(q.count) dimensions, the file \(c.subspace.inputDimension)")
+        }
         let k = min(k, c.index.count)
         guard k > 0 else { return queries.map { _ in [] } }
         let wanted = min(c.index.count, max(k, candidates ?? Self.candidates(k: k)))
