@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --replay NAME FILE_OR_FOLDER...     # replay inputs through an ordinary (non-fuzzer) build
 #
 # Each target runs for N seconds (default 20), one after the other, in one process on one core (nice'd), with
-# -rss_limit_mb=2048 and a 30 s per-input timeout, on a corpus seeded from Fuzz/Corpus/<NAME>, the reproducers in
+# -rss_limit_mb=2048 and a 30 s per-input timeout (FuzzImageDecoder: 1 GB, 64 MB per allocation, 10 s), on a corpus seeded from Fuzz/Corpus/<NAME>, the reproducers in
 # Fuzz/Regressions/<NAME> and a few files from ../shared (copied into the work folder at run time, never into the
 # repository). Prints executions and coverage per target; exits 1 if any target crashed, leaked, ran out of
 # memory or hung, with the path of the crash file. The work folder (corpus, crash files, logs) is a temporary one
@@ -120,13 +120,26 @@ for t in "${targets[@]}"; do
         FuzzImageDecoder|FuzzEXIF|FuzzONNX|FuzzModelInstall|FuzzVideo|FuzzVectorFile) max_len=65536 ;;
         *) max_len=16384 ;;
     esac
+    # Limits below what the target's inputs may legitimately cost, so that a bound bypassed by a lying header
+    # shows as a crash rather than as a slow run: FuzzImageDecoder decodes at 1 MP (a few MB a decode, under
+    # 1 s with ASan), so one allocation over 64 MB or an input over 10 s is a limit not enforced. (At 2 GB and
+    # 30 s, a HEIC whose `ispe` says 1000x1000 over a 16000x16000 stream, 1.5 GB and 10 s, got through.)
+    rss_mb=2048 malloc_mb=2048 timeout_s=30
+    case "$t" in
+        FuzzImageDecoder) rss_mb=1024 malloc_mb=64 timeout_s=10 ;;
+        # FuzzVideo decodes at most 1 MP frames (the decoder's max_pixels too), 10 s and 300 frames per input.
+        FuzzVideo) rss_mb=1024 malloc_mb=128 timeout_s=10 ;;
+        # FuzzVectorFile: a file of at most 64 KB may make the reader allocate about its own size (sections are
+        # read into memory only once the file's size matches its header), and a repair rebuilds a 40-face file.
+        FuzzVectorFile) rss_mb=1024 malloc_mb=64 timeout_s=10 ;;
+    esac
     run_log="$work/$t.log"
     log "$t: ${seconds}s, corpus $corpus"
     status=0
     started=$SECONDS
     # New units go to $corpus (the first folder); the seed folder is read only. One process, one core.
-    (cd "$artifacts" && nice -n 10 "$bin/$t" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
-        -timeout=30 -max_len="$max_len" -artifact_prefix="$artifacts/" \
+    (cd "$artifacts" && nice -n 10 "$bin/$t" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb="$rss_mb" \
+        -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s" -max_len="$max_len" -artifact_prefix="$artifacts/" \
         "$corpus" "$seeds") >"$run_log" 2>&1 || status=$?
     elapsed=$((SECONDS - started))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run_log" | tail -1)
