@@ -167,4 +167,15 @@ struct VideoLimitTests {
         let onePeak = try peak(one, status: 0, saying: "1 indexed")
         #expect(manyPeak - onePeak < 150, "1,000 streams: \(manyPeak) MB; one stream: \(onePeak) MB")
     }
+
+    /// FuzzVideo's find: a 1.7 KB MP4 (a seed with one bit changed) made libavformat ask for one block of
+    /// 512 MB while opening it (the size of a table its header declares). FFmpeg's single allocations are
+    /// bounded (av_max_alloc, 4 x maxPixels, 200 MB at the default 50 MP): the file is refused and named.
+    @Test("a container cannot make FFmpeg allocate past the frame-size bound")
+    func allocationBound() throws {
+        let path = TestData.packageRoot.appendingPathComponent(
+            "Fuzz/Regressions/FuzzVideo/oom-mp4-open-512mb.mp4").path
+        let error = #expect(throws: ImageDecodingError.self) { try VideoReader(path: path) }
+        #expect(error?.file == path && error?.reason.contains("out of memory") == true, "\(String(describing: error))")
+    }
 }

@@ -22,6 +22,27 @@ public func isVideoPath(_ path: String) -> Bool {
 /// reason), so FFmpeg is silenced once for the process.
 private let ffmpegQuiet: Void = av_log_set_level(AV_LOG_QUIET)
 
+/// The largest single allocation FFmpeg's libraries may make (`av_max_alloc`, INT_MAX by default). Demuxers
+/// allocate tables by the sizes a file declares: a 1.7 KB MP4 (a FuzzVideo seed with one bit changed) made
+/// libavformat ask for 512 MB while opening it. A frame plane of `maxPixels` at 16 bits a sample is
+/// `2 x maxPixels` bytes, and the largest real table a few MB (two hours at 60 fps: 1.7 MB), so `4 x maxPixels`
+/// (200 MB at the default 50 MP), at least 64 MB, refuses such files as out of memory and lets every real one
+/// through. Process-wide, so it is only ever raised: the largest `maxPixels` of any reader wins.
+private final class FFmpegAllocationLimit: @unchecked Sendable {
+    static let shared = FFmpegAllocationLimit()
+    private let lock = NSLock()
+    private var bytes = 0
+
+    func allow(maxPixels: Int) {
+        let wanted = max(64 << 20, min(maxPixels, Int(Int32.max) / 4) * 4)
+        lock.withLock {
+            guard wanted > bytes else { return }
+            bytes = wanted
+            av_max_alloc(wanted)
+        }
+    }
+}
+
 /// Which frames of a video are looked at for faces.
 public struct VideoSampling: Sendable, Equatable, Codable {
     /// Seconds between sampled frames. One per second finds everyone who is on screen for a second or more at a
@@ -162,6 +183,7 @@ public final class VideoReader {
     /// empty, not a container FFmpeg knows, no video stream, no decoder for the codec, larger than `maxPixels`.
     public init(path: String, maxPixels: Int = 50_000_000) throws(ImageDecodingError) {
         _ = ffmpegQuiet
+        FFmpegAllocationLimit.shared.allow(maxPixels: maxPixels)
         self.path = path
         self.maxPixels = maxPixels
         func failure(_ reason: String) -> ImageDecodingError { ImageDecodingError(file: path, reason: reason) }
