@@ -2,7 +2,7 @@
 // sequence parameter set and the AV1 sequence header, as far as their frame size and no further. Used by
 // `HEIFCodedSize` to check a HEIC or AVIF image against the pixel limit before any decoding.
 
-/// Reads bits most significant first, with the exponential-Golomb codes of H.265 and the uvlc of AV1.
+/// Reads bits most significant first, with the exponential-Golomb code of H.265 (AV1's uvlc is the same).
 struct BitReader {
     private let bytes: [UInt8]
     private var bit = 0
@@ -24,22 +24,12 @@ struct BitReader {
         bit += n
     }
 
-    /// ue(v) of H.265 9.2: leading zeros, a one, then as many bits.
+    /// ue(v) of H.265 9.2, which is also AV1's uvlc() (4.10.3): leading zeros, a one, then as many bits.
     mutating func unsignedGolomb() throws(HEIFStructureError) -> Int {
         var zeros = 0
         while try bits(1) == 0 {
             zeros += 1
             guard zeros < 32 else { throw HEIFStructureError("an exp-Golomb code longer than 32 bits") }
-        }
-        return (1 << zeros) - 1 + (try bits(zeros))
-    }
-
-    /// uvlc() of AV1 4.10.3.
-    mutating func uvlc() throws(HEIFStructureError) -> Int {
-        var zeros = 0
-        while try bits(1) == 0 {
-            zeros += 1
-            guard zeros < 32 else { throw HEIFStructureError("a uvlc code longer than 32 bits") }
         }
         return (1 << zeros) - 1 + (try bits(zeros))
     }
@@ -134,7 +124,7 @@ enum AV1Parameters {
             let decoderModel: Bool
             if try r.flag() {  // timing_info_present_flag
                 try r.skip(64)
-                if try r.flag() { _ = try r.uvlc() }  // equal_picture_interval
+                if try r.flag() { _ = try r.unsignedGolomb() }  // equal_picture_interval: uvlc()
                 decoderModel = try r.flag()
                 if decoderModel {
                     bufferDelayBits = try r.bits(5) + 1
