@@ -106,6 +106,15 @@ struct HEIFCodedSizeTests {
         }
     }
 
+    /// FuzzImageDecoder's find: an overlay canvas of 3537097941 x 3604469977 (two unsigned 32-bit fields) whose
+    /// area passes Int.max trapped the size check; it is refused as over the limit.
+    @Test func aCanvasPastIntMaxPixelsIsRefused() throws {
+        let bytes = try fixture("Fuzz/Regressions/FuzzImageDecoder/crash-avif-iovl-canvas-overflow.avif")
+        let error = #expect(throws: ImageDecodingError.self) { try ImageDecoder().decode(bytes, name: "overflow.avif") }
+        #expect(error?.reason.contains("3537097941x3604469977") == true, "\(String(describing: error))")
+        #expect(error?.reason.contains("exceeds the limit") == true, "\(String(describing: error))")
+    }
+
     /// The same through `facefind verify` (the CLI path the issue names), its peak memory measured by
     /// /usr/bin/time: decoding the file took 1.5 GB (heif-convert's maxrss); refused from the stream's header,
     /// verify stays at what loading its models costs.

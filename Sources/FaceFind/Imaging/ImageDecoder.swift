@@ -127,14 +127,16 @@ public struct ImageDecoder: Sendable {
         guard width > 0, height > 0 else {
             throw ImageDecodingError(file: name, reason: "invalid image size \(width)x\(height) in \(what ?? "header")")
         }
-        // Width and height come from at most 32-bit header fields, so the product cannot overflow Int.
-        let count = width * height
-        if count > maxPixels {
-            let mp = { (n: Int) in String(format: "%.1f", Double(n) / 1e6) }
+        // Width and height come from at most 32-bit header fields, unsigned in HEIF (a grid or overlay canvas):
+        // their product can pass Int.max (FuzzImageDecoder: 3537097941 x 3604469977), so it saturates.
+        let (count, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || count > maxPixels {
+            let mp = { (n: Double) in String(format: "%.1f", n / 1e6) }
+            let area = mp(Double(width) * Double(height)), limit = mp(Double(maxPixels))
             throw ImageDecodingError(
                 file: name,
-                reason: what.map { "\($0) \(width)x\(height) = \(mp(count)) MP, which exceeds the limit of \(mp(maxPixels)) MP" }
-                    ?? "\(width)x\(height) = \(mp(count)) MP exceeds the limit of \(mp(maxPixels)) MP")
+                reason: what.map { "\($0) \(width)x\(height) = \(area) MP, which exceeds the limit of \(limit) MP" }
+                    ?? "\(width)x\(height) = \(area) MP exceeds the limit of \(limit) MP")
         }
     }
 
