@@ -164,8 +164,8 @@ public struct FacePipeline: Sendable {
     /// Every face of `image` with its embedding (the whole image when no face is found).
     public func embedFaces(in image: RGBImage) throws -> [StoredFace] {
         let faces = try finder.faces(in: image)
-        let embeddings = try embedder.embed(faces.map { embedder.chip(for: $0, in: image) })
-        return zip(faces, embeddings).map { StoredFace(face: $0, embedding: $1) }
+        let query = try queryFaces(faces, in: image, chosen: Array(faces.indices))
+        return zip(faces, query.embeddings).map { StoredFace(face: $0, embedding: $1) }
     }
 
     /// The faces of a query photo and the embeddings of the ones `choice` picks, and only those: each face costs

@@ -9,8 +9,9 @@ public struct FaceChangeState: Hashable, Sendable, CustomStringConvertible {
     public let database: UInt64
     /// Faces inserted plus faces deleted since the index was made.
     public let changes: UInt64
-    /// Any further columns of the row (a token a later schema may add), so that equality covers them too.
-    let others: [String]
+    /// The random token every face change draws anew (migration v6): two copies of one index changed apart reach
+    /// the same counter with different tokens.
+    public let token: UInt64
 
     public var description: String { "database \(database), face change \(changes)" }
 }
@@ -21,15 +22,10 @@ extension SQLiteGalleryStore {
         try wrap { try pool.read { db in try Self.changeState(db) } }
     }
 
+    /// The same read inside a caller's transaction; the row is read where the vector file reads it.
     static func changeState(_ db: Database) throws -> FaceChangeState {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM face_changes WHERE id = 1") else {
-            throw DatabaseError(message: "face_changes is empty")
-        }
-        let database: Int64 = row["database_id"], changes: Int64 = row["changes"]
-        let others = row.columnNames.filter { !["id", "database_id", "changes"].contains($0) }.sorted()
-            .map { "\($0)=\(row[$0] as DatabaseValue)" }
-        return FaceChangeState(database: UInt64(bitPattern: database), changes: UInt64(bitPattern: changes),
-                               others: others)
+        let state = try faceChangeState(db)
+        return FaceChangeState(database: state.database, changes: state.changes, token: state.token)
     }
 
     /// Every face's vector (as `loadFaceMatrix()`) and the change state they are as of, read in one transaction.

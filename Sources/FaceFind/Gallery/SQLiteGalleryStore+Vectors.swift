@@ -16,7 +16,7 @@ extension SQLiteGalleryStore {
         try wrap { try pool.read { db in try Self.faceChangeState(db) } }
     }
 
-    private static func faceChangeState(_ db: Database) throws -> VectorFileState {
+    static func faceChangeState(_ db: Database) throws -> VectorFileState {
         guard let row = try Row.fetchOne(db, sql: "SELECT database_id, changes, token FROM face_changes WHERE id = 1") else {
             throw DatabaseError(message: "face_changes is empty")
         }
